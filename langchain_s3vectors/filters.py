@@ -1,0 +1,325 @@
+"""The S3 Vectors metadata filter language: validate, normalise, evaluate.
+
+Grammar (as in the S3 User Guide, "Metadata filtering")::
+
+    filter     := {"$and": [filter, ...]} | {"$or": [filter, ...]} | conditions
+    conditions := {key: value | {op: operand}, ...}      several keys mean AND
+    op         := $eq $ne $gt $gte $lt $lte $in $nin $exists
+
+* ``$eq`` / ``$ne`` take a string, number or boolean. ``$eq`` against a list value
+  matches when any element equals; ``$ne`` matches when no element equals.
+* ``$gt`` ``$gte`` ``$lt`` ``$lte`` take a number and compare numbers only.
+* ``$in`` / ``$nin`` take a non-empty list of primitives; against a list value ``$in``
+  matches when any element is in the operand, ``$nin`` when none is.
+* ``$exists`` takes a boolean.
+* ``$and`` / ``$or`` take a non-empty list of filters.
+* A bare value is ``$eq``. A key the vector does not have matches ``$ne``, ``$nin``
+  and ``$exists: false`` only.
+
+:func:`validate_filter` raises :class:`FilterError` naming the offending key or
+operator; :func:`normalize_filter` rewrites a filter into its explicit form (every
+condition an operator, several keys an explicit ``$and``); :func:`matches`
+evaluates a normalised filter against one metadata dict.
+
+Example:
+    >>> from langchain_s3vectors.filters import normalize_filter, matches
+    >>> f = normalize_filter({"genre": "drama", "year": {"$gte": 2020}})
+    >>> f
+    {'$and': [{'genre': {'$eq': 'drama'}}, {'year': {'$gte': 2020}}]}
+    >>> matches(f, {"genre": ["drama", "crime"], "year": 2021})
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+from typing import Any
+
+EQ = "$eq"
+NE = "$ne"
+GT = "$gt"
+GTE = "$gte"
+LT = "$lt"
+LTE = "$lte"
+IN = "$in"
+NIN = "$nin"
+EXISTS = "$exists"
+AND = "$and"
+OR = "$or"
+
+COMPARISON_OPERATORS = frozenset({EQ, NE, GT, GTE, LT, LTE, IN, NIN, EXISTS})
+LOGICAL_OPERATORS = frozenset({AND, OR})
+NUMERIC_OPERATORS = frozenset({GT, GTE, LT, LTE})
+LIST_OPERATORS = frozenset({IN, NIN})
+
+__all__ = [
+    "AND",
+    "COMPARISON_OPERATORS",
+    "EQ",
+    "EXISTS",
+    "GT",
+    "GTE",
+    "IN",
+    "LOGICAL_OPERATORS",
+    "LT",
+    "LTE",
+    "NE",
+    "NIN",
+    "OR",
+    "FilterError",
+    "filter_keys",
+    "matches",
+    "normalize_filter",
+    "validate_filter",
+]
+
+
+class FilterError(ValueError):
+    """A metadata filter that the S3 Vectors filter language does not accept."""
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_primitive(value: object) -> bool:
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return isinstance(value, (str, int, float, bool))
+
+
+def _describe(value: object) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _validate_condition(key: str, op: str, operand: object, path: str) -> None:
+    if op not in COMPARISON_OPERATORS:
+        if op in LOGICAL_OPERATORS:
+            msg = (
+                f"{path}: {op!r} cannot be applied to the key {key!r}; use it at the top "
+                f'level, e.g. {{"{op}": [{{"{key}": ...}}, ...]}}'
+            )
+        else:
+            known = ", ".join(sorted(COMPARISON_OPERATORS))
+            msg = f"{path}: unknown operator {op!r} on key {key!r}; supported: {known}"
+        raise FilterError(msg)
+    if op in (EQ, NE):
+        if not _is_primitive(operand):
+            msg = (
+                f"{path}: {op} on key {key!r} takes a string, number or boolean, "
+                f"got {_describe(operand)}"
+            )
+            raise FilterError(msg)
+    elif op in NUMERIC_OPERATORS:
+        if not _is_number(operand) or not math.isfinite(float(operand)):  # type: ignore[arg-type]
+            msg = f"{path}: {op} on key {key!r} takes a finite number, got {_describe(operand)}"
+            raise FilterError(msg)
+    elif op in LIST_OPERATORS:
+        if not isinstance(operand, list) or not operand:
+            msg = (
+                f"{path}: {op} on key {key!r} takes a non-empty list of strings, numbers or "
+                f"booleans, got {_describe(operand)}"
+            )
+            raise FilterError(msg)
+        for item in operand:
+            if not _is_primitive(item):
+                msg = (
+                    f"{path}: {op} on key {key!r} takes a list of strings, numbers or "
+                    f"booleans; {_describe(item)} is not one"
+                )
+                raise FilterError(msg)
+    elif op == EXISTS and not isinstance(operand, bool):
+        msg = f"{path}: $exists on key {key!r} takes true or false, got {_describe(operand)}"
+        raise FilterError(msg)
+
+
+def _validate(
+    flt: object, path: str, non_filterable: Collection[str], keys: set[str] | None
+) -> None:
+    if not isinstance(flt, Mapping):
+        msg = f"{path}: a filter must be a JSON object, got {_describe(flt)}"
+        raise FilterError(msg)
+    if not flt:
+        msg = f"{path}: a filter must not be an empty object"
+        raise FilterError(msg)
+    for key, value in flt.items():
+        if not isinstance(key, str):
+            msg = f"{path}: filter keys must be strings, got {_describe(key)}"
+            raise FilterError(msg)
+        if key.startswith("$"):
+            if key not in LOGICAL_OPERATORS:
+                hint = (
+                    f'; put it under a key, e.g. {{"year": {{"{key}": ...}}}}'
+                    if key in COMPARISON_OPERATORS
+                    else ""
+                )
+                msg = f"{path}: unknown top-level operator {key!r}; use $and or $or{hint}"
+                raise FilterError(msg)
+            if not isinstance(value, list) or not value:
+                msg = f"{path}: {key} takes a non-empty list of filters, got {_describe(value)}"
+                raise FilterError(msg)
+            for i, sub in enumerate(value):
+                _validate(sub, f"{path}.{key}[{i}]", non_filterable, keys)
+            continue
+        if not key:
+            msg = f"{path}: a metadata key in a filter must not be empty"
+            raise FilterError(msg)
+        if key in non_filterable:
+            msg = (
+                f"{path}: metadata key {key!r} is non-filterable in this index and cannot be "
+                "used in a filter; filter on another key, or create the index without it in "
+                "nonFilterableMetadataKeys"
+            )
+            raise FilterError(msg)
+        if keys is not None:
+            keys.add(key)
+        if isinstance(value, Mapping):
+            if not value:
+                msg = f"{path}: the condition on key {key!r} is an empty object"
+                raise FilterError(msg)
+            for op, operand in value.items():
+                _validate_condition(key, str(op), operand, path)
+        elif isinstance(value, list):
+            msg = (
+                f"{path}: key {key!r} compared with a list; use "
+                f'{{"{key}": {{"$in": {value!r}}}}} to match any of several values'
+            )
+            raise FilterError(msg)
+        elif not _is_primitive(value):
+            msg = (
+                f"{path}: key {key!r} must be compared with a string, number or boolean, "
+                f"got {_describe(value)}"
+            )
+            raise FilterError(msg)
+
+
+def validate_filter(flt: object, *, non_filterable: Collection[str] = ()) -> None:
+    """Check a filter against the S3 Vectors filter language.
+
+    Args:
+        flt: The filter.
+        non_filterable: Metadata keys that the index does not allow in filters.
+
+    Raises:
+        FilterError: The filter is not valid; the message names the key or operator.
+
+    Example:
+        >>> validate_filter({"year": {"$gt": "2020"}})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        langchain_s3vectors.filters.FilterError: filter: $gt on key 'year' takes a finite ...
+    """
+    _validate(flt, "filter", frozenset(non_filterable), None)
+
+
+def filter_keys(flt: Mapping[str, Any]) -> set[str]:
+    """Return the metadata keys a (valid) filter refers to.
+
+    Example:
+        >>> sorted(filter_keys({"$or": [{"a": 1}, {"b": {"$exists": True}}]}))
+        ['a', 'b']
+    """
+    keys: set[str] = set()
+    _validate(flt, "filter", frozenset(), keys)
+    return keys
+
+
+def normalize_filter(flt: Mapping[str, Any]) -> dict[str, Any]:
+    """Rewrite a valid filter in its explicit form.
+
+    Every condition becomes ``{key: {op: operand}}`` with one operator, and an object
+    with several entries becomes an explicit ``$and``, which is the form the service
+    documentation uses.
+
+    Raises:
+        FilterError: The filter is not valid.
+    """
+    validate_filter(flt)
+    return _normalize(flt)
+
+
+def _normalize(flt: Mapping[str, Any]) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = []
+    for key, value in flt.items():
+        if key in LOGICAL_OPERATORS:
+            subs = [_normalize(sub) for sub in value]
+            parts.append({key: subs})
+        elif isinstance(value, Mapping):
+            parts.extend({key: {op: operand}} for op, operand in value.items())
+        else:
+            parts.append({key: {EQ: value}})
+    if len(parts) == 1:
+        return parts[0]
+    return {AND: parts}
+
+
+def _values(metadata: Mapping[str, Any], key: str) -> list[Any] | None:
+    if key not in metadata:
+        return None
+    value = metadata[key]
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def _same(a: object, b: object) -> bool:
+    # JSON semantics: booleans are not numbers, 1 == 1.0.
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if _is_number(a) and _is_number(b):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def _compare(op: str, operand: Any, metadata: Mapping[str, Any], key: str) -> bool:
+    values = _values(metadata, key)
+    if op == EXISTS:
+        return (values is not None) is bool(operand)
+    if values is None:
+        return op in (NE, NIN)
+    if op == EQ:
+        return any(_same(v, operand) for v in values)
+    if op == NE:
+        return not any(_same(v, operand) for v in values)
+    if op == IN:
+        return any(_same(v, o) for v in values for o in operand)
+    if op == NIN:
+        return not any(_same(v, o) for v in values for o in operand)
+    numbers = [v for v in values if _is_number(v)]
+    if op == GT:
+        return any(v > operand for v in numbers)
+    if op == GTE:
+        return any(v >= operand for v in numbers)
+    if op == LT:
+        return any(v < operand for v in numbers)
+    if op == LTE:
+        return any(v <= operand for v in numbers)
+    msg = f"unknown operator {op!r}"  # pragma: no cover - validated before
+    raise FilterError(msg)  # pragma: no cover
+
+
+def matches(flt: Mapping[str, Any], metadata: Mapping[str, Any]) -> bool:
+    """Evaluate a valid filter against one vector's metadata.
+
+    Args:
+        flt: A filter that passed :func:`validate_filter` (normalised or not).
+        metadata: The vector's metadata.
+
+    Returns:
+        Whether the vector matches.
+    """
+    for key, value in flt.items():
+        if key == AND:
+            if not all(matches(sub, metadata) for sub in value):
+                return False
+        elif key == OR:
+            if not any(matches(sub, metadata) for sub in value):
+                return False
+        elif isinstance(value, Mapping):
+            for op, operand in value.items():
+                if not _compare(op, operand, metadata, key):
+                    return False
+        elif not _compare(EQ, value, metadata, key):
+            return False
+    return True

@@ -1,0 +1,705 @@
+"""Conformance suite: S3 Vectors semantics, run against every ``client`` backend.
+
+Everything here is what a boto3 user of the real service observes: responses,
+limits, error codes and HTTP statuses. The same tables run against the embedded
+client, over HTTP, and against real AWS when configured (see ``tests/conftest.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, ParamValidationError
+
+DIM = 4
+
+# Eight vectors with varied metadata; key -> (vector, metadata)
+DATA: dict[str, tuple[list[float], dict[str, Any]]] = {
+    "m1": (
+        [1, 0, 0, 0],
+        {"genre": "drama", "year": 2019, "rating": 7.5, "tags": ["a", "b"], "new": False},
+    ),
+    "m2": (
+        [0.9, 0.1, 0, 0],
+        {"genre": "comedy", "year": 2020, "rating": 6.0, "tags": ["b"], "new": True},
+    ),
+    "m3": ([0, 1, 0, 0], {"genre": "drama", "year": 2021, "rating": 8.1, "tags": ["c"]}),
+    "m4": ([0, 0.9, 0.1, 0], {"genre": "horror", "year": 2022, "rating": 5.5, "tags": []}),
+    "m5": ([0, 0, 1, 0], {"genre": ["drama", "comedy"], "year": 2023, "new": True}),
+    "m6": ([0, 0, 0.9, 0.1], {"genre": "documentary", "year": 2024, "rating": 9.0}),
+    "m7": ([0, 0, 0, 1], {"year": 2025, "rating": 7.0, "count": 3}),
+    "m8": ([0.5, 0.5, 0.5, 0.5], {"genre": "Drama", "year": 2018.5, "tags": ["a"]}),
+}
+
+# (filter, expected keys among all eight)
+FILTER_CASES: list[tuple[dict[str, Any], set[str]]] = [
+    ({"genre": "drama"}, {"m1", "m3", "m5"}),
+    ({"genre": {"$eq": "drama"}}, {"m1", "m3", "m5"}),
+    ({"genre": {"$ne": "drama"}}, {"m2", "m4", "m6", "m7", "m8"}),
+    ({"year": {"$gt": 2022}}, {"m5", "m6", "m7"}),
+    ({"year": {"$gte": 2022}}, {"m4", "m5", "m6", "m7"}),
+    ({"year": {"$lt": 2019}}, {"m8"}),
+    ({"year": {"$lte": 2019}}, {"m1", "m8"}),
+    ({"year": 2019}, {"m1"}),
+    ({"year": {"$eq": 2018.5}}, {"m8"}),
+    ({"rating": {"$gte": 7.0, "$lt": 8.5}}, {"m1", "m3", "m7"}),
+    ({"genre": {"$in": ["comedy", "horror"]}}, {"m2", "m4", "m5"}),
+    ({"genre": {"$nin": ["comedy", "horror"]}}, {"m1", "m3", "m6", "m7", "m8"}),
+    ({"tags": "a"}, {"m1", "m8"}),
+    ({"tags": {"$in": ["c", "b"]}}, {"m1", "m2", "m3"}),
+    ({"tags": {"$exists": True}}, {"m1", "m2", "m3", "m4", "m8"}),
+    ({"rating": {"$exists": False}}, {"m5", "m8"}),
+    ({"new": True}, {"m2", "m5"}),
+    ({"new": False}, {"m1"}),
+    ({"new": {"$ne": True}}, {"m1", "m3", "m4", "m6", "m7", "m8"}),
+    ({"genre": "drama", "year": {"$gt": 2020}}, {"m3", "m5"}),
+    ({"$and": [{"genre": "drama"}, {"year": {"$lt": 2021}}]}, {"m1"}),
+    ({"$or": [{"genre": "horror"}, {"count": {"$exists": True}}]}, {"m4", "m7"}),
+    (
+        {"$or": [{"$and": [{"genre": "drama"}, {"rating": {"$gt": 8}}]}, {"year": {"$gte": 2025}}]},
+        {"m3", "m7"},
+    ),
+    ({"genre": "Drama"}, {"m8"}),
+    ({"count": 3.0}, {"m7"}),
+    ({"year": "2019"}, set()),
+    ({"genre": "nothing"}, set()),
+]
+
+INVALID_FILTERS: list[Any] = [
+    {"year": {"$regex": "20.*"}},
+    {"year": {"$gt": "2020"}},
+    {"genre": {"$in": []}},
+    {"genre": {"$in": "drama"}},
+    {"genre": {"$in": [["nested"]]}},
+    {"genre": ["drama", "comedy"]},
+    {"$and": []},
+    {"$or": {"genre": "drama"}},
+    {"$not": {"genre": "drama"}},
+    {"year": {"$exists": "yes"}},
+    {"genre": {"$eq": {"nested": 1}}},
+    {"genre": {}},
+    {},
+    {"body": "anything"},  # non-filterable
+]
+
+
+def put(
+    client: Any, bucket: str, index: str, items: dict[str, tuple[list[float], dict[str, Any]]]
+) -> None:
+    client.put_vectors(
+        vectorBucketName=bucket,
+        indexName=index,
+        vectors=[
+            {"key": k, "data": {"float32": [float(x) for x in v]}, "metadata": md}
+            for k, (v, md) in items.items()
+        ],
+    )
+
+
+@pytest.fixture
+def index(client: Any, bucket: str) -> str:
+    client.create_index(
+        vectorBucketName=bucket,
+        indexName="movies",
+        dataType="float32",
+        dimension=DIM,
+        distanceMetric="cosine",
+        metadataConfiguration={"nonFilterableMetadataKeys": ["body"]},
+    )
+    put(client, bucket, "movies", DATA)
+    return "movies"
+
+
+def query(client: Any, bucket: str, index: str, **kwargs: Any) -> dict[str, Any]:
+    kwargs.setdefault("topK", 100)
+    kwargs.setdefault("queryVector", {"float32": [1.0, 1.0, 1.0, 1.0]})
+    return client.query_vectors(vectorBucketName=bucket, indexName=index, **kwargs)  # type: ignore[no-any-return]
+
+
+def code_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
+    err = exc.value.response
+    return err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]
+
+
+# --------------------------------------------------------------------------- filters
+
+
+@pytest.mark.needs("query")
+@pytest.mark.parametrize(("flt", "expected"), FILTER_CASES, ids=[str(c[0]) for c in FILTER_CASES])
+def test_filter_cases(
+    client: Any, bucket: str, index: str, flt: dict[str, Any], expected: set[str]
+) -> None:
+    res = query(client, bucket, index, filter=flt)
+    assert {v["key"] for v in res["vectors"]} == expected
+
+
+@pytest.mark.needs("query")
+@pytest.mark.parametrize("flt", INVALID_FILTERS, ids=[str(f) for f in INVALID_FILTERS])
+def test_invalid_filters_raise_validation(client: Any, bucket: str, index: str, flt: Any) -> None:
+    with pytest.raises(ClientError) as exc:
+        query(client, bucket, index, filter=flt)
+    assert code_of(exc) == ("ValidationException", 400)
+
+
+@pytest.mark.needs("query")
+def test_filter_applies_before_ranking(client: Any, bucket: str, index: str) -> None:
+    # Nearest to [1,0,0,0] are m1, m2 (not horror); the only horror is far away,
+    # yet topK=1 with the filter still finds it (ENHANCED: filter before search).
+    res = query(
+        client,
+        bucket,
+        index,
+        topK=1,
+        queryVector={"float32": [1.0, 0, 0, 0]},
+        filter={"genre": "horror"},
+    )
+    assert [v["key"] for v in res["vectors"]] == ["m4"]
+
+
+# --------------------------------------------------------------------------- query
+
+
+@pytest.mark.needs("query")
+def test_exact_cosine_ranking_and_distance(client: Any, bucket: str, index: str) -> None:
+    q = [0.8, 0.6, 0.0, 0.0]
+    res = query(client, bucket, index, topK=8, queryVector={"float32": q}, returnDistance=True)
+    assert res["distanceMetric"] == "cosine"
+
+    def cos_dist(v: list[float]) -> float:
+        dot = sum(a * b for a, b in zip(q, v, strict=True))
+        return 1 - dot / (math.sqrt(sum(a * a for a in q)) * math.sqrt(sum(b * b for b in v)))
+
+    expected = sorted(DATA, key=lambda k: cos_dist(DATA[k][0]))
+    got = [v["key"] for v in res["vectors"]]
+    assert got == expected
+    for v in res["vectors"]:
+        assert v["distance"] == pytest.approx(cos_dist(DATA[v["key"]][0]), abs=1e-5)
+        assert "metadata" not in v
+
+
+@pytest.mark.needs("query")
+def test_euclidean_index(client: Any, bucket: str) -> None:
+    client.create_index(
+        vectorBucketName=bucket,
+        indexName="l2-index",
+        dataType="float32",
+        dimension=2,
+        distanceMetric="euclidean",
+    )
+    put(client, bucket, "l2-index", {"a": ([0, 0], {}), "b": ([3, 4], {}), "c": ([1, 1], {})})
+    res = client.query_vectors(
+        vectorBucketName=bucket,
+        indexName="l2-index",
+        topK=3,
+        queryVector={"float32": [0.0, 0.0]},
+        returnDistance=True,
+    )
+    assert [v["key"] for v in res["vectors"]] == ["a", "c", "b"]
+    assert [round(v["distance"], 4) for v in res["vectors"]] == [0.0, round(math.sqrt(2), 4), 5.0]
+    assert res["distanceMetric"] == "euclidean"
+
+
+@pytest.mark.needs("query")
+def test_return_metadata(client: Any, bucket: str, index: str) -> None:
+    res = query(
+        client, bucket, index, topK=1, queryVector={"float32": [0, 0, 0, 1.0]}, returnMetadata=True
+    )
+    assert res["vectors"] == [{"key": "m7", "metadata": DATA["m7"][1]}]
+
+
+@pytest.mark.needs("query", "limits")
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"topK": 101}, "topK"),
+        ({"queryVector": {"float32": [1.0, 0.0]}}, "dimension"),
+        ({"queryVector": {"float32": [0.0, 0.0, 0.0, 0.0]}}, "zero"),
+        ({"queryVector": {"float32": [float("nan"), 0.0, 0.0, 1.0]}}, "finite"),
+        ({"queryTexts": [{"text": "x", "metadataKey": "genre"}]}, "searchable"),
+    ],
+)
+def test_query_limits(
+    client: Any, bucket: str, index: str, kwargs: dict[str, Any], fragment: str
+) -> None:
+    with pytest.raises(ClientError) as exc:
+        query(client, bucket, index, **kwargs)
+    assert code_of(exc) == ("ValidationException", 400)
+    assert fragment in str(exc.value)
+
+
+def test_top_k_zero_is_param_validation(client: Any, bucket: str, index: str) -> None:
+    with pytest.raises(ParamValidationError):
+        query(client, bucket, index, topK=0)
+
+
+# --------------------------------------------------------------------------- put / get / delete
+
+
+def test_put_is_upsert_and_float32(client: Any, bucket: str, index: str) -> None:
+    put(client, bucket, index, {"m1": ([0.1, 0.2, 0.3, 0.4], {"genre": "updated"})})
+    got = client.get_vectors(
+        vectorBucketName=bucket, indexName=index, keys=["m1"], returnData=True, returnMetadata=True
+    )["vectors"]
+    assert len(got) == 1
+    assert got[0]["metadata"] == {"genre": "updated"}
+    import numpy as np  # noqa: PLC0415
+
+    assert got[0]["data"]["float32"] == np.array([0.1, 0.2, 0.3, 0.4], dtype=np.float32).tolist()
+    assert got[0]["data"]["float32"][0] != 0.1  # float32-rounded, as the service stores it
+
+
+def test_get_ignores_missing_and_is_opt_in(client: Any, bucket: str, index: str) -> None:
+    got = client.get_vectors(vectorBucketName=bucket, indexName=index, keys=["m2", "nope", "m1"])[
+        "vectors"
+    ]
+    assert sorted(v["key"] for v in got) == ["m1", "m2"]
+    assert all(set(v) == {"key"} for v in got)
+
+
+def test_delete_ignores_missing(client: Any, bucket: str, index: str) -> None:
+    client.delete_vectors(vectorBucketName=bucket, indexName=index, keys=["m1", "nope"])
+    keys = {
+        v["key"] for v in client.list_vectors(vectorBucketName=bucket, indexName=index)["vectors"]
+    }
+    assert keys == set(DATA) - {"m1"}
+
+
+@pytest.mark.needs("query")
+def test_query_sees_writes_immediately(client: Any, bucket: str, index: str) -> None:
+    q = {"float32": [0.0, 0.0, -1.0, 0.0]}
+    put(client, bucket, index, {"new": ([0, 0, -1, 0], {"genre": "x"})})
+    assert query(client, bucket, index, topK=1, queryVector=q)["vectors"][0]["key"] == "new"
+    client.delete_vectors(vectorBucketName=bucket, indexName=index, keys=["new"])
+    assert query(client, bucket, index, topK=1, queryVector=q)["vectors"][0]["key"] != "new"
+    assert query(client, bucket, index, filter={"genre": "x"})["vectors"] == []
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def _vec(key: str, values: list[float] | None = None, metadata: Any = None) -> dict[str, Any]:
+    item: dict[str, Any] = {"key": key, "data": {"float32": values or [1.0, 0.0, 0.0, 0.0]}}
+    if metadata is not None:
+        item["metadata"] = metadata
+    return item
+
+
+BAD_PUTS: list[tuple[str, list[dict[str, Any]]]] = [
+    ("dimension", [_vec("a", [1.0, 2.0])]),
+    ("finite", [_vec("a", [float("nan"), 0.0, 0.0, 1.0])]),
+    ("finite", [_vec("a", [float("inf"), 0.0, 0.0, 1.0])]),
+    ("finite", [_vec("a", [1e39, 0.0, 0.0, 1.0])]),
+    ("zero vector", [_vec("a", [0.0, 0.0, 0.0, 0.0])]),
+    ("1024", [_vec("k" * 1025)]),
+    ("keys", [_vec("a", metadata={f"k{i}": i for i in range(51)})]),
+    ("2048", [_vec("a", metadata={"big": "x" * 2100})]),
+    ("40960", [_vec("a", metadata={"body": "x" * 41000})]),
+    ("null", [_vec("a", metadata={"x": None})]),
+    ("unsupported type", [_vec("a", metadata={"x": {"nested": 1}})]),
+    ("list", [_vec("a", metadata={"x": [[1]]})]),
+    ("1 to 63", [_vec("a", metadata={"k" * 64: 1})]),
+    ("Duplicate", [_vec("a"), _vec("a")]),
+    ("500", [_vec(f"v{i}") for i in range(501)]),
+]
+
+
+@pytest.mark.needs("limits")
+@pytest.mark.parametrize(("fragment", "vectors"), BAD_PUTS, ids=[b[0] for b in BAD_PUTS])
+def test_put_limits_reject_whole_request(
+    client: Any, bucket: str, index: str, fragment: str, vectors: list[dict[str, Any]]
+) -> None:
+    good = _vec("good-one")
+    with pytest.raises(ClientError) as exc:
+        client.put_vectors(vectorBucketName=bucket, indexName=index, vectors=[good, *vectors])
+    assert code_of(exc) == ("ValidationException", 400)
+    assert fragment in str(exc.value)
+    # nothing of the request was written
+    got = client.get_vectors(vectorBucketName=bucket, indexName=index, keys=["good-one", "a"])[
+        "vectors"
+    ]
+    assert got == []
+
+
+@pytest.mark.needs("limits")
+def test_metadata_at_limits_is_accepted(client: Any, bucket: str, index: str) -> None:
+    # 40 KB total with a large non-filterable value, 50 keys, a 1024-char key.
+    small = {f"k{i}": i for i in range(49)}
+    body = "é" * 19000  # 38,000 UTF-8 bytes: size is bytes, not characters
+    md = {**small, "body": body}
+    key = "k" * 1024
+    client.put_vectors(vectorBucketName=bucket, indexName=index, vectors=[_vec(key, metadata=md)])
+    got = client.get_vectors(
+        vectorBucketName=bucket, indexName=index, keys=[key], returnMetadata=True
+    )["vectors"]
+    assert got[0]["metadata"] == md
+    too_big = {**small, "body": "é" * 20500}
+    with pytest.raises(ClientError, match="40960"):
+        client.put_vectors(
+            vectorBucketName=bucket, indexName=index, vectors=[_vec("x", metadata=too_big)]
+        )
+
+
+@pytest.mark.needs("limits")
+@pytest.mark.parametrize(
+    ("call", "kwargs", "fragment"),
+    [
+        ("get_vectors", {"keys": [f"k{i}" for i in range(101)]}, "100"),
+        ("delete_vectors", {"keys": [f"k{i}" for i in range(501)]}, "500"),
+        ("list_vectors", {"maxResults": 1001}, "1000"),
+    ],
+)
+def test_request_size_limits(
+    client: Any, bucket: str, index: str, call: str, kwargs: dict[str, Any], fragment: str
+) -> None:
+    with pytest.raises(ClientError) as exc:
+        getattr(client, call)(vectorBucketName=bucket, indexName=index, **kwargs)
+    assert code_of(exc) == ("ValidationException", 400)
+    assert fragment in str(exc.value)
+
+
+def test_param_validation_matches_botocore(client: Any, bucket: str, index: str) -> None:
+    with pytest.raises(ParamValidationError, match=r"vectors\[0\]\.data\.float32\[1\]"):
+        client.put_vectors(
+            vectorBucketName=bucket, indexName=index, vectors=[_vec("a", [1.0, "2", 0.0, 0.0])]
+        )  # type: ignore[list-item]
+    with pytest.raises(ParamValidationError, match="Unknown parameter"):
+        client.get_vectors(
+            vectorBucketName=bucket, indexName=index, keys=["a"], returnEverything=True
+        )
+    with pytest.raises(ParamValidationError, match="Missing required parameter"):
+        client.put_vectors(vectorBucketName=bucket, indexName=index)
+    with pytest.raises(ClientError, match="enum") as exc:
+        client.create_index(
+            vectorBucketName=bucket,
+            indexName="dot",
+            dataType="float32",
+            dimension=4,
+            distanceMetric="dotproduct",
+        )
+    assert code_of(exc) == ("ValidationException", 400)
+
+
+# --------------------------------------------------------------------------- resources
+
+
+@pytest.mark.parametrize(
+    "name", ["UPPER", "under_score", "-leading", "trailing-", "a" * 64, "sp ace", "..", "a/b"]
+)
+def test_invalid_names(client: Any, name: str) -> None:
+    with pytest.raises((ClientError, ParamValidationError)):
+        client.create_vector_bucket(vectorBucketName=name)
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/../../b", "..x..", "/etc/passwd"])
+def test_names_cannot_escape(client: Any, bucket: str, name: str) -> None:
+    with pytest.raises((ClientError, ParamValidationError)):
+        client.create_index(
+            vectorBucketName=bucket,
+            indexName=name,
+            dataType="float32",
+            dimension=2,
+            distanceMetric="cosine",
+        )
+
+
+@pytest.mark.parametrize("dimension", [0, 4097])
+def test_dimension_range(client: Any, bucket: str, dimension: int) -> None:
+    with pytest.raises((ClientError, ParamValidationError)):
+        client.create_index(
+            vectorBucketName=bucket,
+            indexName="dims",
+            dataType="float32",
+            dimension=dimension,
+            distanceMetric="cosine",
+        )
+
+
+def test_dimension_4096_is_allowed(client: Any, bucket: str) -> None:
+    client.create_index(
+        vectorBucketName=bucket,
+        indexName="wide",
+        dataType="float32",
+        dimension=4096,
+        distanceMetric="cosine",
+    )
+    assert client.get_index(vectorBucketName=bucket, indexName="wide")["index"]["dimension"] == 4096
+
+
+def test_duplicate_create_is_conflict_and_keeps_existing(
+    client: Any, bucket: str, index: str
+) -> None:
+    with pytest.raises(ClientError) as exc:
+        client.create_index(
+            vectorBucketName=bucket,
+            indexName=index,
+            dataType="float32",
+            dimension=8,
+            distanceMetric="euclidean",
+        )
+    assert code_of(exc) == ("ConflictException", 409)
+    info = client.get_index(vectorBucketName=bucket, indexName=index)["index"]
+    assert (info["dimension"], info["distanceMetric"]) == (DIM, "cosine")
+    assert len(client.list_vectors(vectorBucketName=bucket, indexName=index)["vectors"]) == len(
+        DATA
+    )
+    with pytest.raises(ClientError) as exc:
+        client.create_vector_bucket(vectorBucketName=bucket)
+    assert code_of(exc) == ("ConflictException", 409)
+
+
+def test_bucket_with_indexes_cannot_be_deleted(client: Any, bucket: str, index: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        client.delete_vector_bucket(vectorBucketName=bucket)
+    assert code_of(exc) == ("ConflictException", 409)
+    client.delete_index(vectorBucketName=bucket, indexName=index)
+    client.delete_vector_bucket(vectorBucketName=bucket)
+    with pytest.raises(ClientError) as exc:
+        client.get_vector_bucket(vectorBucketName=bucket)
+    assert code_of(exc) == ("NotFoundException", 404)
+
+
+def test_get_index_shape_and_arn_addressing(client: Any, bucket: str, index: str) -> None:
+    info = client.get_index(vectorBucketName=bucket, indexName=index)["index"]
+    for field in (
+        "creationTime",
+        "indexArn",
+        "dimension",
+        "distanceMetric",
+        "metadataConfiguration",
+        "indexMode",
+        "dataType",
+        "vectorBucketName",
+        "indexName",
+    ):
+        assert field in info
+    assert info["indexMode"] == "ENHANCED"
+    assert info["metadataConfiguration"]["nonFilterableMetadataKeys"] == ["body"]
+    by_arn = client.get_index(indexArn=info["indexArn"])["index"]
+    assert by_arn["indexName"] == index
+    bucket_arn = client.get_vector_bucket(vectorBucketName=bucket)["vectorBucket"][
+        "vectorBucketArn"
+    ]
+    assert info["indexArn"].startswith(bucket_arn + "/index/")
+    names = [i["indexName"] for i in client.list_indexes(vectorBucketArn=bucket_arn)["indexes"]]
+    assert names == [index]
+
+
+@pytest.mark.parametrize(
+    ("call", "kwargs"),
+    [
+        ("get_index", {"vectorBucketName": "missing-bucket", "indexName": "idx"}),
+        (
+            "put_vectors",
+            {"vectorBucketName": "missing-bucket", "indexName": "idx", "vectors": [_vec("a")]},
+        ),
+        (
+            "query_vectors",
+            {
+                "vectorBucketName": "missing-bucket",
+                "indexName": "idx",
+                "topK": 1,
+                "queryVector": {"float32": [1.0]},
+            },
+        ),
+        ("delete_vector_bucket", {"vectorBucketName": "missing-bucket"}),
+    ],
+)
+def test_not_found(client: Any, call: str, kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ClientError) as exc:
+        getattr(client, call)(**kwargs)
+    assert code_of(exc) == ("NotFoundException", 404)
+
+
+def test_too_many_non_filterable_keys(client: Any, bucket: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        client.create_index(
+            vectorBucketName=bucket,
+            indexName="nfk",
+            dataType="float32",
+            dimension=2,
+            distanceMetric="cosine",
+            metadataConfiguration={"nonFilterableMetadataKeys": [f"k{i}" for i in range(11)]},
+        )
+    assert code_of(exc) == ("ValidationException", 400)
+
+
+def test_list_buckets_and_indexes_paging(client: Any, bucket: str) -> None:
+    for i in range(5):
+        client.create_index(
+            vectorBucketName=bucket,
+            indexName=f"idx-{i}",
+            dataType="float32",
+            dimension=2,
+            distanceMetric="cosine",
+        )
+    seen: list[str] = []
+    token = None
+    while True:
+        kwargs = {"nextToken": token} if token else {}
+        page = client.list_indexes(vectorBucketName=bucket, maxResults=2, **kwargs)
+        assert len(page["indexes"]) <= 2
+        seen += [i["indexName"] for i in page["indexes"]]
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert seen == [f"idx-{i}" for i in range(5)]
+    assert [
+        i["indexName"]
+        for i in client.list_indexes(vectorBucketName=bucket, prefix="idx-3")["indexes"]
+    ] == ["idx-3"]
+    names = [b["vectorBucketName"] for b in client.list_vector_buckets()["vectorBuckets"]]
+    assert bucket in names
+
+
+def test_policy_and_tags_round_trip(client: Any, bucket: str, index: str) -> None:
+    policy = '{"Version": "2012-10-17", "Statement": []}'
+    client.put_vector_bucket_policy(vectorBucketName=bucket, policy=policy)
+    assert client.get_vector_bucket_policy(vectorBucketName=bucket)["policy"] == policy
+    arn = client.get_index(vectorBucketName=bucket, indexName=index)["index"]["indexArn"]
+    client.tag_resource(resourceArn=arn, tags={"team": "search", "env": "dev"})
+    client.untag_resource(resourceArn=arn, tagKeys=["env"])
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {"team": "search"}
+
+
+def test_classic_mode_unavailable_for_new_buckets(client: Any, bucket: str, index: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        client.update_index_mode(vectorBucketName=bucket, indexName=index, indexMode="CLASSIC")
+    assert code_of(exc) == ("ValidationException", 400)
+    client.update_index_mode(vectorBucketName=bucket, indexName=index, indexMode="ENHANCED")
+    assert (
+        client.get_index(vectorBucketName=bucket, indexName=index)["index"]["indexMode"]
+        == "ENHANCED"
+    )
+
+
+# --------------------------------------------------------------------------- paging and segments
+
+
+@pytest.fixture
+def big_index(client: Any, bucket: str) -> str:
+    client.create_index(
+        vectorBucketName=bucket,
+        indexName="big",
+        dataType="float32",
+        dimension=2,
+        distanceMetric="euclidean",
+    )
+    for start in range(0, 2500, 500):
+        client.put_vectors(
+            vectorBucketName=bucket,
+            indexName="big",
+            vectors=[
+                {"key": f"key-{i:05d}", "data": {"float32": [float(i), 1.0]}, "metadata": {"i": i}}
+                for i in range(start, start + 500)
+            ],
+        )
+    return "big"
+
+
+@pytest.mark.needs("paging")
+def test_list_vectors_pages(client: Any, bucket: str, big_index: str) -> None:
+    keys: list[str] = []
+    pages = 0
+    token = None
+    while True:
+        kwargs = {"nextToken": token} if token else {}
+        page = client.list_vectors(
+            vectorBucketName=bucket,
+            indexName=big_index,
+            maxResults=1000,
+            returnMetadata=True,
+            **kwargs,
+        )
+        pages += 1
+        assert len(page["vectors"]) <= 1000
+        assert all(v["metadata"]["i"] == int(v["key"][4:]) for v in page["vectors"])
+        keys += [v["key"] for v in page["vectors"]]
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert pages == 3
+    assert sorted(keys) == [f"key-{i:05d}" for i in range(2500)]
+    assert len(set(keys)) == 2500
+
+
+@pytest.mark.needs("segments")
+@pytest.mark.parametrize("segments", [1, 3, 16])
+def test_list_vectors_segments_partition(
+    client: Any, bucket: str, big_index: str, segments: int
+) -> None:
+    parts = []
+    for seg in range(segments):
+        keys: set[str] = set()
+        paginator = client.get_paginator("list_vectors")
+        for page in paginator.paginate(
+            vectorBucketName=bucket,
+            indexName=big_index,
+            segmentCount=segments,
+            segmentIndex=seg,
+            PaginationConfig={"PageSize": 400},
+        ):
+            keys |= {v["key"] for v in page["vectors"]}
+        parts.append(keys)
+    union = set().union(*parts)
+    assert union == {f"key-{i:05d}" for i in range(2500)}
+    assert sum(len(p) for p in parts) == 2500  # disjoint
+    if segments > 1:
+        assert all(p for p in parts)
+
+
+@pytest.mark.needs("segments")
+def test_bad_segments(client: Any, bucket: str, big_index: str) -> None:
+    with pytest.raises((ClientError, ParamValidationError)):
+        client.list_vectors(
+            vectorBucketName=bucket, indexName=big_index, segmentCount=17, segmentIndex=0
+        )
+    with pytest.raises(ClientError):
+        client.list_vectors(
+            vectorBucketName=bucket, indexName=big_index, segmentCount=4, segmentIndex=4
+        )
+    with pytest.raises(ClientError):
+        client.list_vectors(vectorBucketName=bucket, indexName=big_index, nextToken="not-a-token")
+
+
+@pytest.mark.needs("query")
+def test_query_next_token_pages_through_ranking(client: Any, bucket: str, big_index: str) -> None:
+    first = client.query_vectors(
+        vectorBucketName=bucket, indexName=big_index, topK=100, queryVector={"float32": [0.0, 1.0]}
+    )
+    assert len(first["vectors"]) == 100
+    second = client.query_vectors(
+        vectorBucketName=bucket,
+        indexName=big_index,
+        topK=100,
+        queryVector={"float32": [0.0, 1.0]},
+        nextToken=first["nextToken"],
+    )
+    keys = [v["key"] for v in first["vectors"] + second["vectors"]]
+    assert keys == [f"key-{i:05d}" for i in range(200)]
+
+
+# --------------------------------------------------------------------------- persistence
+
+
+@pytest.mark.needs("persistence")
+def test_data_survives_restart(client: Any, bucket: str, index: str) -> None:
+    from langchain_s3vectors import LocalS3VectorsClient  # noqa: PLC0415
+
+    path = client.path.parent
+    client.close()
+    reopened = LocalS3VectorsClient(path)
+    try:
+        res = reopened.query_vectors(
+            vectorBucketName=bucket,
+            indexName=index,
+            topK=2,
+            queryVector={"float32": [1.0, 0, 0, 0]},
+            filter={"genre": "drama"},
+            returnMetadata=True,
+        )
+        assert [v["key"] for v in res["vectors"]] == ["m1", "m3"]
+        assert res["vectors"][0]["metadata"] == DATA["m1"][1]
+    finally:
+        reopened.close()
