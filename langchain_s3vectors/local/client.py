@@ -221,25 +221,56 @@ class LocalS3VectorsClient:
     def _not_found(self, operation: str, message: str) -> ClientError:
         return self._error(operation, "NotFoundException", message)
 
-    def _validate_params(self, operation: str, params: dict[str, Any]) -> None:
-        """Run botocore's validator; vector data lists are type-checked with numpy."""
+    def _validate_params(self, operation: str, params: dict[str, Any]) -> Any:
+        """Validate parameters exactly as boto3 does, before anything else happens.
+
+        botocore's ``ParamValidator`` runs against the installed service model. For
+        PutVectors, walking every float of up to 500 vectors in Python would dominate
+        the call, so the request is checked in two steps: a strict fast check that
+        accepts only plainly valid vectors (plain dicts, string keys, one ``float32``
+        list of numbers, metadata of JSON scalars and lists), and botocore's validator
+        on the rest of the request. Anything the fast check does not accept goes
+        through botocore's validator in full, so the errors are botocore's own.
+
+        Returns:
+            For PutVectors, the vectors' values as a float64 array when every vector
+            has the same length (else ``None``); otherwise ``None``.
+        """
         shape = self._model.operation_model(operation).input_shape
         if shape is None:
-            return
+            return None
         light = params
+        batch = None
         vectors = params.get("vectors")
-        if operation == "PutVectors" and isinstance(vectors, list):
-            light = dict(params)
-            light["vectors"] = [_strip_data(v) for v in vectors]
+        if operation == "PutVectors" and isinstance(vectors, list) and vectors:
+            fast = all(_fast_vector_ok(v) for v in vectors)
+            if fast:
+                converted = _numeric_batch([v["data"]["float32"] for v in vectors])
+                if converted is False:
+                    fast = False
+                elif converted is None:
+                    fast = all(_floats_ok(v) for v in vectors)
+                else:
+                    batch = converted
+            if fast:
+                light = dict(params)
+                light["vectors"] = [_strip_data(vectors[0])]
         report = self._validator.validate(light, shape)
-        if not report.has_errors() and light is not params:
-            for vector in vectors or ():
-                if not _floats_ok(vector):
-                    report = self._validator.validate(params, shape)
-                    break
+        if report.has_errors() and light is not params:
+            report = self._validator.validate(params, shape)
         if report.has_errors():
             raise ParamValidationError(report=report.generate_report())
         problems: list[str] = []
+        if light is not params:
+            # Fast-checked vectors: only the list length is left to check here (keys
+            # longer than the model allows are reported by the service-side checks).
+            count = len(params["vectors"])
+            if count > limits.MAX_PUT_VECTORS:
+                problems.append(
+                    "Value at 'vectors' failed to satisfy constraint: Member must have length "
+                    f"less than or equal to {limits.MAX_PUT_VECTORS} (got {count})"
+                )
+            params = {k: v for k, v in params.items() if k != "vectors"}
         _model_constraints(shape, params, "", problems)
         if problems:
             count = len(problems)
@@ -247,6 +278,7 @@ class LocalS3VectorsClient:
                 problems[:5]
             )
             raise self._validation(operation, msg)
+        return batch
 
     @staticmethod
     def _ok(body: dict[str, Any]) -> dict[str, Any]:
@@ -826,7 +858,7 @@ class LocalS3VectorsClient:
     def put_vectors(self, **kwargs: Any) -> dict[str, Any]:
         """PutVectors: upsert up to 500 vectors, all or nothing."""
         op = "PutVectors"
-        self._validate_params(op, kwargs)
+        batch = self._validate_params(op, kwargs)
         bucket, name = self._resolve_index(op, kwargs)
         vectors = kwargs["vectors"]
         if len(vectors) > limits.MAX_PUT_VECTORS:
@@ -834,7 +866,7 @@ class LocalS3VectorsClient:
             raise self._validation(op, msg)
         with self._storage.transaction() as conn:
             row = self._require_index(conn, op, bucket, name)
-            keys, matrix, metadata_json = self._check_vectors(op, row, vectors)
+            keys, matrix, metadata_json = self._check_vectors(op, row, vectors, batch)
             index_id = row["id"]
             before = row["version"]
             blobs = matrix.astype("<f4", copy=False)
@@ -897,7 +929,7 @@ class LocalS3VectorsClient:
             del self._caches[index_id]
 
     def _check_vectors(
-        self, op: str, index: dict[str, Any], vectors: list[dict[str, Any]]
+        self, op: str, index: dict[str, Any], vectors: list[dict[str, Any]], batch: Any = None
     ) -> tuple[list[str], np.ndarray[Any, np.dtype[np.float32]], list[str | None]]:
         dimension = index["dimension"]
         keys = [v["key"] for v in vectors]
@@ -914,10 +946,10 @@ class LocalS3VectorsClient:
             if len(values) != dimension:
                 msg = f"Invalid vector for key {key!r}: dimension {len(values)} does not match the index dimension {dimension}"
                 raise self._validation(op, msg)
+        if batch is None:
+            batch = np.array(data, dtype=np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
-            matrix = (
-                np.array(data, dtype=np.float64).astype(np.float32).reshape(len(keys), dimension)
-            )
+            matrix = batch.astype(np.float32).reshape(len(keys), dimension)
         finite = np.isfinite(matrix).all(axis=1)
         if not finite.all():
             key = keys[int(np.flatnonzero(~finite)[0])]
@@ -963,7 +995,7 @@ class LocalS3VectorsClient:
             msg = f"Invalid metadata for key {key!r}: {total} bytes exceeds the {limits.MAX_METADATA_BYTES}-byte limit per vector"
             raise self._validation(op, msg)
         if filterable:
-            size = _json_size(filterable)
+            size = total if len(filterable) == len(metadata) else _json_size(filterable)
             if size > limits.MAX_FILTERABLE_METADATA_BYTES:
                 msg = (
                     f"Invalid metadata for key {key!r}: filterable metadata is {size} bytes, over the "
@@ -1307,6 +1339,48 @@ def _model_constraints(shape: Shape, value: Any, path: str, problems: list[str])
                 f"Value {value} at '{where}' failed to satisfy constraint: Member must have "
                 f"value less than or equal to {meta['max']}"
             )
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def _fast_vector_ok(vector: Any) -> bool:
+    """Strict subset of what botocore accepts for a ``PutInputVector``."""
+    if type(vector) is not dict or not vector.keys() <= {"key", "data", "metadata"}:
+        return False
+    key = vector.get("key")
+    data = vector.get("data")
+    if type(key) is not str or not key or type(data) is not dict or len(data) != 1:
+        return False
+    if type(data.get("float32")) is not list:
+        return False
+    if "metadata" not in vector:
+        return True
+    metadata = vector["metadata"]
+    if type(metadata) is not dict:
+        return False
+    for value in metadata.values():
+        if type(value) in _SCALARS:
+            continue
+        if type(value) is list and all(type(item) in _SCALARS for item in value):
+            continue
+        return False
+    return True
+
+
+def _numeric_batch(rows: list[list[Any]]) -> Any:
+    """Convert equal-length numeric rows to one float64 array.
+
+    Returns the array; ``False`` when some value is not a number (so botocore must
+    judge); ``None`` when the rows differ in length (checked one by one instead).
+    """
+    try:
+        arr = np.array(rows)
+    except (ValueError, TypeError):
+        return None
+    if arr.ndim != 2 or arr.dtype.kind not in "fiub":  # noqa: PLR2004
+        return None if arr.dtype == object else False
+    return arr.astype(np.float64, copy=False)
 
 
 def _strip_data(vector: Any) -> Any:

@@ -102,15 +102,20 @@ class IndexCache:
         cls, conn: sqlite3.Connection, index_id: int, version: int, metric: str, dimension: int
     ) -> IndexCache:
         """Read every vector of an index from SQLite."""
-        rows = conn.execute(
+        total = conn.execute(
+            "SELECT count(*) FROM vectors WHERE index_id = ?", (index_id,)
+        ).fetchone()[0]
+        matrix = np.empty((total, dimension), dtype=np.float32)
+        keys: list[str] = []
+        cursor = conn.execute(
             "SELECT key, data FROM vectors WHERE index_id = ? ORDER BY rowid", (index_id,)
-        ).fetchall()
-        keys = [r[0] for r in rows]
-        matrix = np.empty((len(rows), dimension), dtype=np.float32)
-        if rows:
-            matrix[:] = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(
-                len(rows), dimension
-            )
+        )
+        row = 0
+        while batch := cursor.fetchmany(2048):
+            for key, blob in batch:
+                keys.append(key)
+                matrix[row] = np.frombuffer(blob, dtype="<f4")
+                row += 1
         cache = cls(
             index_id=index_id,
             version=version,
@@ -293,16 +298,20 @@ class IndexCache:
 
     # -- ranking ------------------------------------------------------------------------
 
-    def distances(self, query: FloatArray) -> FloatArray:
-        """Distances from a query to every row (cosine: 1 - cos; euclidean: L2)."""
-        rows = self.matrix[: self.count]
+    def distances(
+        self, query: FloatArray, rows_subset: npt.NDArray[np.intp] | None = None
+    ) -> FloatArray:
+        """Distances from a query to every row, or to ``rows_subset``.
+
+        Cosine: ``1 - cos``; euclidean: the L2 distance.
+        """
+        rows = self.matrix[: self.count] if rows_subset is None else self.matrix[rows_subset]
         if self.metric == "cosine":
             q = query / np.float32(np.linalg.norm(query))
             cosine: FloatArray = np.float32(1.0) - rows @ q
             return cosine
-        sq: FloatArray = (
-            self.sqnorms[: self.count] - np.float32(2.0) * (rows @ query) + query @ query
-        )
+        norms = self.sqnorms[: self.count] if rows_subset is None else self.sqnorms[rows_subset]
+        sq: FloatArray = norms - np.float32(2.0) * (rows @ query) + query @ query
         np.maximum(sq, 0, out=sq)
         np.sqrt(sq, out=sq)
         return sq
@@ -313,15 +322,18 @@ class IndexCache:
         """Return (positions, distances) of the ``k`` nearest rows allowed by ``mask``."""
         if self.count == 0 or k <= 0:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float32)
-        dist = self.distances(query)
+        candidates = None
         if mask is not None:
             candidates = np.flatnonzero(mask)
             if candidates.size == 0:
                 return candidates, np.empty(0, dtype=np.float32)
-            sub = dist[candidates]
+            if candidates.size * 3 < self.count:
+                # Selective filter: score only the matching rows.
+                sub = self.distances(query, candidates)
+            else:
+                sub = self.distances(query)[candidates]
         else:
-            candidates = None
-            sub = dist
+            sub = self.distances(query)
         k = min(k, sub.shape[0])
         part = np.argpartition(sub, k - 1)[:k] if k < sub.shape[0] else np.arange(sub.shape[0])
         order = part[np.lexsort((part, sub[part]))]

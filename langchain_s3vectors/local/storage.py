@@ -95,6 +95,7 @@ class Storage:
             conn = sqlite3.connect(
                 self.db_path, check_same_thread=False, isolation_level=None, timeout=60.0
             )
+            conn.execute("PRAGMA page_size=16384")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=60000")
