@@ -1,20 +1,41 @@
 """Amazon S3 Vectors for LangChain.
 
+* :class:`S3VectorsStore`: a LangChain ``VectorStore`` over any S3 Vectors client
+  (boto3's, or the embedded :class:`LocalS3VectorsClient`), with metadata filters,
+  MMR, full-text and hybrid search, sync and async.
+* :class:`S3VectorsRetriever`: its retriever, with ``hybrid`` and ``fulltext`` search types.
+* :class:`LocalS3VectorsClient`: an embedded, persistent S3 Vectors with boto3's API.
+
 Example:
-    >>> from langchain_s3vectors import LocalS3VectorsClient
-    >>> LocalS3VectorsClient()
-    LocalS3VectorsClient('memory')
+    >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+    >>> from langchain_s3vectors import S3VectorsStore
+    >>> store = S3VectorsStore.local(None, DeterministicFakeEmbedding(size=8))
+    >>> store.add_texts(["hello world"], ids=["greeting"])
+    ['greeting']
+    >>> store.similarity_search("hello world", k=1)[0].id
+    'greeting'
 """
 
 from __future__ import annotations
 
 from importlib import metadata
 
+from langchain_s3vectors.errors import S3VectorsError
 from langchain_s3vectors.local import LocalS3VectorsClient
+from langchain_s3vectors.query_constructor import S3VectorsTranslator
+from langchain_s3vectors.retrievers import S3VectorsRetriever
+from langchain_s3vectors.vectorstores import S3VectorsStore
 
 try:
     __version__ = metadata.version(__package__ or "langchain-s3vectors")
 except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["LocalS3VectorsClient", "__version__"]
+__all__ = [
+    "LocalS3VectorsClient",
+    "S3VectorsError",
+    "S3VectorsRetriever",
+    "S3VectorsStore",
+    "S3VectorsTranslator",
+    "__version__",
+]

@@ -22,11 +22,26 @@ import pytest
 
 from langchain_s3vectors import LocalS3VectorsClient
 
-ALL = frozenset({"query", "limits", "paging", "segments", "text", "persistence", "errors"})
+ALL = frozenset(
+    {
+        "query",
+        "limits",
+        "paging",
+        "segments",
+        "text",
+        "persistence",
+        "errors",
+        "float32",
+        "index-shape",
+        "index-mode",
+    }
+)
 CAPABILITIES: dict[str, frozenset[str]] = {
     "local-memory": ALL - {"persistence"},
     "local-disk": ALL,
     "aws": ALL - {"persistence"},
+    # moto implements the wire format of buckets, indexes and put/get/list/delete only.
+    "moto-server": frozenset(),
 }
 EXTRA_BACKENDS: dict[str, Any] = {}
 
@@ -36,7 +51,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _backends() -> list[str]:
-    return ["local-memory", "local-disk", "aws", *EXTRA_BACKENDS]
+    return ["local-memory", "local-disk", "moto-server", "aws", *EXTRA_BACKENDS]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's HTTP server on loopback (never the in-process mock: it leaks queries)."""
+    server_mod = pytest.importorskip("moto.server")
+    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
 
 
 @pytest.fixture(params=_backends())
@@ -51,7 +77,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def client(backend: str, tmp_path: Path) -> Iterator[Any]:
+def client(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     if backend == "local-memory":
         c = LocalS3VectorsClient()
         yield c
@@ -60,6 +86,17 @@ def client(backend: str, tmp_path: Path) -> Iterator[Any]:
         c = LocalS3VectorsClient(tmp_path / "store")
         yield c
         c.close()
+    elif backend == "moto-server":
+        import boto3  # noqa: PLC0415
+
+        endpoint = request.getfixturevalue("moto_endpoint")
+        yield boto3.client(
+            "s3vectors",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
     elif backend == "aws":
         region = os.environ.get("S3VECTORS_TEST_REGION")
         if not region:

@@ -15,15 +15,15 @@ It has the method names, keyword parameters, response dicts and errors of
 Example:
     >>> from langchain_s3vectors import LocalS3VectorsClient
     >>> client = LocalS3VectorsClient()  # in memory; pass a directory to persist
-    >>> _ = client.create_vector_bucket(vectorBucketName="kb")
-    >>> _ = client.create_index(vectorBucketName="kb", indexName="docs", dataType="float32",
+    >>> _ = client.create_vector_bucket(vectorBucketName="kbase")
+    >>> _ = client.create_index(vectorBucketName="kbase", indexName="docs", dataType="float32",
     ...                         dimension=2, distanceMetric="cosine")
-    >>> client.put_vectors(vectorBucketName="kb", indexName="docs", vectors=[
+    >>> client.put_vectors(vectorBucketName="kbase", indexName="docs", vectors=[
     ...     {"key": "a", "data": {"float32": [1.0, 0.0]}, "metadata": {"genre": "drama"}},
     ...     {"key": "b", "data": {"float32": [0.0, 1.0]}, "metadata": {"genre": "comedy"}},
     ... ])["ResponseMetadata"]["HTTPStatusCode"]
     200
-    >>> res = client.query_vectors(vectorBucketName="kb", indexName="docs", topK=1,
+    >>> res = client.query_vectors(vectorBucketName="kbase", indexName="docs", topK=1,
     ...                            queryVector={"float32": [0.9, 0.1]},
     ...                            filter={"genre": "drama"}, returnDistance=True)
     >>> [(v["key"], round(v["distance"], 3)) for v in res["vectors"]]
@@ -141,12 +141,12 @@ class LocalS3VectorsClient:
     Use exactly like boto3:
         .. code-block:: python
 
-            client.create_vector_bucket(vectorBucketName="kb")
-            client.create_index(vectorBucketName="kb", indexName="docs",
+            client.create_vector_bucket(vectorBucketName="kbase")
+            client.create_index(vectorBucketName="kbase", indexName="docs",
                                 dataType="float32", dimension=384,
                                 distanceMetric="cosine")
             try:
-                client.get_index(vectorBucketName="kb", indexName="nope")
+                client.get_index(vectorBucketName="kbase", indexName="nope")
             except client.exceptions.NotFoundException as exc:
                 print(exc.response["Error"]["Code"])  # NotFoundException
     """

@@ -237,6 +237,7 @@ def test_top_k_zero_is_param_validation(client: Any, bucket: str, index: str) ->
 # --------------------------------------------------------------------------- put / get / delete
 
 
+@pytest.mark.needs("float32")
 def test_put_is_upsert_and_float32(client: Any, bucket: str, index: str) -> None:
     put(client, bucket, index, {"m1": ([0.1, 0.2, 0.3, 0.4], {"genre": "updated"})})
     got = client.get_vectors(
@@ -384,6 +385,7 @@ def test_param_validation_matches_botocore(client: Any, bucket: str, index: str)
 # --------------------------------------------------------------------------- resources
 
 
+@pytest.mark.needs("limits")
 @pytest.mark.parametrize(
     "name", ["UPPER", "under_score", "-leading", "trailing-", "a" * 64, "sp ace", "..", "a/b"]
 )
@@ -392,6 +394,7 @@ def test_invalid_names(client: Any, name: str) -> None:
         client.create_vector_bucket(vectorBucketName=name)
 
 
+@pytest.mark.needs("limits")
 @pytest.mark.parametrize("name", ["../escape", "a/../../b", "..x..", "/etc/passwd"])
 def test_names_cannot_escape(client: Any, bucket: str, name: str) -> None:
     with pytest.raises((ClientError, ParamValidationError)):
@@ -416,6 +419,7 @@ def test_dimension_range(client: Any, bucket: str, dimension: int) -> None:
         )
 
 
+@pytest.mark.needs("limits")
 def test_dimension_4096_is_allowed(client: Any, bucket: str) -> None:
     client.create_index(
         vectorBucketName=bucket,
@@ -427,6 +431,7 @@ def test_dimension_4096_is_allowed(client: Any, bucket: str) -> None:
     assert client.get_index(vectorBucketName=bucket, indexName="wide")["index"]["dimension"] == 4096
 
 
+@pytest.mark.needs("errors")
 def test_duplicate_create_is_conflict_and_keeps_existing(
     client: Any, bucket: str, index: str
 ) -> None:
@@ -460,6 +465,7 @@ def test_bucket_with_indexes_cannot_be_deleted(client: Any, bucket: str, index: 
     assert code_of(exc) == ("NotFoundException", 404)
 
 
+@pytest.mark.needs("index-shape")
 def test_get_index_shape_and_arn_addressing(client: Any, bucket: str, index: str) -> None:
     info = client.get_index(vectorBucketName=bucket, indexName=index)["index"]
     for field in (
@@ -494,7 +500,7 @@ def test_get_index_shape_and_arn_addressing(client: Any, bucket: str, index: str
             "put_vectors",
             {"vectorBucketName": "missing-bucket", "indexName": "idx", "vectors": [_vec("a")]},
         ),
-        (
+        pytest.param(
             "query_vectors",
             {
                 "vectorBucketName": "missing-bucket",
@@ -502,6 +508,7 @@ def test_get_index_shape_and_arn_addressing(client: Any, bucket: str, index: str
                 "topK": 1,
                 "queryVector": {"float32": [1.0]},
             },
+            marks=pytest.mark.needs("query"),
         ),
         ("delete_vector_bucket", {"vectorBucketName": "missing-bucket"}),
     ],
@@ -512,6 +519,7 @@ def test_not_found(client: Any, call: str, kwargs: dict[str, Any]) -> None:
     assert code_of(exc) == ("NotFoundException", 404)
 
 
+@pytest.mark.needs("limits")
 def test_too_many_non_filterable_keys(client: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as exc:
         client.create_index(
@@ -525,6 +533,7 @@ def test_too_many_non_filterable_keys(client: Any, bucket: str) -> None:
     assert code_of(exc) == ("ValidationException", 400)
 
 
+@pytest.mark.needs("paging")
 def test_list_buckets_and_indexes_paging(client: Any, bucket: str) -> None:
     for i in range(5):
         client.create_index(
@@ -563,6 +572,7 @@ def test_policy_and_tags_round_trip(client: Any, bucket: str, index: str) -> Non
     assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {"team": "search"}
 
 
+@pytest.mark.needs("index-mode")
 def test_classic_mode_unavailable_for_new_buckets(client: Any, bucket: str, index: str) -> None:
     with pytest.raises(ClientError) as exc:
         client.update_index_mode(vectorBucketName=bucket, indexName=index, indexMode="CLASSIC")

@@ -1,0 +1,483 @@
+"""Batches, bounded concurrency, rate limiting and retries for S3 Vectors calls.
+
+* :func:`chunked` and :func:`split_put_batches` cut work into service-sized requests
+  (500 vectors per PutVectors and at most 20 MiB, 100 keys per GetVectors, 500 per
+  DeleteVectors).
+* :class:`RetryPolicy` retries transient errors (throttling, 5xx, timeouts; see
+  :func:`~langchain_s3vectors.errors.is_transient`) with exponential backoff and full
+  jitter, capped; any other error fails at once.
+* :class:`RateLimiter` is a thread-safe token bucket over requests/s and vectors/s,
+  shared by the sync and async paths (defaults: the service's per-index write caps).
+* :class:`BatchRunner` runs a list of batches with at most ``max_concurrency`` in
+  flight, on threads (sync) or on the event loop (async, the blocking client call runs
+  in a worker thread so the loop is never blocked). When a write finally fails it
+  raises :class:`~langchain_s3vectors.errors.PartialWriteError` naming the ids that
+  were stored and the ids that were not.
+
+Example:
+    >>> from langchain_s3vectors.batching import chunked
+    >>> [len(b) for b in chunked(list(range(1200)), 500)]
+    [500, 500, 200]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from langchain_s3vectors import limits
+from langchain_s3vectors.errors import (
+    PartialWriteError,
+    is_transient,
+    translate_client_error,
+)
+from langchain_s3vectors.records import record_payload_size
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+
+__all__ = [
+    "BatchRunner",
+    "RateLimiter",
+    "RetryPolicy",
+    "chunked",
+    "split_put_batches",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Ids named in a failure message.
+_SHOWN_IDS = 5
+#: Share of the request payload limit a PutVectors batch may fill.
+_PAYLOAD_SHARE = 0.8
+
+
+def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    """Yield consecutive slices of at most ``size`` items.
+
+    Example:
+        >>> list(chunked("abcde", 2))
+        [['a', 'b'], ['c', 'd'], ['e']]
+    """
+    if size < 1:
+        msg = f"batch size must be at least 1, got {size}"
+        raise ValueError(msg)
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def split_put_batches(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    max_vectors: int = limits.MAX_PUT_VECTORS,
+    max_bytes: int = int(limits.MAX_REQUEST_PAYLOAD_BYTES * _PAYLOAD_SHARE),
+) -> list[list[Mapping[str, Any]]]:
+    """Split PutVectors records by count and by request payload size.
+
+    Example:
+        >>> recs = [{"key": str(i), "data": {"float32": [1.0]}, "metadata": {}} for i in range(3)]
+        >>> [len(b) for b in split_put_batches(recs, max_vectors=2)]
+        [2, 1]
+    """
+    batches: list[list[Mapping[str, Any]]] = []
+    current: list[Mapping[str, Any]] = []
+    size = 0
+    for record in records:
+        record_size = record_payload_size(record)
+        if current and (len(current) >= max_vectors or size + record_size > max_bytes):
+            batches.append(current)
+            current, size = [], 0
+        current.append(record)
+        size += record_size
+    if current:
+        batches.append(current)
+    return batches
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter for transient errors.
+
+    The wait before retry ``n`` (0-based) is uniform in
+    ``[0, min(max_delay, base_delay * 2**n)]``.
+
+    Attributes:
+        max_retries: Retries after the first attempt (0 disables retrying).
+        base_delay: Backoff base in seconds.
+        max_delay: Cap of one wait in seconds.
+
+    Example:
+        >>> policy = RetryPolicy(max_retries=3, base_delay=0.1, max_delay=1.0)
+        >>> 0 <= policy.delay(10) <= 1.0
+        True
+    """
+
+    max_retries: int = 8
+    base_delay: float = 0.05
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (0-based)."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** min(attempt, 30)))
+        return random.uniform(0.0, ceiling)  # noqa: S311 - jitter, not cryptography
+
+
+class RateLimiter:
+    """Token bucket over requests per second and vectors per second.
+
+    Thread-safe, and usable from sync code (:meth:`acquire`) and async code
+    (:meth:`aacquire`, which sleeps without blocking the event loop). One limiter may be
+    shared by several stores writing to the same index. A request larger than a whole
+    second's budget still goes through; it just waits for the bucket to refill.
+
+    Args:
+        requests_per_second: Request rate (default: the per-index write cap).
+        vectors_per_second: Vector rate (default: the per-index write cap).
+        clock: Monotonic clock, replaceable in tests.
+
+    Example:
+        >>> limiter = RateLimiter(requests_per_second=1000, vectors_per_second=2500)
+        >>> limiter.acquire(vectors=500)  # returns at once: the bucket starts full
+    """
+
+    def __init__(
+        self,
+        requests_per_second: float = limits.MAX_WRITE_REQUESTS_PER_SECOND,
+        vectors_per_second: float = limits.MAX_WRITE_VECTORS_PER_SECOND,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Create a full bucket."""
+        if requests_per_second <= 0 or vectors_per_second <= 0:
+            msg = "rate limits must be positive numbers of requests/vectors per second"
+            raise ValueError(msg)
+        self.requests_per_second = float(requests_per_second)
+        self.vectors_per_second = float(vectors_per_second)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._requests = self.requests_per_second
+        self._vectors = self.vectors_per_second
+        self._stamp = clock()
+
+    def __repr__(self) -> str:
+        """Show the rates."""
+        return (
+            f"RateLimiter(requests_per_second={self.requests_per_second:g}, "
+            f"vectors_per_second={self.vectors_per_second:g})"
+        )
+
+    def reserve(self, vectors: int = 0) -> float:
+        """Take tokens for one request now; return how long the caller must wait first.
+
+        The tokens are taken even when the bucket goes negative, so concurrent callers
+        queue up fairly behind each other.
+        """
+        with self._lock:
+            now = self._clock()
+            elapsed = max(0.0, now - self._stamp)
+            self._stamp = now
+            self._requests = min(
+                self.requests_per_second, self._requests + elapsed * self.requests_per_second
+            )
+            self._vectors = min(
+                self.vectors_per_second, self._vectors + elapsed * self.vectors_per_second
+            )
+            self._requests -= 1
+            self._vectors -= vectors
+            wait_requests = max(0.0, -self._requests / self.requests_per_second)
+            wait_vectors = max(0.0, -self._vectors / self.vectors_per_second)
+            return max(wait_requests, wait_vectors)
+
+    def acquire(self, vectors: int = 0) -> None:
+        """Block until one request carrying ``vectors`` vectors may be sent."""
+        wait = self.reserve(vectors)
+        if wait > 0:
+            time.sleep(wait)
+
+    async def aacquire(self, vectors: int = 0) -> None:
+        """Wait (without blocking the event loop) until a request may be sent."""
+        wait = self.reserve(vectors)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
+class BatchRunner:
+    """Runs client calls with retries, a rate limit and bounded concurrency.
+
+    Args:
+        max_concurrency: Batches in flight at once.
+        retry: The retry policy for transient errors.
+        rate_limiter: Applied to write calls (``vectors`` > 0 or ``write=True``).
+        executor: Thread pool for the async path's blocking client calls; by default
+            one owned by the runner and created on first use.
+        sleep: Sleep function of the sync path (replaceable in tests).
+
+    Example:
+        >>> runner = BatchRunner(max_concurrency=4)
+        >>> runner.map(lambda batch: sum(batch), [[1, 2], [3]])
+        [3, 3]
+    """
+
+    def __init__(
+        self,
+        *,
+        max_concurrency: int = 8,
+        retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
+        executor: Executor | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Create the runner."""
+        if max_concurrency < 1:
+            msg = f"max_concurrency must be at least 1, got {max_concurrency}"
+            raise ValueError(msg)
+        self.max_concurrency = max_concurrency
+        self.retry = retry or RetryPolicy()
+        self.rate_limiter = rate_limiter
+        self._executor = executor
+        self._owns_executor = executor is None
+        self._executor_lock = threading.Lock()
+        self._sleep = sleep
+
+    @property
+    def executor(self) -> Executor:
+        """The thread pool that runs blocking client calls for the async path."""
+        with self._executor_lock:
+            if self._executor is None:
+                # Threads start lazily; size it for many concurrent async callers.
+                self._executor = ThreadPoolExecutor(
+                    max_workers=max(32, 4 * self.max_concurrency),
+                    thread_name_prefix="s3vectors",
+                )
+            return self._executor
+
+    def close(self) -> None:
+        """Shut down the runner's own thread pool, if it created one."""
+        with self._executor_lock:
+            if self._owns_executor and self._executor is not None:
+                self._executor.shutdown(wait=False)
+                self._executor = None
+
+    # -- single calls --------------------------------------------------------------
+
+    def call(
+        self,
+        fn: Callable[..., R],
+        /,
+        *args: Any,
+        write_vectors: int | None = None,
+        **kwargs: Any,
+    ) -> R:
+        """Call ``fn`` and retry transient errors; other errors propagate at once.
+
+        Args:
+            fn: A client method.
+            *args: Its positional arguments.
+            write_vectors: For a write call, the number of vectors it carries (rate
+                limited); ``None`` for reads.
+            **kwargs: Its keyword arguments.
+
+        Returns:
+            What ``fn`` returned.
+        """
+        attempt = 0
+        while True:
+            if write_vectors is not None and self.rate_limiter is not None:
+                self.rate_limiter.acquire(write_vectors)
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                if attempt >= self.retry.max_retries or not is_transient(exc):
+                    raise
+                self._sleep(self.retry.delay(attempt))
+                attempt += 1
+
+    async def acall(
+        self,
+        fn: Callable[..., R],
+        /,
+        *args: Any,
+        write_vectors: int | None = None,
+        **kwargs: Any,
+    ) -> R:
+        """Async twin of :meth:`call`: the blocking call runs in a worker thread."""
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        while True:
+            if write_vectors is not None and self.rate_limiter is not None:
+                await self.rate_limiter.aacquire(write_vectors)
+            try:
+                return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
+            except Exception as exc:
+                if attempt >= self.retry.max_retries or not is_transient(exc):
+                    raise
+                await asyncio.sleep(self.retry.delay(attempt))
+                attempt += 1
+
+    # -- many batches -----------------------------------------------------------------
+
+    def map(self, fn: Callable[[T], R], batches: Sequence[T]) -> list[R]:
+        """Run ``fn`` on every batch, at most ``max_concurrency`` at once, in order.
+
+        Each batch is retried on transient errors; the first permanent failure is
+        raised after the batches in flight finish, and batches not yet started are
+        skipped.
+        """
+        if len(batches) <= 1 or self.max_concurrency == 1:
+            return [fn(batch) for batch in batches]
+        stop = threading.Event()
+
+        def guarded(batch: T) -> R:
+            if stop.is_set():
+                raise _SkippedError
+            try:
+                return fn(batch)
+            except BaseException:
+                stop.set()
+                raise
+
+        with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(batches))) as pool:
+            futures = [pool.submit(guarded, batch) for batch in batches]
+        errors = [f.exception() for f in futures]
+        first = next(
+            (e for e in errors if e is not None and not isinstance(e, _SkippedError)), None
+        )
+        if first is not None:
+            raise first
+        return [f.result() for f in futures]
+
+    async def amap(self, fn: Callable[[T], Awaitable[R]], batches: Sequence[T]) -> list[R]:
+        """Async twin of :meth:`map` (``fn`` is a coroutine function)."""
+        semaphore = asyncio.Semaphore(self.max_concurrency)
+        stop = asyncio.Event()
+
+        async def guarded(batch: T) -> R:
+            async with semaphore:
+                if stop.is_set():
+                    raise _SkippedError
+                try:
+                    return await fn(batch)
+                except BaseException:
+                    stop.set()
+                    raise
+
+        results = await asyncio.gather(*(guarded(b) for b in batches), return_exceptions=True)
+        first = next(
+            (
+                r
+                for r in results
+                if isinstance(r, BaseException) and not isinstance(r, _SkippedError)
+            ),
+            None,
+        )
+        if first is not None:
+            raise first
+        return results  # type: ignore[return-value]
+
+    def write(
+        self,
+        operation: str,
+        fn: Callable[[list[T]], object],
+        batches: Sequence[list[T]],
+        *,
+        key_of: Callable[[T], str],
+        resource: str = "",
+    ) -> None:
+        """Run write batches (retried, rate limited, concurrent) and report failures.
+
+        Args:
+            operation: The client method name, for messages (e.g. ``"put_vectors"``).
+            fn: Sends one batch.
+            batches: The batches.
+            key_of: The vector key of one item.
+            resource: What the call is about, for messages.
+
+        Raises:
+            PartialWriteError: A batch failed (even when none was stored); its
+                ``__cause__`` is the translated service error (e.g.
+                :class:`~langchain_s3vectors.errors.AccessDeniedError`).
+        """
+        done: list[bool] = [False] * len(batches)
+
+        def run(index: int) -> None:
+            self.call(fn, batches[index], write_vectors=len(batches[index]))
+            done[index] = True
+
+        try:
+            self.map(run, list(range(len(batches))))
+        except Exception as exc:  # noqa: BLE001 - re-raised below, translated
+            _raise_write_failure(
+                exc,
+                operation=operation,
+                batches=batches,
+                done=done,
+                key_of=key_of,
+                resource=resource,
+            )
+
+    async def awrite(
+        self,
+        operation: str,
+        fn: Callable[[list[T]], object],
+        batches: Sequence[list[T]],
+        *,
+        key_of: Callable[[T], str],
+        resource: str = "",
+    ) -> None:
+        """Async twin of :meth:`write` (``fn`` is the blocking client call)."""
+        done: list[bool] = [False] * len(batches)
+
+        async def run(index: int) -> None:
+            await self.acall(fn, batches[index], write_vectors=len(batches[index]))
+            done[index] = True
+
+        try:
+            await self.amap(run, list(range(len(batches))))
+        except Exception as exc:  # noqa: BLE001 - re-raised below, translated
+            _raise_write_failure(
+                exc,
+                operation=operation,
+                batches=batches,
+                done=done,
+                key_of=key_of,
+                resource=resource,
+            )
+
+
+class _SkippedError(Exception):
+    """A batch not started because another one failed."""
+
+
+def _raise_write_failure(
+    exc: Exception,
+    *,
+    operation: str,
+    batches: Sequence[list[T]],
+    done: Sequence[bool],
+    key_of: Callable[[T], str],
+    resource: str,
+) -> None:
+    error = translate_client_error(exc, operation=operation, resource=resource)
+    if error is not exc:
+        error.__cause__ = exc
+    stored = [key_of(item) for batch, ok in zip(batches, done, strict=True) for item in batch if ok]
+    failed = [
+        key_of(item) for batch, ok in zip(batches, done, strict=True) for item in batch if not ok
+    ]
+    shown = ", ".join(repr(k) for k in failed[:_SHOWN_IDS])
+    if len(failed) > _SHOWN_IDS:
+        shown += ", ..."
+    msg = (
+        f"{operation} failed for {len(failed)} vector(s) ({shown}) after storing "
+        f"{len(stored)}: {error} The ids are in .stored_ids and .failed_ids; writing the "
+        "failed ones again is safe (PutVectors is an upsert, DeleteVectors ignores "
+        "missing keys)."
+    )
+    raise PartialWriteError(msg, stored_ids=stored, failed_ids=failed) from error

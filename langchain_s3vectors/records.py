@@ -1,0 +1,400 @@
+"""Documents <-> S3 Vectors records, with every limit checked before any call.
+
+A LangChain :class:`~langchain_core.documents.Document` becomes one vector record::
+
+    {"key": doc_id,
+     "data": {"float32": [...]},
+     "metadata": {**doc.metadata, "_page_content": doc.page_content}}
+
+The page content lives under a reserved metadata key (``_page_content`` unless the
+store says otherwise) which the index declares non-filterable, so a long chunk never
+eats into the 2 KB filterable-metadata budget. :class:`RecordCodec` checks the key,
+the vector and the metadata against :mod:`langchain_s3vectors.limits` and raises
+:class:`~langchain_s3vectors.errors.InvalidInputError` naming the document and the
+fix; the store runs these checks for a whole write before sending anything, so a bad
+document means nothing is written.
+
+Metadata round-trips through JSON: strings, ints, floats, booleans and lists of
+those come back with the same types.
+
+Example:
+    >>> from langchain_s3vectors.records import RecordCodec
+    >>> codec = RecordCodec(dimension=2)
+    >>> record = codec.encode("doc-1", "hello", {"year": 2024}, [0.6, 0.8])
+    >>> record["metadata"]
+    {'year': 2024, '_page_content': 'hello'}
+    >>> codec.decode(record)
+    Document(id='doc-1', metadata={'year': 2024}, page_content='hello')
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.documents import Document
+
+from langchain_s3vectors import limits
+from langchain_s3vectors.errors import InvalidInputError
+
+__all__ = [
+    "DEFAULT_PAGE_CONTENT_KEY",
+    "FLOAT32_MAX",
+    "RecordCodec",
+    "json_size",
+    "record_payload_size",
+    "validate_key",
+    "validate_metadata",
+    "validate_vector",
+]
+
+#: Metadata key that holds a document's page content.
+DEFAULT_PAGE_CONTENT_KEY = "_page_content"
+#: Largest finite float32.
+FLOAT32_MAX = 3.4028234663852886e38
+
+_MAX_REPR = 60
+
+
+def json_size(value: Any) -> int:
+    """Size in bytes of ``value`` as compact UTF-8 JSON, the way the service counts it.
+
+    Example:
+        >>> json_size({"city": "Zürich"})
+        18
+    """
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return len(text.encode("utf-8"))
+
+
+def record_payload_size(record: Mapping[str, Any]) -> int:
+    """Approximate request-payload bytes one record adds to a PutVectors call.
+
+    Example:
+        >>> record_payload_size({"key": "a", "data": {"float32": [1.0]}, "metadata": {}})
+        61
+    """
+    vector = record.get("data", {}).get("float32", [])
+    # A float32 printed by JSON takes at most ~24 characters; be generous.
+    return (
+        json_size(record.get("metadata", {}))
+        + len(str(record.get("key", ""))) * 4
+        + (25 * len(vector) + 30)
+    )
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
+
+
+def validate_key(key: object, *, where: str = "") -> str:
+    """Check a vector key (a document id).
+
+    Args:
+        key: The key.
+        where: Which document it belongs to, for the message (e.g. ``"document 3"``).
+
+    Returns:
+        The key.
+
+    Raises:
+        InvalidInputError: The key is not a string of 1..1024 characters.
+
+    Example:
+        >>> validate_key("doc-1")
+        'doc-1'
+    """
+    prefix = f"{where}: " if where else ""
+    if not isinstance(key, str):
+        msg = f"{prefix}document id {_short(key)} must be a string; pass ids as str"
+        raise InvalidInputError(msg)
+    if not limits.KEY_MIN_LENGTH <= len(key) <= limits.KEY_MAX_LENGTH:
+        msg = (
+            f"{prefix}document id {_short(key)} has {len(key)} characters; S3 Vectors keys "
+            f"take {limits.KEY_MIN_LENGTH}..{limits.KEY_MAX_LENGTH} characters. Use a shorter "
+            "id (e.g. a hash of the long one)"
+        )
+        raise InvalidInputError(msg)
+    return key
+
+
+def validate_vector(
+    vector: Sequence[float],
+    *,
+    dimension: int | None,
+    distance_metric: str = "cosine",
+    where: str = "",
+) -> list[float]:
+    """Check one embedding and return it as a list of Python floats.
+
+    Args:
+        vector: The embedding.
+        dimension: The index dimension, or ``None`` when not known yet.
+        distance_metric: ``"cosine"`` rejects the zero vector.
+        where: Which document it belongs to, for the message.
+
+    Returns:
+        The vector as ``list[float]``.
+
+    Raises:
+        InvalidInputError: Wrong dimension, a non-finite value, a value outside the
+            float32 range, or a zero vector in a cosine index.
+
+    Example:
+        >>> validate_vector([0.5, 1], dimension=2)
+        [0.5, 1.0]
+    """
+    prefix = f"{where}: " if where else ""
+    try:
+        values = [float(v) for v in vector]
+    except (TypeError, ValueError) as exc:
+        msg = f"{prefix}the embedding must be a sequence of numbers ({exc})"
+        raise InvalidInputError(msg) from exc
+    if dimension is not None and len(values) != dimension:
+        msg = (
+            f"{prefix}the embedding has {len(values)} dimensions but the index has "
+            f"{dimension}; use the embedding model the index was created with, or a new index"
+        )
+        raise InvalidInputError(msg)
+    if not limits.MIN_DIMENSION <= len(values) <= limits.MAX_DIMENSION:
+        msg = (
+            f"{prefix}the embedding has {len(values)} dimensions; S3 Vectors supports "
+            f"{limits.MIN_DIMENSION}..{limits.MAX_DIMENSION}"
+        )
+        raise InvalidInputError(msg)
+    for i, value in enumerate(values):
+        if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
+            msg = (
+                f"{prefix}embedding value {i} is {value!r}; S3 Vectors stores finite float32 "
+                "values only. Check the embedding model's output (NaN usually means empty "
+                "or corrupt input text)"
+            )
+            raise InvalidInputError(msg)
+    if distance_metric == "cosine" and not any(values):
+        msg = (
+            f"{prefix}the embedding is the zero vector, which has no direction and is "
+            "rejected by a cosine index; check the input text or use a euclidean index"
+        )
+        raise InvalidInputError(msg)
+    return values
+
+
+def _check_value(key: str, value: object, where: str) -> None:
+    prefix = f"{where}: " if where else ""
+    if isinstance(value, float) and not math.isfinite(value):
+        msg = f"{prefix}metadata {key!r} is {value!r}; S3 Vectors stores finite numbers only"
+        raise InvalidInputError(msg)
+    if isinstance(value, (str, bool, int, float)):
+        return
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, (list, dict)) or item is None:
+                msg = (
+                    f"{prefix}metadata {key!r} holds a list containing {_short(item)}; list "
+                    "elements must be strings, numbers or booleans. Flatten the list or store "
+                    "it as a JSON string"
+                )
+                raise InvalidInputError(msg)
+            _check_value(key, item, where)
+        return
+    kind = "None" if value is None else type(value).__name__
+    fix = {
+        "None": "drop the key or store a sentinel such as an empty string",
+        "dict": "flatten it into several keys or store it as a JSON string",
+        "tuple": "pass a list instead",
+    }.get(kind, "convert it to a string, number, boolean or list of those")
+    msg = (
+        f"{prefix}metadata {key!r} has a value of type {kind} ({_short(value)}); S3 Vectors "
+        f"metadata values are strings, numbers, booleans or lists of those: {fix}"
+    )
+    raise InvalidInputError(msg)
+
+
+def validate_metadata(
+    metadata: Mapping[str, Any],
+    *,
+    page_content_key: str = DEFAULT_PAGE_CONTENT_KEY,
+    non_filterable_keys: Collection[str] = (),
+    where: str = "",
+) -> None:
+    """Check a vector's full metadata (user metadata plus the page content key).
+
+    Args:
+        metadata: The metadata exactly as it will be sent.
+        page_content_key: The reserved page content key (non-filterable).
+        non_filterable_keys: The index's other non-filterable keys.
+        where: Which document it belongs to, for the message.
+
+    Raises:
+        InvalidInputError: A value of an unsupported type, a key too long, too many
+            keys, more than 40 KB in total or more than 2 KB filterable.
+
+    Example:
+        >>> validate_metadata({"tags": ["a", "b"], "n": 1})
+        >>> validate_metadata({"nested": {"a": 1}})
+        Traceback (most recent call last):
+        ...
+        langchain_s3vectors.errors.InvalidInputError: metadata 'nested' has a value ...
+    """
+    prefix = f"{where}: " if where else ""
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not key:
+            msg = f"{prefix}metadata key {_short(key)} must be a non-empty string"
+            raise InvalidInputError(msg)
+        if len(key) > limits.METADATA_KEY_MAX_LENGTH:
+            msg = (
+                f"{prefix}metadata key {_short(key)} has {len(key)} characters; S3 Vectors "
+                f"allows at most {limits.METADATA_KEY_MAX_LENGTH}. Rename the key"
+            )
+            raise InvalidInputError(msg)
+        _check_value(key, value, where)
+    if len(metadata) > limits.MAX_METADATA_KEYS:
+        msg = (
+            f"{prefix}metadata has {len(metadata)} keys (including {page_content_key!r}); "
+            f"S3 Vectors allows at most {limits.MAX_METADATA_KEYS}. Drop keys or combine them "
+            "into one JSON string"
+        )
+        raise InvalidInputError(msg)
+    total = json_size(dict(metadata))
+    if total > limits.MAX_METADATA_BYTES:
+        msg = (
+            f"{prefix}metadata (with the page content) is {total} bytes of UTF-8 JSON; S3 "
+            f"Vectors allows {limits.MAX_METADATA_BYTES} bytes per vector. Split the document "
+            "into smaller chunks or drop large metadata values"
+        )
+        raise InvalidInputError(msg)
+    excluded = {page_content_key, *non_filterable_keys}
+    filterable = {k: v for k, v in metadata.items() if k not in excluded}
+    size = json_size(filterable)
+    if size > limits.MAX_FILTERABLE_METADATA_BYTES:
+        largest = max(filterable, key=lambda k: json_size({k: filterable[k]}))
+        msg = (
+            f"{prefix}filterable metadata is {size} bytes of UTF-8 JSON; S3 Vectors allows "
+            f"{limits.MAX_FILTERABLE_METADATA_BYTES}. The largest value is under {largest!r}: "
+            "move large values under non_filterable_metadata_keys (set when the index is "
+            "created) or shorten them"
+        )
+        raise InvalidInputError(msg)
+
+
+@dataclass
+class RecordCodec:
+    """Turns documents into S3 Vectors records and back, checking limits.
+
+    Attributes:
+        dimension: The index dimension, or ``None`` while unknown.
+        distance_metric: ``"cosine"`` or ``"euclidean"``.
+        page_content_key: Reserved metadata key holding the page content.
+        non_filterable_keys: Other non-filterable metadata keys of the index.
+
+    Example:
+        >>> codec = RecordCodec(dimension=3, page_content_key="text")
+        >>> codec.encode("a", "hi", {}, [1, 0, 0])["metadata"]
+        {'text': 'hi'}
+    """
+
+    dimension: int | None = None
+    distance_metric: str = "cosine"
+    page_content_key: str = DEFAULT_PAGE_CONTENT_KEY
+    non_filterable_keys: frozenset[str] = field(default_factory=frozenset)
+
+    def check_user_metadata(self, metadata: Mapping[str, Any], *, where: str = "") -> None:
+        """Reject user metadata that uses the reserved page content key.
+
+        Raises:
+            InvalidInputError: The metadata is not a mapping or uses the reserved key.
+        """
+        prefix = f"{where}: " if where else ""
+        if not isinstance(metadata, Mapping):
+            msg = f"{prefix}metadata must be a dict, got {type(metadata).__name__}"
+            raise InvalidInputError(msg)
+        if self.page_content_key in metadata:
+            msg = (
+                f"{prefix}metadata uses the reserved key {self.page_content_key!r}, which holds "
+                "the page content. Rename that metadata key, or create the store with another "
+                "page_content_key"
+            )
+            raise InvalidInputError(msg)
+
+    def build_metadata(
+        self, text: str, metadata: Mapping[str, Any] | None, *, where: str = ""
+    ) -> dict[str, Any]:
+        """Return the metadata to store (a new dict), checked against the limits.
+
+        Raises:
+            InvalidInputError: The metadata breaks a rule; nothing should be written.
+        """
+        user = {} if metadata is None else metadata
+        self.check_user_metadata(user, where=where)
+        if not isinstance(text, str):
+            prefix = f"{where}: " if where else ""
+            msg = f"{prefix}page content must be a string, got {type(text).__name__}"
+            raise InvalidInputError(msg)
+        stored = {**user, self.page_content_key: text}
+        validate_metadata(
+            stored,
+            page_content_key=self.page_content_key,
+            non_filterable_keys=self.non_filterable_keys,
+            where=where,
+        )
+        return stored
+
+    def encode(
+        self,
+        key: str,
+        text: str,
+        metadata: Mapping[str, Any] | None,
+        vector: Sequence[float],
+        *,
+        where: str = "",
+    ) -> dict[str, Any]:
+        """Build one PutVectors record.
+
+        Args:
+            key: The document id.
+            text: The page content.
+            metadata: The user metadata (not modified).
+            vector: The embedding.
+            where: Which document this is, for error messages.
+
+        Returns:
+            ``{"key", "data": {"float32": [...]}, "metadata"}``.
+
+        Raises:
+            InvalidInputError: The document breaks a service limit.
+        """
+        label = where or f"document {key!r}"
+        validate_key(key, where=label)
+        stored = self.build_metadata(text, metadata, where=label)
+        values = validate_vector(
+            vector, dimension=self.dimension, distance_metric=self.distance_metric, where=label
+        )
+        return {"key": key, "data": {"float32": values}, "metadata": stored}
+
+    def decode(self, record: Mapping[str, Any]) -> Document:
+        """Turn a record returned by the service into a Document (``id`` set).
+
+        Example:
+            >>> RecordCodec().decode({"key": "k", "metadata": {"_page_content": "x"}})
+            Document(id='k', metadata={}, page_content='x')
+        """
+        metadata = dict(record.get("metadata") or {})
+        text = metadata.pop(self.page_content_key, "")
+        if not isinstance(text, str):
+            text = str(text)
+        return Document(id=str(record["key"]), page_content=text, metadata=metadata)
+
+    def vector_of(self, record: Mapping[str, Any]) -> list[float] | None:
+        """Return a record's vector when the response carried it.
+
+        Example:
+            >>> RecordCodec().vector_of({"key": "k", "data": {"float32": [1.0]}})
+            [1.0]
+        """
+        data = record.get("data") or {}
+        values = data.get("float32")
+        return None if values is None else [float(v) for v in values]

@@ -1,0 +1,97 @@
+"""``S3VectorsRetriever``: a vector store retriever with full-text and hybrid search.
+
+Example:
+    >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+    >>> from langchain_s3vectors.vectorstores import S3VectorsStore
+    >>> store = S3VectorsStore.local(None, DeterministicFakeEmbedding(size=8))
+    >>> _ = store.add_texts(["S3 Vectors", "LangChain"], ids=["a", "b"])
+    >>> retriever = store.as_retriever(search_type="fulltext", search_kwargs={"k": 1})
+    >>> [doc.id for doc in retriever.invoke("langchain")]
+    ['b']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from langchain_core.vectorstores import VectorStoreRetriever
+from typing_extensions import override
+
+from langchain_s3vectors.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from langchain_core.callbacks import (
+        AsyncCallbackManagerForRetrieverRun,
+        CallbackManagerForRetrieverRun,
+    )
+    from langchain_core.documents import Document
+
+__all__ = ["S3VectorsRetriever"]
+
+#: search_kwargs that full-text and hybrid search understand.
+_TEXT_KWARGS = ("k", "filter")
+
+
+class S3VectorsRetriever(VectorStoreRetriever):
+    """Retriever over an :class:`~langchain_s3vectors.vectorstores.S3VectorsStore`.
+
+    Search types: ``"similarity"`` (default), ``"similarity_score_threshold"``,
+    ``"mmr"``, ``"hybrid"`` (vector + BM25, fused) and ``"fulltext"`` (BM25 only).
+    ``search_kwargs`` may hold ``k``, ``filter``, ``fetch_k`` and ``lambda_mult`` (MMR)
+    and ``score_threshold`` (``similarity_score_threshold``; for ``hybrid`` and
+    ``fulltext`` it drops results scoring below it, on their own scale).
+
+    Example:
+        .. code-block:: python
+
+            retriever = store.as_retriever(
+                search_type="hybrid", search_kwargs={"k": 5, "filter": {"lang": "en"}}
+            )
+            docs = retriever.invoke("how are vectors stored?")
+    """
+
+    allowed_search_types: ClassVar[Collection[str]] = (
+        "similarity",
+        "similarity_score_threshold",
+        "mmr",
+        "hybrid",
+        "fulltext",
+    )
+
+    def _text_kwargs(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
+        merged = self.search_kwargs | kwargs
+        threshold = merged.get("score_threshold")
+        if threshold is not None and not isinstance(threshold, (int, float)):
+            msg = f"score_threshold must be a number, got {threshold!r}"
+            raise InvalidInputError(msg)
+        return {k: v for k, v in merged.items() if k in _TEXT_KWARGS}, threshold
+
+    @staticmethod
+    def _keep(pairs: list[tuple[Document, float]], threshold: float | None) -> list[Document]:
+        return [doc for doc, score in pairs if threshold is None or score >= threshold]
+
+    @override
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        if self.search_type in ("hybrid", "fulltext"):
+            search_kwargs, threshold = self._text_kwargs(kwargs)
+            store: Any = self.vectorstore
+            method = store.hybrid_search if self.search_type == "hybrid" else store.fulltext_search
+            return self._keep(method(query, **search_kwargs), threshold)
+        return super()._get_relevant_documents(query, run_manager=run_manager, **kwargs)
+
+    @override
+    async def _aget_relevant_documents(
+        self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        if self.search_type in ("hybrid", "fulltext"):
+            search_kwargs, threshold = self._text_kwargs(kwargs)
+            store: Any = self.vectorstore
+            method = (
+                store.ahybrid_search if self.search_type == "hybrid" else store.afulltext_search
+            )
+            return self._keep(await method(query, **search_kwargs), threshold)
+        return await super()._aget_relevant_documents(query, run_manager=run_manager, **kwargs)
