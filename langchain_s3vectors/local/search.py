@@ -389,3 +389,13 @@ def rrf(rankings: list[list[str]], depth: int = FUSION_DEPTH) -> dict[str, float
 def finite(value: float) -> bool:
     """Whether a float is finite."""
     return math.isfinite(value)
+
+
+def searchable_text(value: Any) -> str | None:
+    """The text of a metadata value that full-text search indexes (strings only)."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, list):
+        parts = [v for v in value if isinstance(v, str)]
+        return " ".join(parts) or None
+    return None
