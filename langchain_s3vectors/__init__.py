@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from importlib import metadata
 
 from langchain_s3vectors.errors import S3VectorsError
@@ -25,6 +26,9 @@ from langchain_s3vectors.local import LocalS3VectorsClient
 from langchain_s3vectors.query_constructor import S3VectorsTranslator
 from langchain_s3vectors.retrievers import S3VectorsRetriever
 from langchain_s3vectors.vectorstores import S3VectorsStore
+
+# Quiet by default: applications decide where log records go.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 try:
     __version__ = metadata.version(__package__ or "langchain-s3vectors")

@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import (
     ClientError,
-    ConnectTimeoutError,
     EndpointConnectionError,
+    HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     ParamValidationError,
-    ReadTimeoutError,
 )
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from langchain_s3vectors.filters import FilterError
 
@@ -194,9 +194,9 @@ def is_transient(exc: BaseException) -> bool:
         return _code(exc) in TRANSIENT_ERROR_CODES or _status(exc) >= 500  # noqa: PLR2004
     if isinstance(exc, TransientServiceError):
         return True
-    return isinstance(
-        exc, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionError)
-    )
+    # botocore's ConnectionError family (endpoint, connect timeout, proxy) and its
+    # HTTPClientError family (read timeout, connection closed, broken response stream).
+    return isinstance(exc, (BotocoreConnectionError, HTTPClientError, ConnectionError))
 
 
 def _code(exc: ClientError) -> str:

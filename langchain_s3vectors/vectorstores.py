@@ -211,6 +211,7 @@ class S3VectorsStore(VectorStore):
         create_if_missing: Create the bucket and index on the first write.
         max_concurrency: Batches in flight at once.
         max_retries: Retries of throttled or failed calls.
+        retry_policy: Full control of retries and backoff (overrides ``max_retries``).
         rate_limiter: Shared write rate limiter (defaults to the per-index caps).
         relevance_score_fn: Distance -> relevance in [0, 1], replacing the default for
             the index's metric.
@@ -238,6 +239,7 @@ class S3VectorsStore(VectorStore):
         create_if_missing: bool = True,
         max_concurrency: int = 8,
         max_retries: int = 8,
+        retry_policy: RetryPolicy | None = None,
         rate_limiter: RateLimiter | None = None,
         relevance_score_fn: Callable[[float], float] | None = None,
         dimension: int | None = None,
@@ -280,7 +282,7 @@ class S3VectorsStore(VectorStore):
         self._index_lock = threading.Lock()
         self._runner = BatchRunner(
             max_concurrency=max_concurrency,
-            retry=RetryPolicy(max_retries=max_retries),
+            retry=retry_policy or RetryPolicy(max_retries=max_retries),
             rate_limiter=rate_limiter or RateLimiter(),
         )
         if client is None:
@@ -702,7 +704,8 @@ class S3VectorsStore(VectorStore):
         invalid input raises :class:`~langchain_s3vectors.errors.InvalidInputError`
         with nothing written.
         """
-        texts = list(texts)
+        texts = _text_list(texts)
+        self._learn_index()
         keys, metas = self._prepare(texts, metadatas, ids)
         if not texts:
             return []
@@ -719,7 +722,8 @@ class S3VectorsStore(VectorStore):
         ids: list[str] | None = None,
         **kwargs: Any,
     ) -> list[str]:
-        texts = list(texts)
+        texts = _text_list(texts)
+        await self._in_thread(self._learn_index)
         keys, metas = self._prepare(texts, metadatas, ids)
         if not texts:
             return []
@@ -742,6 +746,7 @@ class S3VectorsStore(VectorStore):
             >>> store.add_embeddings(["a"], [[1.0, 0.0]], ids=["x"])
             ['x']
         """
+        self._learn_index()
         keys, metas = self._prepare(texts, metadatas, ids)
         if texts:
             self._write(keys, list(texts), metas, embeddings)
@@ -756,10 +761,19 @@ class S3VectorsStore(VectorStore):
         ids: Sequence[str | None] | None = None,
     ) -> list[str]:
         """Async twin of :meth:`add_embeddings`."""
+        await self._in_thread(self._learn_index)
         keys, metas = self._prepare(texts, metadatas, ids)
         if texts:
             await self._awrite(keys, list(texts), metas, embeddings)
         return keys
+
+    def _learn_index(self) -> None:
+        """Read the index description once, so pre-write checks know its keys.
+
+        GetIndex is a read: nothing is created when the index is missing.
+        """
+        if self._index is None:
+            self.index_info()
 
     def _check_records(
         self,
@@ -1058,9 +1072,7 @@ class S3VectorsStore(VectorStore):
         vector: Sequence[float] | None = None,
         text: str | None = None,
     ) -> dict[str, Any]:
-        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            msg = f"k must be a positive integer, got {k!r}"
-            raise InvalidInputError(msg)
+        _check_k(k)
         request: dict[str, Any] = {**self._ids, "returnMetadata": True}
         if vector is not None:
             values = [float(v) for v in vector]
@@ -1275,6 +1287,7 @@ class S3VectorsStore(VectorStore):
         **kwargs: Any,
     ) -> list[Document]:
         """Diverse results: ``fetch_k`` candidates, vectors from GetVectors, then MMR."""
+        _check_k(k)
         fetch_k = max(fetch_k, k)
         results, _ = self._run_query(
             self._query_request(fetch_k, filter, vector=embedding), fetch_k
@@ -1294,6 +1307,7 @@ class S3VectorsStore(VectorStore):
         filter: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> list[Document]:
+        _check_k(k)
         fetch_k = max(fetch_k, k)
         request = self._query_request(fetch_k, filter, vector=embedding)
         results, _ = await self._arun_query(request, fetch_k)
@@ -1312,6 +1326,7 @@ class S3VectorsStore(VectorStore):
         filter: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> list[Document]:
+        _check_k(k)
         self._query_request(max(k, fetch_k), filter)
         vector = self._query_emb().embed_query(query)
         return self.max_marginal_relevance_search_by_vector(vector, k, fetch_k, lambda_mult, filter)
@@ -1326,6 +1341,7 @@ class S3VectorsStore(VectorStore):
         filter: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> list[Document]:
+        _check_k(k)
         self._query_request(max(k, fetch_k), filter)
         vector = await self._query_emb().aembed_query(query)
         return await self.amax_marginal_relevance_search_by_vector(
@@ -1448,6 +1464,19 @@ class S3VectorsStore(VectorStore):
 
         tags = kwargs.pop("tags", None) or [*self._get_retriever_tags()]
         return S3VectorsRetriever(vectorstore=self, tags=tags, **kwargs)
+
+
+def _text_list(texts: Iterable[str]) -> list[str]:
+    if isinstance(texts, str):
+        msg = "texts must be a list of strings, not one string; wrap it: [text]"
+        raise InvalidInputError(msg)
+    return list(texts)
+
+
+def _check_k(k: object) -> None:
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        msg = f"k must be a positive integer, got {k!r}"
+        raise InvalidInputError(msg)
 
 
 def _key_of(record: Mapping[str, Any]) -> str:
