@@ -3,8 +3,11 @@
 The ``client`` fixture yields an S3 Vectors client for the conformance suite:
 
 * ``local-memory`` and ``local-disk``: :class:`LocalS3VectorsClient`;
-* ``aws``: a real ``boto3.client("s3vectors")`` when ``S3VECTORS_TEST_REGION`` is set
-  (tests create and delete their own uniquely named buckets), skipped otherwise.
+* ``moto-server``: boto3 against moto's HTTP server on 127.0.0.1, for the operations
+  moto implements (buckets, indexes, put/get/list/delete);
+* ``aws``: a real ``boto3.client("s3vectors")`` when ``S3VECTORS_TEST_BUCKET`` names an
+  existing vector bucket (region from ``AWS_REGION``); tests create and delete their own
+  indexes in it and never delete the bucket. Skipped otherwise.
 
 Tests that need a feature a backend lacks ask for it with a marker, e.g.
 ``@pytest.mark.needs("query")``; backends declare what they support in ``CAPABILITIES``.
@@ -39,7 +42,7 @@ ALL = frozenset(
 CAPABILITIES: dict[str, frozenset[str]] = {
     "local-memory": ALL - {"persistence"},
     "local-disk": ALL,
-    "aws": ALL - {"persistence"},
+    "aws": ALL - {"persistence", "bucket-lifecycle"},
     # moto implements the wire format of buckets, indexes and put/get/list/delete only.
     "moto-server": frozenset(),
 }
@@ -98,19 +101,26 @@ def client(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
             aws_secret_access_key="testing",
         )
     elif backend == "aws":
-        region = os.environ.get("S3VECTORS_TEST_REGION")
-        if not region:
-            pytest.skip("set S3VECTORS_TEST_REGION (and AWS credentials) to run against real AWS")
+        if not os.environ.get("S3VECTORS_TEST_BUCKET"):
+            pytest.skip("set S3VECTORS_TEST_BUCKET (and AWS credentials) to run against AWS")
         import boto3  # noqa: PLC0415
 
-        yield boto3.client("s3vectors", region_name=region)
+        yield boto3.client("s3vectors", region_name=os.environ.get("AWS_REGION", "us-east-1"))
     else:
         with EXTRA_BACKENDS[backend]() as c:
             yield c
 
 
 @pytest.fixture
-def bucket(client: Any) -> Iterator[str]:
+def bucket(client: Any, backend: str) -> Iterator[str]:
+    if backend == "aws":
+        name = os.environ["S3VECTORS_TEST_BUCKET"]
+        before = {i["indexName"] for i in client.list_indexes(vectorBucketName=name)["indexes"]}
+        yield name
+        for idx in client.list_indexes(vectorBucketName=name)["indexes"]:
+            if idx["indexName"] not in before:
+                client.delete_index(vectorBucketName=name, indexName=idx["indexName"])
+        return
     name = f"test-{uuid.uuid4().hex[:12]}"
     client.create_vector_bucket(vectorBucketName=name)
     yield name

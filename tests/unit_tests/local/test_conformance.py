@@ -454,6 +454,7 @@ def test_duplicate_create_is_conflict_and_keeps_existing(
     assert code_of(exc) == ("ConflictException", 409)
 
 
+@pytest.mark.needs("bucket-lifecycle")
 def test_bucket_with_indexes_cannot_be_deleted(client: Any, bucket: str, index: str) -> None:
     with pytest.raises(ClientError) as exc:
         client.delete_vector_bucket(vectorBucketName=bucket)
