@@ -129,6 +129,12 @@ class RetryPolicy:
         return random.uniform(0.0, ceiling)  # noqa: S311 - jitter, not cryptography
 
 
+#: Fraction of the per-index write caps a default limiter uses. Running exactly at
+#: the cap turns ordinary network jitter into 429s (and their backoff); a few percent
+#: of headroom keeps a long ingest steady at close to the cap.
+DEFAULT_RATE_FRACTION = 0.97
+
+
 class RateLimiter:
     """Token bucket over requests per second and vectors per second.
 
@@ -138,8 +144,8 @@ class RateLimiter:
     second's budget still goes through; it just waits for the bucket to refill.
 
     Args:
-        requests_per_second: Request rate (default: the per-index write cap).
-        vectors_per_second: Vector rate (default: the per-index write cap).
+        requests_per_second: Request rate (default: 97% of the per-index write cap).
+        vectors_per_second: Vector rate (default: 97% of the per-index write cap).
         clock: Monotonic clock, replaceable in tests.
 
     Example:
@@ -149,8 +155,8 @@ class RateLimiter:
 
     def __init__(
         self,
-        requests_per_second: float = limits.MAX_WRITE_REQUESTS_PER_SECOND,
-        vectors_per_second: float = limits.MAX_WRITE_VECTORS_PER_SECOND,
+        requests_per_second: float = limits.MAX_WRITE_REQUESTS_PER_SECOND * DEFAULT_RATE_FRACTION,
+        vectors_per_second: float = limits.MAX_WRITE_VECTORS_PER_SECOND * DEFAULT_RATE_FRACTION,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -35,6 +35,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from langchain_core.documents import Document
 
 from langchain_s3vectors import limits
@@ -150,36 +151,43 @@ def validate_vector(
     """
     prefix = f"{where}: " if where else ""
     try:
-        values = [float(v) for v in vector]
+        with np.errstate(over="ignore", invalid="ignore"):
+            array = np.asarray(vector, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         msg = f"{prefix}the embedding must be a sequence of numbers ({exc})"
         raise InvalidInputError(msg) from exc
-    if dimension is not None and len(values) != dimension:
+    if array.ndim != 1:
+        msg = f"{prefix}the embedding must be a flat sequence of numbers, got shape {array.shape}"
+        raise InvalidInputError(msg)
+    size = int(array.shape[0])
+    if dimension is not None and size != dimension:
         msg = (
-            f"{prefix}the embedding has {len(values)} dimensions but the index has "
+            f"{prefix}the embedding has {size} dimensions but the index has "
             f"{dimension}; use the embedding model the index was created with, or a new index"
         )
         raise InvalidInputError(msg)
-    if not limits.MIN_DIMENSION <= len(values) <= limits.MAX_DIMENSION:
+    if not limits.MIN_DIMENSION <= size <= limits.MAX_DIMENSION:
         msg = (
-            f"{prefix}the embedding has {len(values)} dimensions; S3 Vectors supports "
+            f"{prefix}the embedding has {size} dimensions; S3 Vectors supports "
             f"{limits.MIN_DIMENSION}..{limits.MAX_DIMENSION}"
         )
         raise InvalidInputError(msg)
-    for i, value in enumerate(values):
-        if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
-            msg = (
-                f"{prefix}embedding value {i} is {value!r}; S3 Vectors stores finite float32 "
-                "values only. Check the embedding model's output (NaN usually means empty "
-                "or corrupt input text)"
-            )
-            raise InvalidInputError(msg)
-    if distance_metric == "cosine" and not any(values):
+    bad = ~(np.isfinite(array) & (np.abs(array) <= FLOAT32_MAX))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        msg = (
+            f"{prefix}embedding value {i} is {float(array[i])!r}; S3 Vectors stores finite "
+            "float32 values only. Check the embedding model's output (NaN usually means "
+            "empty or corrupt input text)"
+        )
+        raise InvalidInputError(msg)
+    if distance_metric == "cosine" and not array.any():
         msg = (
             f"{prefix}the embedding is the zero vector, which has no direction and is "
             "rejected by a cosine index; check the input text or use a euclidean index"
         )
         raise InvalidInputError(msg)
+    values: list[float] = array.tolist()
     return values
 
 

@@ -36,6 +36,7 @@ from langchain_s3vectors.errors import (
     TextSearchNotEnabledError,
     translate_client_error,
 )
+from langchain_s3vectors.fastpath import maybe_enable_fast_put_vectors
 from langchain_s3vectors.filters import FilterError, matches, normalize_filter, validate_filter
 from langchain_s3vectors.records import DEFAULT_PAGE_CONTENT_KEY, RecordCodec, validate_key
 
@@ -295,6 +296,8 @@ class S3VectorsStore(VectorStore):
                 max_concurrency=max_concurrency,
             )
         self.client = client
+        # Serialize PutVectors bodies fast on real boto3 clients (no-op for others).
+        maybe_enable_fast_put_vectors(client)
 
     # -- construction ------------------------------------------------------------------
 
@@ -796,9 +799,12 @@ class S3VectorsStore(VectorStore):
         vectors: Sequence[Sequence[float]],
     ) -> None:
         records, dimension = self._check_records(keys, texts, metas, vectors)
+        checked_with = self._codec(dimension)
         self._ensure_index(dimension)
-        # The existing index may declare other non-filterable keys: check again.
-        records = self._records(keys, texts, metas, vectors, self._codec(dimension))
+        # The existing index may declare other non-filterable keys: check again if so.
+        codec = self._codec(dimension)
+        if codec != checked_with:
+            records = self._records(keys, texts, metas, vectors, codec)
         self._runner.write(
             "put_vectors",
             self._put_fn(),
@@ -815,8 +821,11 @@ class S3VectorsStore(VectorStore):
         vectors: Sequence[Sequence[float]],
     ) -> None:
         records, dimension = self._check_records(keys, texts, metas, vectors)
+        checked_with = self._codec(dimension)
         await self._in_thread(self._ensure_index, dimension)
-        records = self._records(keys, texts, metas, vectors, self._codec(dimension))
+        codec = self._codec(dimension)
+        if codec != checked_with:
+            records = self._records(keys, texts, metas, vectors, codec)
         await self._runner.awrite(
             "put_vectors",
             self._put_fn(),

@@ -1,0 +1,92 @@
+"""The AWS CLI (``aws s3vectors --endpoint-url ...``) against the HTTP server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from langchain_s3vectors.local import LocalS3VectorsClient
+
+
+@pytest.fixture
+def aws(server_url: str, tmp_path: Path) -> Any:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # Keep the user's own configuration and credentials out of the test.
+        "AWS_CONFIG_FILE": str(tmp_path / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    env.pop("AWS_PROFILE", None)
+
+    def run(*args: str, ok: bool = True) -> Any:
+        command = [sys.executable, "-m", "awscli", "s3vectors", *args]
+        command += ["--endpoint-url", server_url, "--output", "json"]
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        if not ok:
+            return done
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    return run
+
+
+def test_cli_round_trip(aws: Any, store: LocalS3VectorsClient) -> None:
+    created = aws("create-vector-bucket", "--vector-bucket-name", "cli-bucket")
+    assert created["vectorBucketArn"].endswith(":bucket/cli-bucket")
+    aws(
+        "create-index",
+        "--vector-bucket-name", "cli-bucket",
+        "--index-name", "cli-index",
+        "--data-type", "float32",
+        "--dimension", "3",
+        "--distance-metric", "cosine",
+    )  # fmt: skip
+    listed = aws("list-indexes", "--vector-bucket-name", "cli-bucket")
+    assert [i["indexName"] for i in listed["indexes"]] == ["cli-index"]
+    vectors = [
+        {"key": "red", "data": {"float32": [1.0, 0.0, 0.0]}, "metadata": {"color": "red"}},
+        {"key": "green", "data": {"float32": [0.0, 1.0, 0.0]}, "metadata": {"color": "green"}},
+        {"key": "teal", "data": {"float32": [0.0, 0.8, 0.6]}, "metadata": {"color": "teal"}},
+    ]
+    aws(
+        "put-vectors",
+        "--vector-bucket-name", "cli-bucket",
+        "--index-name", "cli-index",
+        "--vectors", json.dumps(vectors),
+    )  # fmt: skip
+    # What the CLI wrote is in the store.
+    stored = store.list_vectors(vectorBucketName="cli-bucket", indexName="cli-index")
+    assert sorted(v["key"] for v in stored["vectors"]) == ["green", "red", "teal"]
+    found = aws(
+        "query-vectors",
+        "--vector-bucket-name", "cli-bucket",
+        "--index-name", "cli-index",
+        "--top-k", "2",
+        "--query-vector", json.dumps({"float32": [0.0, 1.0, 0.0]}),
+        "--filter", json.dumps({"color": {"$in": ["green", "teal"]}}),
+        "--return-metadata",
+        "--return-distance",
+    )  # fmt: skip
+    assert [v["key"] for v in found["vectors"]] == ["green", "teal"]
+    assert found["vectors"][0]["metadata"] == {"color": "green"}
+    assert found["vectors"][0]["distance"] == pytest.approx(0.0, abs=1e-6)
+    assert found["vectors"][1]["distance"] == pytest.approx(0.2, abs=1e-5)
+    assert found["distanceMetric"] == "cosine"
+
+
+def test_cli_reports_service_errors(aws: Any) -> None:
+    done = aws("get-index", "--vector-bucket-name", "nope-bucket", "--index-name", "nope", ok=False)
+    assert done.returncode != 0
+    assert "(NotFoundException) when calling the GetIndex operation" in done.stderr
