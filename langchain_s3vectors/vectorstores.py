@@ -14,7 +14,7 @@ import math
 import threading
 import uuid
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from botocore.exceptions import ParamValidationError
@@ -330,6 +330,35 @@ class S3VectorsStore(VectorStore):
 
         client = LocalS3VectorsClient(path=None if path is None else str(path))
         return cls(vector_bucket_name, index_name, embedding, client=client, **kwargs)
+
+    @classmethod
+    def from_env(
+        cls,
+        *,
+        embedding: Embeddings | None = None,
+        env_file: str | Path | None = ".env",
+        **overrides: Any,
+    ) -> Self:
+        """A store configured from the environment and a ``.env`` file.
+
+        Reads ``S3VECTORS_BACKEND`` (``aws`` or ``local``), ``AWS_REGION``,
+        ``S3_VECTOR_BUCKET_NAME``, ``S3_VECTOR_INDEX_NAME``, ``VECTOR_DIMENSION``,
+        ``EMBEDDING_MODEL`` and the others listed in ``env.example``. It never falls
+        back from AWS to the local backend: missing AWS settings are an error.
+
+        Args:
+            embedding: Embeddings to use instead of ``EMBEDDING_MODEL``.
+            env_file: The dotenv file to read (``None`` for none).
+            **overrides: Settings by name (e.g. ``S3VECTORS_BACKEND="local"``) or other
+                :class:`S3VectorsStore` arguments.
+
+        Example:
+            >>> store = S3VectorsStore.from_env(S3VECTORS_BACKEND="local")  # doctest: +SKIP
+        """
+        from langchain_s3vectors.settings import store_from_env  # noqa: PLC0415
+
+        store = store_from_env(cls, embedding=embedding, _env_file=env_file, **overrides)
+        return cast("Self", store)
 
     @classmethod
     @override

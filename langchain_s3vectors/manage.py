@@ -1,0 +1,522 @@
+"""Managing an index's documents: sources, stats, health, export and import.
+
+* :func:`list_sources` counts chunks per ``source`` with a parallel, segmented
+  ListVectors scan.
+* :func:`delete_source` removes every chunk of one source.
+* :func:`index_stats` describes an index: vectors, dimension, metric, mode, keys.
+* :func:`health_check` walks from credentials to the index and says in plain words
+  what is wrong: no credentials, unreachable endpoint or wrong region, missing bucket,
+  missing index, access denied (naming the IAM action), dimension mismatch.
+* :func:`export_jsonl` / :func:`import_jsonl` copy vectors to and from a JSON Lines
+  file, one ``{"key": ..., "data": [...], "metadata": {...}}`` object per line.
+
+Example:
+    >>> from langchain_s3vectors.manage import list_sources
+    >>> list_sources(store)  # doctest: +SKIP
+    {'docs/a.md': 3, 'docs/b.md': 1}
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
+
+from langchain_s3vectors import limits
+from langchain_s3vectors.embeddings import embedding_dimension
+from langchain_s3vectors.errors import (
+    AccessDeniedError,
+    CredentialsError,
+    InvalidInputError,
+    ResourceNotFoundError,
+    S3VectorsError,
+    translate_client_error,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from langchain_s3vectors.vectorstores import S3VectorsStore
+
+__all__ = [
+    "HealthCheck",
+    "HealthReport",
+    "delete_source",
+    "export_jsonl",
+    "health_check",
+    "import_jsonl",
+    "index_stats",
+    "iter_vectors",
+    "list_sources",
+]
+
+#: ListVectors segments scanned in parallel by default.
+DEFAULT_SEGMENTS = 4
+
+
+def _resource(store: S3VectorsStore) -> str:
+    return f"index {store.index_name!r} in bucket {store.vector_bucket_name!r}"
+
+
+def _call(store: S3VectorsStore, operation: str, **kwargs: Any) -> Any:
+    try:
+        return getattr(store.client, operation)(**kwargs)
+    except Exception as exc:
+        raise translate_client_error(exc, operation=operation, resource=_resource(store)) from exc
+
+
+def _scan_segment(
+    store: S3VectorsStore,
+    segment: int,
+    segments: int,
+    *,
+    return_data: bool,
+    return_metadata: bool,
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {
+            "vectorBucketName": store.vector_bucket_name,
+            "indexName": store.index_name,
+            "maxResults": limits.MAX_LIST_VECTORS_RESULTS,
+            "returnData": return_data,
+            "returnMetadata": return_metadata,
+        }
+        if segments > 1:
+            kwargs["segmentCount"] = segments
+            kwargs["segmentIndex"] = segment
+        if token:
+            kwargs["nextToken"] = token
+        page = _call(store, "list_vectors", **kwargs)
+        out.extend(page.get("vectors", []))
+        token = page.get("nextToken")
+        if not token:
+            return out
+
+
+def iter_vectors(
+    store: S3VectorsStore,
+    *,
+    return_data: bool = False,
+    return_metadata: bool = True,
+    segments: int = DEFAULT_SEGMENTS,
+) -> Iterator[dict[str, Any]]:
+    """Every vector record of the index, scanning ``segments`` ListVectors segments at once.
+
+    Args:
+        store: The store.
+        return_data: Include the vectors' data.
+        return_metadata: Include their metadata.
+        segments: Parallel segments, 1..16.
+
+    Raises:
+        InvalidInputError: ``segments`` outside 1..16.
+        S3VectorsError: The listing failed (e.g. the index does not exist).
+    """
+    if not 1 <= segments <= limits.MAX_LIST_SEGMENTS:
+        msg = f"segments must be 1..{limits.MAX_LIST_SEGMENTS}, not {segments}."
+        raise InvalidInputError(msg)
+    if segments == 1:
+        yield from _scan_segment(
+            store, 0, 1, return_data=return_data, return_metadata=return_metadata
+        )
+        return
+    with ThreadPoolExecutor(max_workers=segments, thread_name_prefix="s3vectors-list") as pool:
+        futures = [
+            pool.submit(
+                _scan_segment,
+                store,
+                index,
+                segments,
+                return_data=return_data,
+                return_metadata=return_metadata,
+            )
+            for index in range(segments)
+        ]
+        for future in futures:
+            yield from future.result()
+
+
+def list_sources(store: S3VectorsStore, *, segments: int = DEFAULT_SEGMENTS) -> dict[str, int]:
+    """Chunks per ``source`` metadata value, sorted by source.
+
+    Vectors without a ``source`` are not counted. A missing index has no sources.
+
+    Example:
+        >>> list_sources(store)  # doctest: +SKIP
+        {'docs/a.md': 3}
+    """
+    counts: Counter[str] = Counter()
+    try:
+        for record in iter_vectors(store, segments=segments):
+            source = (record.get("metadata") or {}).get("source")
+            if isinstance(source, str):
+                counts[source] += 1
+    except ResourceNotFoundError:
+        return {}
+    return dict(sorted(counts.items()))
+
+
+def _source_keys(store: S3VectorsStore, source: str, segments: int) -> list[str]:
+    return [
+        record["key"]
+        for record in iter_vectors(store, segments=segments)
+        if (record.get("metadata") or {}).get("source") == source
+    ]
+
+
+def delete_source(store: S3VectorsStore, source: str, *, segments: int = DEFAULT_SEGMENTS) -> int:
+    """Delete every vector whose ``source`` metadata is ``source``.
+
+    Returns:
+        How many vectors were deleted (0 when the source or the index is unknown).
+
+    Example:
+        >>> delete_source(store, "docs/a.md")  # doctest: +SKIP
+        3
+    """
+    try:
+        keys = _source_keys(store, source, segments)
+    except ResourceNotFoundError:
+        return 0
+    if keys:
+        store.delete(ids=keys)
+    return len(keys)
+
+
+def index_stats(store: S3VectorsStore, *, segments: int = DEFAULT_SEGMENTS) -> dict[str, Any]:
+    """A description of the index, counted with one ListVectors scan.
+
+    Returns:
+        ``bucket``, ``index``, ``exists``, ``vectors``, ``dimension``, ``distance_metric``,
+        ``index_mode``, ``non_filterable_metadata_keys``, ``text_search``,
+        ``sources`` (distinct) and ``vectors_without_source``.
+
+    Example:
+        >>> index_stats(store)["vectors"]  # doctest: +SKIP
+        42
+    """
+    stats: dict[str, Any] = {
+        "bucket": store.vector_bucket_name,
+        "index": store.index_name,
+        "exists": False,
+    }
+    try:
+        info = _call(
+            store,
+            "get_index",
+            vectorBucketName=store.vector_bucket_name,
+            indexName=store.index_name,
+        )["index"]
+    except ResourceNotFoundError:
+        return stats
+    config = info.get("metadataConfiguration") or {}
+    sources: set[str] = set()
+    total = 0
+    no_source = 0
+    for record in iter_vectors(store, segments=segments):
+        total += 1
+        source = (record.get("metadata") or {}).get("source")
+        if isinstance(source, str):
+            sources.add(source)
+        else:
+            no_source += 1
+    stats.update(
+        {
+            "exists": True,
+            "vectors": total,
+            "dimension": info.get("dimension"),
+            "distance_metric": info.get("distanceMetric"),
+            "data_type": info.get("dataType"),
+            "index_mode": info.get("indexMode"),
+            "non_filterable_metadata_keys": list(config.get("nonFilterableMetadataKeys") or []),
+            "text_search": [
+                {k: v for k, v in entry.items() if k in {"metadataKey", "language", "status"}}
+                for entry in config.get("textSearchConfigurations") or []
+            ],
+            "sources": len(sources),
+            "vectors_without_source": no_source,
+        }
+    )
+    return stats
+
+
+# --------------------------------------------------------------------------- health
+
+
+@dataclass
+class HealthCheck:
+    """One step of a health check."""
+
+    name: str
+    ok: bool
+    message: str
+
+
+@dataclass
+class HealthReport:
+    """The outcome of :func:`health_check`.
+
+    Attributes:
+        ok: Every check passed.
+        checks: The checks, in the order they ran; a failed check stops the walk.
+    """
+
+    checks: list[HealthCheck] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every check passed."""
+        return bool(self.checks) and all(check.ok for check in self.checks)
+
+    @property
+    def problem(self) -> str | None:
+        """The first failed check's message, if any."""
+        return next((check.message for check in self.checks if not check.ok), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict."""
+        return {
+            "ok": self.ok,
+            "checks": [
+                {"name": check.name, "ok": check.ok, "message": check.message}
+                for check in self.checks
+            ],
+        }
+
+
+def _where(client: Any) -> str:
+    meta = getattr(client, "meta", None)
+    region = getattr(meta, "region_name", None)
+    endpoint = getattr(meta, "endpoint_url", None)
+    parts = []
+    if region:
+        parts.append(f"region {region}")
+    if endpoint:
+        parts.append(f"endpoint {endpoint}")
+    return ", ".join(parts) or repr(client)
+
+
+def _diagnose(exc: BaseException, *, operation: str, what: str, client: Any) -> str:  # noqa: PLR0911
+    """Plain words for what went wrong in ``operation``."""
+    if isinstance(exc, NoCredentialsError):
+        return (
+            "No AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
+            "AWS_PROFILE, or run 'aws configure'. (For no AWS at all, use the local backend.)"
+        )
+    if isinstance(exc, NoRegionError):
+        return "No AWS region configured: set AWS_REGION (e.g. us-east-1)."
+    if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError, ConnectionError)):
+        return (
+            f"Cannot reach S3 Vectors at {_where(client)}: wrong region or endpoint, or no "
+            "network. S3 Vectors is not offered in every region; check AWS_REGION and "
+            "AWS_ENDPOINT_URL_S3VECTORS."
+        )
+    error = exc if isinstance(exc, S3VectorsError) else None
+    if error is None and isinstance(exc, ClientError):
+        error = translate_client_error(exc, operation=operation, resource=what)
+    if isinstance(error, ResourceNotFoundError):
+        return f"{what[0].upper()}{what[1:]} does not exist. Create it with 's3vectors-rag init'."
+    if isinstance(error, AccessDeniedError):
+        return str(error)
+    if isinstance(error, CredentialsError):
+        return str(error)
+    if error is not None:
+        return str(error)
+    return f"{operation} failed: {exc}"
+
+
+def health_check(store: S3VectorsStore, *, check_embedding: bool = True) -> HealthReport:
+    """Check, step by step, that the store can work, and say what is wrong if not.
+
+    Steps: reach the service with valid credentials and find the bucket, find the
+    index, list vectors (the read permission), compare the index dimension with the
+    embedding model's.
+
+    Args:
+        store: The store.
+        check_embedding: Compare the index dimension with the embedding model's (may
+            load the model).
+
+    Example:
+        >>> report = health_check(store)  # doctest: +SKIP
+        >>> report.ok, report.problem  # doctest: +SKIP
+        (False, "Vector bucket 'kb' does not exist. Create it with 's3vectors-rag init'.")
+    """
+    report = HealthReport()
+    client = store.client
+    bucket = store.vector_bucket_name
+    index = store.index_name
+    steps: list[tuple[str, str, str, dict[str, Any]]] = [
+        (
+            "bucket",
+            "get_vector_bucket",
+            f"vector bucket {bucket!r}",
+            {"vectorBucketName": bucket},
+        ),
+        (
+            "index",
+            "get_index",
+            f"index {index!r} in vector bucket {bucket!r}",
+            {"vectorBucketName": bucket, "indexName": index},
+        ),
+        (
+            "read",
+            "list_vectors",
+            f"index {index!r} in vector bucket {bucket!r}",
+            {"vectorBucketName": bucket, "indexName": index, "maxResults": 1},
+        ),
+    ]
+    info: dict[str, Any] = {}
+    for name, operation, what, kwargs in steps:
+        try:
+            response = getattr(client, operation)(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - diagnosed, not swallowed
+            message = _diagnose(exc, operation=operation, what=what, client=client)
+            report.checks.append(HealthCheck(name, ok=False, message=message))
+            return report
+        if operation == "get_index":
+            info = response.get("index", {})
+        detail = {
+            "bucket": f"Vector bucket {bucket!r} found ({_where(client)}).",
+            "index": (
+                f"Index {index!r}: dimension {info.get('dimension')}, "
+                f"{info.get('distanceMetric')}, mode {info.get('indexMode', 'unknown')}."
+            ),
+            "read": "Vectors can be listed (s3vectors:ListVectors allowed).",
+        }[name]
+        report.checks.append(HealthCheck(name, ok=True, message=detail))
+    if check_embedding:
+        report.checks.append(_dimension_check(store, info))
+    return report
+
+
+def _dimension_check(store: S3VectorsStore, info: dict[str, Any]) -> HealthCheck:
+    try:
+        actual = embedding_dimension(store.embeddings)  # type: ignore[arg-type]
+    except S3VectorsError as exc:
+        return HealthCheck("embedding", ok=False, message=str(exc))
+    expected = info.get("dimension")
+    if expected is not None and int(expected) != actual:
+        return HealthCheck(
+            "embedding",
+            ok=False,
+            message=(
+                f"Dimension mismatch: index {store.index_name!r} holds {expected}-dimensional "
+                f"vectors but the embedding model produces {actual}. Use the model the index "
+                "was built with (EMBEDDING_MODEL), or a new index for this model."
+            ),
+        )
+    return HealthCheck(
+        "embedding", ok=True, message=f"Embedding dimension {actual} matches the index."
+    )
+
+
+# --------------------------------------------------------------------------- JSONL
+
+
+def export_jsonl(store: S3VectorsStore, file: IO[str], *, segments: int = DEFAULT_SEGMENTS) -> int:
+    """Write every vector as one JSON object per line: ``key``, ``data``, ``metadata``.
+
+    ``data`` is the list of floats.
+
+    Returns:
+        The number of vectors written.
+
+    Example:
+        >>> with open("backup.jsonl", "w") as f:  # doctest: +SKIP
+        ...     export_jsonl(store, f)
+        42
+    """
+    count = 0
+    for record in iter_vectors(store, return_data=True, return_metadata=True, segments=segments):
+        data = record.get("data") or {}
+        line = {
+            "key": record["key"],
+            "data": list(data.get("float32", [])) if isinstance(data, dict) else list(data),
+            "metadata": record.get("metadata") or {},
+        }
+        file.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+        count += 1
+    return count
+
+
+def _parse_line(line: str, number: int) -> dict[str, Any]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        msg = f"Line {number} is not valid JSON: {exc}"
+        raise InvalidInputError(msg) from exc
+    if not isinstance(obj, dict) or "key" not in obj or "data" not in obj:
+        msg = f'Line {number} needs "key" and "data" (and optionally "metadata").'
+        raise InvalidInputError(msg)
+    data = obj["data"]
+    if isinstance(data, dict):
+        data = data.get("float32")
+    if not isinstance(data, list) or not data:
+        msg = f"Line {number}: data must be a non-empty list of numbers."
+        raise InvalidInputError(msg)
+    metadata = obj.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        msg = f"Line {number}: metadata must be an object."
+        raise InvalidInputError(msg)
+    return {
+        "key": str(obj["key"]),
+        "data": {"float32": [float(x) for x in data]},
+        "metadata": metadata,
+    }
+
+
+def import_jsonl(store: S3VectorsStore, file: IO[str], *, batch_size: int = 500) -> int:
+    """Upsert the vectors of a JSON Lines file written by :func:`export_jsonl`.
+
+    Records go through the store (limits checked, batched, retried); the index is
+    created if missing, with the dimension of the vectors read. The page content is
+    taken from the store's page-content metadata key.
+
+    Returns:
+        The number of vectors written.
+
+    Raises:
+        InvalidInputError: A line is not a valid record (the lines before it are
+            written, the rest are not).
+    """
+    count = 0
+    pending: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        texts: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        for record in pending:
+            metadata = dict(record["metadata"])
+            texts.append(str(metadata.pop(store.page_content_key, "")))
+            metadatas.append(metadata)
+        store.add_embeddings(
+            texts,
+            [record["data"]["float32"] for record in pending],
+            metadatas,
+            ids=[record["key"] for record in pending],
+        )
+        pending.clear()
+
+    for number, raw in enumerate(file, start=1):
+        if not raw.strip():
+            continue
+        pending.append(_parse_line(raw, number))
+        count += 1
+        if len(pending) >= batch_size:
+            flush()
+    if pending:
+        flush()
+    return count
