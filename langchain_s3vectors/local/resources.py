@@ -444,37 +444,31 @@ class ResourcesMixin(ClientBase):
         row = self._require_index(conn, op, bucket, index)
         return "indexes", row["id"]
 
+    def _tags(self, conn: sqlite3.Connection, op: str, arn: str) -> tuple[str, Any, dict[str, str]]:
+        table, ident = self._tag_target(conn, op, arn)
+        column = "name" if table == "buckets" else "id"
+        row = conn.execute(f"SELECT tags FROM {table} WHERE {column} = ?", (ident,)).fetchone()
+        return f"UPDATE {table} SET tags = ? WHERE {column} = ?", ident, json.loads(row[0])
+
     def tag_resource(self, **kwargs: Any) -> dict[str, Any]:
-        """TagResource."""
+        """TagResource: add or replace tags on a bucket or index."""
         op = "TagResource"
         self._checker.params(op, kwargs)
         with self._storage.transaction() as conn:
-            table, ident = self._tag_target(conn, op, kwargs["resourceArn"])
-            column = "name" if table == "buckets" else "id"
-            current = json.loads(
-                conn.execute(f"SELECT tags FROM {table} WHERE {column} = ?", (ident,)).fetchone()[0]
-            )
-            current.update(kwargs["tags"])
-            conn.execute(
-                f"UPDATE {table} SET tags = ? WHERE {column} = ?", (json.dumps(current), ident)
-            )
+            update, ident, tags = self._tags(conn, op, kwargs["resourceArn"])
+            tags.update(kwargs["tags"])
+            conn.execute(update, (json.dumps(tags), ident))
         return self._ok({})
 
     def untag_resource(self, **kwargs: Any) -> dict[str, Any]:
-        """UntagResource."""
+        """UntagResource: remove tags by key (missing keys are ignored)."""
         op = "UntagResource"
         self._checker.params(op, kwargs)
         with self._storage.transaction() as conn:
-            table, ident = self._tag_target(conn, op, kwargs["resourceArn"])
-            column = "name" if table == "buckets" else "id"
-            current = json.loads(
-                conn.execute(f"SELECT tags FROM {table} WHERE {column} = ?", (ident,)).fetchone()[0]
-            )
+            update, ident, tags = self._tags(conn, op, kwargs["resourceArn"])
             for key in kwargs["tagKeys"]:
-                current.pop(key, None)
-            conn.execute(
-                f"UPDATE {table} SET tags = ? WHERE {column} = ?", (json.dumps(current), ident)
-            )
+                tags.pop(key, None)
+            conn.execute(update, (json.dumps(tags), ident))
         return self._ok({})
 
     def list_tags_for_resource(self, **kwargs: Any) -> dict[str, Any]:
@@ -482,9 +476,5 @@ class ResourcesMixin(ClientBase):
         op = "ListTagsForResource"
         self._checker.params(op, kwargs)
         with self._storage.read() as conn:
-            table, ident = self._tag_target(conn, op, kwargs["resourceArn"])
-            column = "name" if table == "buckets" else "id"
-            tags = json.loads(
-                conn.execute(f"SELECT tags FROM {table} WHERE {column} = ?", (ident,)).fetchone()[0]
-            )
+            _, _, tags = self._tags(conn, op, kwargs["resourceArn"])
         return self._ok({"tags": tags})
