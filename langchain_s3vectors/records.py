@@ -359,6 +359,7 @@ class RecordCodec:
         vector: Sequence[float],
         *,
         where: str = "",
+        metadata_checked: bool = False,
     ) -> dict[str, Any]:
         """Build one PutVectors record.
 
@@ -368,6 +369,9 @@ class RecordCodec:
             metadata: The user metadata (not modified).
             vector: The embedding.
             where: Which document this is, for error messages.
+            metadata_checked: The key and metadata already passed :func:`validate_key`
+                and :meth:`build_metadata` with this codec's keys; only the vector is
+                checked.
 
         Returns:
             ``{"key", "data": {"float32": [...]}, "metadata"}``.
@@ -376,8 +380,11 @@ class RecordCodec:
             InvalidInputError: The document breaks a service limit.
         """
         label = where or f"document {key!r}"
-        validate_key(key, where=label)
-        stored = self.build_metadata(text, metadata, where=label)
+        if metadata_checked:
+            stored = {**(metadata or {}), self.page_content_key: text}
+        else:
+            validate_key(key, where=label)
+            stored = self.build_metadata(text, metadata, where=label)
         values = validate_vector(
             vector, dimension=self.dimension, distance_metric=self.distance_metric, where=label
         )

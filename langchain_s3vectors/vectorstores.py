@@ -702,6 +702,8 @@ class S3VectorsStore(VectorStore):
         metas: Sequence[Mapping[str, Any] | None],
         vectors: Sequence[Sequence[float]],
         codec: RecordCodec,
+        *,
+        metadata_checked: bool = False,
     ) -> list[dict[str, Any]]:
         if len(vectors) != len(texts):
             msg = f"got {len(vectors)} embeddings for {len(texts)} texts; pass one per text"
@@ -712,7 +714,14 @@ class S3VectorsStore(VectorStore):
         ):
             # The same id twice in one call: the last one wins, as two upserts would.
             by_key.pop(key, None)
-            by_key[key] = codec.encode(key, text, meta, vector, where=f"document {i} (id {key!r})")
+            by_key[key] = codec.encode(
+                key,
+                text,
+                meta,
+                vector,
+                where=f"document {i} (id {key!r})",
+                metadata_checked=metadata_checked,
+            )
         return list(by_key.values())
 
     def _put_fn(self) -> Callable[[list[Mapping[str, Any]]], object]:
@@ -817,7 +826,11 @@ class S3VectorsStore(VectorStore):
         dimension = len(vectors[0]) if vectors else None
         if self.dimension is not None and dimension is not None and dimension != self.dimension:
             self._check_compatible({"dimension": self.dimension}, dimension)
-        records = self._records(keys, texts, metas, vectors, self._codec(dimension))
+        # Keys and metadata were checked by _prepare with the same non-filterable keys
+        # (the index description, if any, was read before); only vectors are new here.
+        records = self._records(
+            keys, texts, metas, vectors, self._codec(dimension), metadata_checked=True
+        )
         return records, len(records[0]["data"]["float32"])
 
     def _write(
