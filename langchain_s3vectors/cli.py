@@ -40,7 +40,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from langchain_s3vectors.errors import S3VectorsError, translate_client_error
-from langchain_s3vectors.settings import S3VectorsSettings, build_store
+from langchain_s3vectors.settings import S3VectorsSettings, boto3_session, build_store
 
 if TYPE_CHECKING:
     from langchain_s3vectors.vectorstores import S3VectorsStore
@@ -484,19 +484,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
 
 
 def _s3_client(settings: S3VectorsSettings) -> Any:
-    import boto3  # noqa: PLC0415
-
-    kwargs: dict[str, Any] = {}
-    if settings.profile:
-        kwargs["profile_name"] = settings.profile
-    if settings.region:
-        kwargs["region_name"] = settings.region
-    if settings.access_key_id and settings.secret_access_key:
-        kwargs["aws_access_key_id"] = settings.access_key_id
-        kwargs["aws_secret_access_key"] = settings.secret_access_key.get_secret_value()
-        if settings.session_token:
-            kwargs["aws_session_token"] = settings.session_token.get_secret_value()
-    return boto3.Session(**kwargs).client("s3")
+    return boto3_session(settings).client("s3")
 
 
 app = make_app()

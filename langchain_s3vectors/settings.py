@@ -208,7 +208,12 @@ def settings_embeddings(settings: S3VectorsSettings) -> Embeddings:
     )
 
 
-def _aws_client(settings: S3VectorsSettings) -> Any:
+def boto3_session(settings: S3VectorsSettings) -> Any:
+    """A ``boto3.Session`` from the settings' profile, region and credentials.
+
+    Raises:
+        ConfigurationError: ``AWS_PROFILE`` names a profile that does not exist.
+    """
     import boto3  # noqa: PLC0415
     from botocore.exceptions import ProfileNotFound  # noqa: PLC0415
 
@@ -223,10 +228,14 @@ def _aws_client(settings: S3VectorsSettings) -> Any:
         if settings.session_token:
             session_kwargs["aws_session_token"] = settings.session_token.get_secret_value()
     try:
-        session = boto3.Session(**session_kwargs)
+        return boto3.Session(**session_kwargs)
     except ProfileNotFound as exc:
         msg = f"AWS_PROFILE={settings.profile!r} is not in ~/.aws/config: {exc}."
         raise ConfigurationError(msg) from exc
+
+
+def _aws_client(settings: S3VectorsSettings) -> Any:
+    session = boto3_session(settings)
     if not session.region_name:
         msg = (
             "S3VECTORS_BACKEND=aws needs a region: set AWS_REGION (e.g. us-east-1). "
