@@ -263,7 +263,8 @@ def _values(metadata: Mapping[str, Any], key: str) -> list[Any] | None:
     return [value]
 
 
-def _same(a: object, b: object) -> bool:
+def values_equal(a: object, b: object) -> bool:
+    """JSON equality of two metadata values: booleans are not numbers, ``1 == 1.0``."""
     # JSON semantics: booleans are not numbers, 1 == 1.0.
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
@@ -279,13 +280,13 @@ def _compare(op: str, operand: Any, metadata: Mapping[str, Any], key: str) -> bo
     if values is None:
         return op in (NE, NIN)
     if op == EQ:
-        return any(_same(v, operand) for v in values)
+        return any(values_equal(v, operand) for v in values)
     if op == NE:
-        return not any(_same(v, operand) for v in values)
+        return not any(values_equal(v, operand) for v in values)
     if op == IN:
-        return any(_same(v, o) for v in values for o in operand)
+        return any(values_equal(v, o) for v in values for o in operand)
     if op == NIN:
-        return not any(_same(v, o) for v in values for o in operand)
+        return not any(values_equal(v, o) for v in values for o in operand)
     numbers = [v for v in values if _is_number(v)]
     if op == GT:
         return any(v > operand for v in numbers)

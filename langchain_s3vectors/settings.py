@@ -234,7 +234,8 @@ def boto3_session(settings: S3VectorsSettings) -> Any:
         raise ConfigurationError(msg) from exc
 
 
-def _aws_client(settings: S3VectorsSettings) -> Any:
+def _aws_session(settings: S3VectorsSettings) -> Any:
+    """The boto3 session for the ``aws`` backend, with region and credentials checked."""
     session = boto3_session(settings)
     if not session.region_name:
         msg = (
@@ -249,9 +250,7 @@ def _aws_client(settings: S3VectorsSettings) -> Any:
             "For the embedded backend set S3VECTORS_BACKEND=local instead."
         )
         raise CredentialsError(msg)
-    return session.client(
-        "s3vectors", region_name=session.region_name, endpoint_url=settings.endpoint_url
-    )
+    return session
 
 
 def build_store(
@@ -297,12 +296,15 @@ def build_store(
             index_name=settings.index_name,
             **store_kwargs,
         )
-    client = _aws_client(settings)
+    # The store builds the boto3 client itself (retry mode, connection pool, fast path).
+    session = _aws_session(settings)
     return cls(
         vector_bucket_name=bucket,
         index_name=settings.index_name,
         embedding=emb,
-        client=client,
+        session=session,
+        region_name=session.region_name,
+        endpoint_url=settings.endpoint_url,
         **store_kwargs,
     )
 

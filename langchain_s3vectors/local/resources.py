@@ -283,13 +283,12 @@ class ResourcesMixin(ClientBase):
             [(r[0], text) for r in rows if (text := searchable_text(json.loads(r[1]).get(key)))],
         )
 
-    def _index_body(self, row: dict[str, Any], conn: sqlite3.Connection) -> dict[str, Any]:
+    def _index_body(self, row: dict[str, Any]) -> dict[str, Any]:
         config = dict(row["metadata_config"])
         if "textSearchConfigurations" in config:
             config["textSearchConfigurations"] = [
                 {**item, "status": "ACTIVE"} for item in config["textSearchConfigurations"]
             ]
-        del conn
         return {
             "vectorBucketName": row["bucket"],
             "indexName": row["name"],
@@ -310,7 +309,7 @@ class ResourcesMixin(ClientBase):
         bucket, name = self._resolve_index(op, kwargs)
         with self._storage.read() as conn:
             row = self._require_index(conn, op, bucket, name)
-            body = self._index_body(row, conn)
+            body = self._index_body(row)
         return self._ok({"index": body})
 
     def list_indexes(self, **kwargs: Any) -> dict[str, Any]:

@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,7 +27,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from langchain_s3vectors.filters import AND, EQ, EXISTS, GT, GTE, IN, LT, LTE, NE, NIN, OR
+from langchain_s3vectors.filters import (
+    AND,
+    EQ,
+    EXISTS,
+    GT,
+    GTE,
+    IN,
+    LT,
+    LTE,
+    NE,
+    NIN,
+    OR,
+    values_equal,
+)
 from langchain_s3vectors.limits import RRF_K
 
 if TYPE_CHECKING:
@@ -261,7 +273,7 @@ class IndexCache:
                 np.zeros(self.count, dtype=np.bool_) if code is None else col.string_codes == code
             )
         for pos, items in col.lists.items():
-            if any(_same(item, operand) for item in items):
+            if any(values_equal(item, operand) for item in items):
                 mask[pos] = True
         return np.asarray(mask, dtype=np.bool_)
 
@@ -341,14 +353,6 @@ class IndexCache:
         return positions, sub[order]
 
 
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    return type(a) is type(b) and a == b
-
-
 def _numeric(op: str, value: float, operand: float) -> bool:
     if op == GT:
         return value > operand
@@ -384,11 +388,6 @@ def rrf(rankings: list[list[str]], depth: int = FUSION_DEPTH) -> dict[str, float
         for rank, key in enumerate(ranking[:depth], start=1):
             fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + rank)
     return fused
-
-
-def finite(value: float) -> bool:
-    """Whether a float is finite."""
-    return math.isfinite(value)
 
 
 def searchable_text(value: Any) -> str | None:

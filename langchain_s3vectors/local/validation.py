@@ -21,16 +21,12 @@ from botocore.exceptions import ClientError, ParamValidationError
 from botocore.validate import ParamValidator
 
 from langchain_s3vectors import limits
+from langchain_s3vectors.records import json_size
 
 if TYPE_CHECKING:
     from botocore.model import ServiceModel, Shape
 
 ErrorFactory = Callable[[str, str, str], ClientError]
-
-
-def json_size(value: Any) -> int:
-    """Size of a value as compact UTF-8 JSON, the way the service measures metadata."""
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
 class RequestChecker:

@@ -204,3 +204,19 @@ def test_store_from_env_classmethod(tmp_path, monkeypatch):
     with pytest.raises(ConfigurationError, match="S3_VECTOR_BUCKET_NAME"):
         S3VectorsStore.from_env(env_file=None, S3VECTORS_BACKEND="aws", AWS_REGION="us-east-1")
     assert not (tmp_path / ".s3vectors").exists()
+
+
+def test_aws_backend_store_builds_its_own_client(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
+    store = S3VectorsStore.from_env(
+        embedding=DeterministicFakeEmbedding(size=8),
+        env_file=None,
+        S3VECTORS_BACKEND="aws",
+        AWS_REGION="eu-west-1",
+        S3_VECTOR_BUCKET_NAME="kb-test",
+        S3VECTORS_ENDPOINT_URL="http://127.0.0.1:9",
+    )
+    meta = store.client.meta
+    assert (meta.region_name, meta.endpoint_url) == ("eu-west-1", "http://127.0.0.1:9")
+    assert meta.config.retries["mode"] == "standard"  # the store's client settings apply
