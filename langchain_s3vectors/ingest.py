@@ -53,7 +53,6 @@ from langchain_s3vectors import limits
 from langchain_s3vectors.errors import (
     ConfigurationError,
     InvalidInputError,
-    ResourceNotFoundError,
 )
 
 if TYPE_CHECKING:
@@ -682,18 +681,15 @@ def _vanished(
     seen = set(report.sources) | {source for source, _ in report.failed}
     keys: list[str] = []
     removed: set[str] = set()
-    try:
-        for record in iter_vectors(store):
-            source = (record.get("metadata") or {}).get("source")
-            if (
-                isinstance(source, str)
-                and source not in seen
-                and any(source.startswith(prefix) for prefix in prefixes)
-            ):
-                keys.append(record["key"])
-                removed.add(source)
-    except ResourceNotFoundError:
-        return []  # no index yet: nothing stored
+    for record in iter_vectors(store):  # a missing index yields nothing
+        source = (record.get("metadata") or {}).get("source")
+        if (
+            isinstance(source, str)
+            and source not in seen
+            and any(source.startswith(prefix) for prefix in prefixes)
+        ):
+            keys.append(record["key"])
+            removed.add(source)
     report.removed_sources = sorted(removed)
     return keys
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -75,36 +74,6 @@ def _call(store: S3VectorsStore, operation: str, **kwargs: Any) -> Any:
         raise translate_client_error(exc, operation=operation, resource=_resource(store)) from exc
 
 
-def _scan_segment(
-    store: S3VectorsStore,
-    segment: int,
-    segments: int,
-    *,
-    return_data: bool,
-    return_metadata: bool,
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        kwargs: dict[str, Any] = {
-            "vectorBucketName": store.vector_bucket_name,
-            "indexName": store.index_name,
-            "maxResults": limits.MAX_LIST_VECTORS_RESULTS,
-            "returnData": return_data,
-            "returnMetadata": return_metadata,
-        }
-        if segments > 1:
-            kwargs["segmentCount"] = segments
-            kwargs["segmentIndex"] = segment
-        if token:
-            kwargs["nextToken"] = token
-        page = _call(store, "list_vectors", **kwargs)
-        out.extend(page.get("vectors", []))
-        token = page.get("nextToken")
-        if not token:
-            return out
-
-
 def iter_vectors(
     store: S3VectorsStore,
     *,
@@ -120,32 +89,21 @@ def iter_vectors(
         return_metadata: Include their metadata.
         segments: Parallel segments, 1..16.
 
+    A missing index yields nothing.
+
     Raises:
         InvalidInputError: ``segments`` outside 1..16.
-        S3VectorsError: The listing failed (e.g. the index does not exist).
+        S3VectorsError: The listing failed.
     """
     if not 1 <= segments <= limits.MAX_LIST_SEGMENTS:
         msg = f"segments must be 1..{limits.MAX_LIST_SEGMENTS}, not {segments}."
         raise InvalidInputError(msg)
-    if segments == 1:
-        yield from _scan_segment(
-            store, 0, 1, return_data=return_data, return_metadata=return_metadata
-        )
-        return
-    with ThreadPoolExecutor(max_workers=segments, thread_name_prefix="s3vectors-list") as pool:
-        futures = [
-            pool.submit(
-                _scan_segment,
-                store,
-                index,
-                segments,
-                return_data=return_data,
-                return_metadata=return_metadata,
-            )
-            for index in range(segments)
-        ]
-        for future in futures:
-            yield from future.result()
+    yield from store.iter_records(
+        return_data=return_data,
+        return_metadata=return_metadata,
+        segment_count=segments,
+        parallel=True,
+    )
 
 
 def list_sources(store: S3VectorsStore, *, segments: int = DEFAULT_SEGMENTS) -> dict[str, int]:
@@ -158,13 +116,10 @@ def list_sources(store: S3VectorsStore, *, segments: int = DEFAULT_SEGMENTS) -> 
         {'docs/a.md': 3}
     """
     counts: Counter[str] = Counter()
-    try:
-        for record in iter_vectors(store, segments=segments):
-            source = (record.get("metadata") or {}).get("source")
-            if isinstance(source, str):
-                counts[source] += 1
-    except ResourceNotFoundError:
-        return {}
+    for record in iter_vectors(store, segments=segments):
+        source = (record.get("metadata") or {}).get("source")
+        if isinstance(source, str):
+            counts[source] += 1
     return dict(sorted(counts.items()))
 
 
@@ -186,10 +141,7 @@ def delete_source(store: S3VectorsStore, source: str, *, segments: int = DEFAULT
         >>> delete_source(store, "docs/a.md")  # doctest: +SKIP
         3
     """
-    try:
-        keys = _source_keys(store, source, segments)
-    except ResourceNotFoundError:
-        return 0
+    keys = _source_keys(store, source, segments)
     if keys:
         store.delete(ids=keys)
     return len(keys)

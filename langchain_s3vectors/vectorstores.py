@@ -13,6 +13,7 @@ import logging
 import math
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
@@ -1053,8 +1054,30 @@ class S3VectorsStore(VectorStore):
             {**base, "segmentCount": segment_count, "segmentIndex": i} for i in range(segment_count)
         ]
 
+    def _pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The records of one ListVectors request, following ``nextToken``."""
+        request = dict(request)
+        while True:
+            try:
+                response = self._runner.call(self.client.list_vectors, **request)
+            except Exception as exc:
+                error = self._error(exc, "list_vectors")
+                if isinstance(error, ResourceNotFoundError):
+                    return
+                raise error from exc
+            yield from response.get("vectors") or []
+            token = response.get("nextToken")
+            if not token:
+                return
+            request["nextToken"] = token
+
     def iter_records(
-        self, *, return_data: bool = False, return_metadata: bool = True, segment_count: int = 1
+        self,
+        *,
+        return_data: bool = False,
+        return_metadata: bool = True,
+        segment_count: int = 1,
+        parallel: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Every record of the index, page by page (ListVectors), as the service returns them.
 
@@ -1063,24 +1086,21 @@ class S3VectorsStore(VectorStore):
         Args:
             return_data: Include ``data`` (the vectors).
             return_metadata: Include ``metadata``.
-            segment_count: Split the listing into this many segments (read in turn).
+            segment_count: Split the listing into this many segments.
+            parallel: Read the segments at the same time (one thread each) instead of
+                in turn; records still come segment by segment.
         """
-        for request in self._list_requests(
-            segment_count, data=return_data, metadata=return_metadata
-        ):
-            while True:
-                try:
-                    response = self._runner.call(self.client.list_vectors, **request)
-                except Exception as exc:
-                    error = self._error(exc, "list_vectors")
-                    if isinstance(error, ResourceNotFoundError):
-                        return
-                    raise error from exc
-                yield from response.get("vectors") or []
-                token = response.get("nextToken")
-                if not token:
-                    break
-                request["nextToken"] = token
+        requests = self._list_requests(segment_count, data=return_data, metadata=return_metadata)
+        if not parallel or len(requests) == 1:
+            for request in requests:
+                yield from self._pages(request)
+            return
+        with ThreadPoolExecutor(
+            max_workers=len(requests), thread_name_prefix="s3vectors-list"
+        ) as pool:
+            futures = [pool.submit(lambda r: list(self._pages(r)), r) for r in requests]
+            for future in futures:
+                yield from future.result()
 
     async def aiter_records(
         self, *, return_data: bool = False, return_metadata: bool = True, segment_count: int = 1
