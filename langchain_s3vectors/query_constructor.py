@@ -34,7 +34,7 @@ from langchain_s3vectors.filters import FilterError, validate_filter
 
 __all__ = ["S3VectorsTranslator"]
 
-_COMPARATORS = {
+_COMPARATORS: dict[Comparator, str] = {
     Comparator.EQ: "$eq",
     Comparator.NE: "$ne",
     Comparator.GT: "$gt",
@@ -44,7 +44,7 @@ _COMPARATORS = {
     Comparator.IN: "$in",
     Comparator.NIN: "$nin",
 }
-_OPERATORS = {Operator.AND: "$and", Operator.OR: "$or"}
+_OPERATORS: dict[Operator, str] = {Operator.AND: "$and", Operator.OR: "$or"}
 
 
 class S3VectorsTranslator(Visitor):

@@ -117,10 +117,10 @@ def _json_default(value: Any) -> Any:
     """Encode what JSON lacks: timestamps as epoch seconds, numpy values as lists."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
         return value.timestamp()
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc).timestamp()
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC).timestamp()
     tolist = getattr(value, "tolist", None)
     if callable(tolist):
         return tolist()

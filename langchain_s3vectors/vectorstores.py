@@ -15,13 +15,13 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 
 import numpy as np
 from botocore.exceptions import ParamValidationError
 from langchain_core.vectorstores import VectorStore
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
-from typing_extensions import Self, override
+from typing_extensions import override
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.batching import BatchRunner, RateLimiter, RetryPolicy, chunked

@@ -6,14 +6,13 @@ import base64
 import json
 import re
 import uuid
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Self
 
 import botocore.session
 from botocore.errorfactory import ClientExceptionsFactory
 from botocore.exceptions import ClientError
 from botocore.model import ServiceModel
-from typing_extensions import Self
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.local.storage import Storage
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "000000000000"
 #: Indexes in buckets created on or after this date cannot use CLASSIC mode.
-CLASSIC_CUTOFF = datetime(2026, 9, 30, tzinfo=timezone.utc).timestamp()
+CLASSIC_CUTOFF = datetime(2026, 9, 30, tzinfo=UTC).timestamp()
 
 NAME_RE = re.compile(limits.NAME_PATTERN)
 ARN_RE = re.compile(
@@ -237,7 +236,7 @@ class ClientBase:
 
     @staticmethod
     def _timestamp(value: float) -> datetime:
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        return datetime.fromtimestamp(value, tz=UTC)
 
     @staticmethod
     def _encode_token(payload: dict[str, Any]) -> str:

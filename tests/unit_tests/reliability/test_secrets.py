@@ -233,7 +233,7 @@ def _package_loggers() -> dict[str, logging.Logger]:
     for module in pkgutil.walk_packages(langchain_s3vectors.__path__, f"{PACKAGE}."):
         try:
             importlib.import_module(module.name)
-        except ImportError:  # noqa: PERF203 - an optional extra is not installed
+        except ImportError:
             continue
     return {
         name: logger

@@ -54,14 +54,14 @@ def index(s3v: Any) -> tuple[str, str]:
 
 
 def test_bucket_and_index_lifecycle(s3v: Any) -> None:
-    before = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
     arn = s3v.create_vector_bucket(vectorBucketName="life-cycle")["vectorBucketArn"]
     assert arn.endswith(":bucket/life-cycle")
     bucket = s3v.get_vector_bucket(vectorBucketName="life-cycle")["vectorBucket"]
     assert bucket["vectorBucketName"] == "life-cycle"
     # Timestamps travel as epoch seconds and come back as aware datetimes.
     assert isinstance(bucket["creationTime"], dt.datetime)
-    assert before <= bucket["creationTime"] <= dt.datetime.now(dt.timezone.utc)
+    assert before <= bucket["creationTime"] <= dt.datetime.now(dt.UTC)
     index_arn = s3v.create_index(
         vectorBucketName="life-cycle",
         indexName="docs",
