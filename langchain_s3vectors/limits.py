@@ -82,7 +82,7 @@ QUERY_TOKEN_MAX_LENGTH = 4096
 #: ListVectorBuckets / ListIndexes page size.
 MAX_LIST_RESOURCES_RESULTS = 500
 
-#: Request payload (bytes).
+#: Request payload (bytes; limitations page: "Request payload size: Up to 20 MiB").
 MAX_REQUEST_PAYLOAD_BYTES = 20 * 1024 * 1024
 
 #: Filter constraints per query (ENHANCED indexes; S3 User Guide, "Metadata filtering").

@@ -65,6 +65,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
 from langchain_s3vectors import limits
+from langchain_s3vectors.local.validation import payload_too_large_message
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -282,7 +283,7 @@ class _Dispatcher:
         except _ServiceError as exc:
             return _error_response(exc.status, exc.code, exc.message)
         except ParamValidationError as exc:
-            return _error_response(400, "ValidationException", str(exc))
+            return _param_error_response(exc)
         except ClientError as exc:
             return self._client_error_response(exc)
         except Exception:
@@ -321,7 +322,7 @@ class _Dispatcher:
                     params[name] = request.headers[wire_name]
             else:
                 body_members[wire_name] = name
-        raw = await request.body()
+        raw = await _read_body(request)
         body = _parse_body(raw)
         if _NON_FINITE_MARKERS.search(raw):
             # botocore writes NaN and infinities of float members as JSON strings.
@@ -402,6 +403,46 @@ class _Dispatcher:
                 elif member is not None:
                     body[member.serialization.get("name", name)] = value
         return Response(_dumps(body), status_code=status, headers=headers)
+
+
+def _param_error_response(exc: ParamValidationError) -> Response:
+    """A ValidationException as the service words it, with the model's ``fieldList``.
+
+    The embedded client raises botocore's client-side ``ParamValidationError`` (what
+    boto3 raises before sending); on the wire the service answers ``1 validation error
+    detected: Value ... at 'topK' failed to satisfy constraint: ...`` instead.
+    """
+    fields = getattr(exc, "field_list", None)
+    if not fields:
+        return _error_response(400, "ValidationException", str(exc))
+    count = len(fields)
+    message = f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(
+        f["message"] for f in fields[:5]
+    )
+    field_list = [{"path": f["path"], "message": f["message"]} for f in fields]
+    return _error_response(400, "ValidationException", message, {"fieldList": field_list})
+
+
+async def _read_body(request: Request) -> bytes:
+    """Read the request body, refusing one over the 20 MiB payload limit.
+
+    Limitations page: "Request payload size: Up to 20 MiB". A declared
+    ``Content-Length`` over the limit is refused at once; a body that grows past it is
+    read to the end (so the client sees the answer, not a reset) and discarded.
+    """
+    limit = limits.MAX_REQUEST_PAYLOAD_BYTES
+    declared = request.headers.get("content-length", "")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size <= limit and not (declared.isdigit() and int(declared) > limit):
+            chunks.append(chunk)
+    if size > limit or (declared.isdigit() and int(declared) > limit):
+        chunks.clear()
+        message = payload_too_large_message(max(size, int(declared) if declared.isdigit() else 0))
+        raise _ServiceError(400, "ValidationException", message)
+    return b"".join(chunks)
 
 
 def _parse_body(raw: bytes) -> dict[str, Any]:

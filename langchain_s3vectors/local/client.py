@@ -56,6 +56,7 @@ from langchain_s3vectors.local.search import (
     searchable_text,
 )
 from langchain_s3vectors.local.storage import segment_hash
+from langchain_s3vectors.local.validation import payload_too_large_message, request_payload_bytes
 
 if TYPE_CHECKING:
     import sqlite3
@@ -126,6 +127,9 @@ class LocalS3VectorsClient(ResourcesMixin):
         op = "PutVectors"
         batch = self._checker.params(op, kwargs)
         bucket, name = self._resolve_index(op, kwargs)
+        size = request_payload_bytes(kwargs)
+        if size > limits.MAX_REQUEST_PAYLOAD_BYTES:
+            raise self._validation(op, payload_too_large_message(size))
         vectors = kwargs["vectors"]
         if len(vectors) > limits.MAX_PUT_VECTORS:
             msg = f"Too many vectors in one PutVectors request: {len(vectors)} (max {limits.MAX_PUT_VECTORS})"

@@ -296,6 +296,47 @@ def _model_constraints(shape: Shape, value: Any, path: str, problems: list[dict[
             problems.append(field_problem(where, text, value=value))
 
 
+#: Below this many float values a PutVectors request cannot reach the payload limit
+#: (no float32 value's JSON text is longer than 25 characters), so it is not measured.
+_MEASURE_PAYLOAD_FROM = limits.MAX_REQUEST_PAYLOAD_BYTES // 25
+
+
+def payload_too_large_message(size: int) -> str:
+    """The error message for a request body over the 20 MiB payload limit.
+
+    The model has no error shape for it; the embedded service answers
+    ``ValidationException`` (400), which every SDK maps to a modelled, non-retryable
+    error (a choice: the documentation names the limit, not the error).
+    """
+    mib = size / (1024 * 1024)
+    limit = limits.MAX_REQUEST_PAYLOAD_BYTES // (1024 * 1024)
+    return (
+        f"The request payload is {mib:.1f} MiB, over the {limit} MiB limit of S3 Vectors; "
+        "send fewer vectors per request"
+    )
+
+
+def request_payload_bytes(params: dict[str, Any]) -> int:
+    """The size of a request's JSON body as an SDK would send it (UTF-8 bytes).
+
+    Only a PutVectors request with many values is measured (see
+    ``_MEASURE_PAYLOAD_FROM``); anything else returns 0.
+    """
+    vectors = params.get("vectors")
+    if not isinstance(vectors, list):
+        return 0
+    values = sum(len(v.get("data", {}).get("float32") or ()) for v in vectors)
+    if values < _MEASURE_PAYLOAD_FROM:
+        return 0
+    body = {k: v for k, v in params.items() if k != "ResponseMetadata"}
+    try:
+        import orjson  # noqa: PLC0415 - optional, much faster on float lists
+
+        return len(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY))
+    except (ImportError, TypeError):
+        return len(json.dumps(body, separators=(",", ":"), default=str).encode())
+
+
 _SCALARS = (str, int, float, bool)
 
 

@@ -1,0 +1,90 @@
+"""What the served endpoint answers that only the wire can show: payload limit, error form."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from langchain_s3vectors.local import LocalS3VectorsClient
+
+
+def _post(url: str, body: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    request = urllib.request.Request(url, data=body, method="POST")
+    request.add_header("content-type", "application/json")
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, dict(response.headers), json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), json.loads(exc.read())
+
+
+def test_request_over_20_mib_is_refused(
+    endpoint_url: str, local_client: LocalS3VectorsClient
+) -> None:
+    """Limitations page: "Request payload size: Up to 20 MiB". The model has no error
+    shape for it; the endpoint answers ValidationException (400) and writes nothing."""
+    local_client.create_vector_bucket(vectorBucketName="big")
+    local_client.create_index(
+        vectorBucketName="big", indexName="idx", dataType="float32", dimension=4096,
+        distanceMetric="euclidean",
+    )  # fmt: skip
+    vector = {"key": "k", "data": {"float32": [0.123456789012345] * 4096}}
+    body = json.dumps({"vectorBucketName": "big", "indexName": "idx", "vectors": [vector] * 1})
+    # One vector repeated under distinct keys until the body passes 20 MiB.
+    count = (20 * 1024 * 1024) // len(body) + 2
+    vectors = [{**vector, "key": f"k{i}"} for i in range(count)]
+    payload = json.dumps(
+        {"vectorBucketName": "big", "indexName": "idx", "vectors": vectors}
+    ).encode()
+    assert len(payload) > 20 * 1024 * 1024
+    status, headers, answer = _post(f"{endpoint_url}/PutVectors", payload)
+    assert (status, headers["x-amzn-errortype"]) == (400, "ValidationException")
+    assert "over the 20 MiB limit" in answer["message"]
+    assert local_client.list_vectors(vectorBucketName="big", indexName="idx")["vectors"] == []
+
+
+def test_local_client_refuses_a_put_over_20_mib() -> None:
+    """The same limit in process: a PutVectors whose JSON body would pass 20 MiB."""
+    with LocalS3VectorsClient() as client:
+        client.create_vector_bucket(vectorBucketName="big")
+        client.create_index(
+            vectorBucketName="big", indexName="idx", dataType="float32", dimension=4096,
+            distanceMetric="euclidean",
+        )  # fmt: skip
+        values = [1 / 3] * 4096  # 18 characters a value in JSON
+        vectors = [{"key": f"k{i}", "data": {"float32": values}} for i in range(300)]
+        with pytest.raises(ClientError, match="over the 20 MiB limit") as exc:
+            client.put_vectors(vectorBucketName="big", indexName="idx", vectors=vectors)
+        assert exc.value.response["Error"]["Code"] == "ValidationException"
+        client.put_vectors(vectorBucketName="big", indexName="idx", vectors=vectors[:200])
+
+
+def test_validation_errors_in_the_service_form(endpoint_url: str) -> None:
+    """On the wire the service words validation errors itself (``1 validation error
+    detected: Value '0' at 'topK' failed to satisfy constraint: ...``) and lists them in
+    ``fieldList`` (model, ValidationException); botocore's client-side wording
+    ("Parameter validation failed") is boto3's, not the service's."""
+    body = {
+        "vectorBucketName": "nope",
+        "indexName": "nope",
+        "topK": 0,
+        "queryVector": {"float32": [1.0]},
+    }
+    status, headers, answer = _post(f"{endpoint_url}/QueryVectors", json.dumps(body).encode())
+    assert (status, headers["x-amzn-errortype"]) == (400, "ValidationException")
+    assert answer["message"] == (
+        "1 validation error detected: Value '0' at 'topK' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 1"
+    )
+    assert answer["fieldList"] == [
+        {"path": "topK", "message": answer["message"].split("detected: ", 1)[1]}
+    ]
+    status, _, answer = _post(f"{endpoint_url}/CreateVectorBucket", b"{}")
+    assert status == 400
+    assert answer["message"].startswith("1 validation error detected: Value null at")
+    assert answer["fieldList"][0]["path"] == "vectorBucketName"
