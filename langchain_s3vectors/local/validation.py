@@ -98,7 +98,7 @@ class RequestChecker:
                     field_problem(
                         "vectors",
                         f"Member must have length less than or equal to {limits.MAX_PUT_VECTORS}",
-                        value=None,
+                        value=[],
                     )
                 )
             params = {k: v for k, v in params.items() if k != "vectors"}
@@ -276,7 +276,7 @@ def _model_constraints(shape: Shape, value: Any, path: str, problems: list[dict[
     elif shape.type_name == "list" and isinstance(value, list):
         if "max" in meta and len(value) > meta["max"]:
             text = f"Member must have length less than or equal to {meta['max']}"
-            problems.append(field_problem(where, text, value=None if not value else []))
+            problems.append(field_problem(where, text, value=[]))
         member = shape.member
         if member.type_name in ("float", "double", "integer", "long", "boolean"):
             return
