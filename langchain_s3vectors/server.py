@@ -240,6 +240,46 @@ def _error_response(
     return Response(_dumps(body), status_code=status, headers=headers)
 
 
+#: The region of a SigV4 ``Authorization`` header's credential scope.
+_CREDENTIAL_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z]{2}(?:-[a-z]+)+-\d{1,2})/")
+#: How many regions one server keeps a store for (each is one SQLite database).
+MAX_REGIONS = 32
+
+
+class _Regions:
+    """One store per region, as on AWS, where vector buckets are regional.
+
+    The region comes from the request's SigV4 credential scope, so ARNs carry the
+    caller's region and a bucket made in one region is not seen from another (S3 User
+    Guide, "Vector buckets"). The served store answers for its own region
+    (``region_name``, ``us-east-1`` by default) and for unsigned requests; another
+    region gets a store of its own: in memory beside an in-memory store, or under
+    ``<path>/regions/<region>`` beside a store directory. A client object that is not a
+    :class:`LocalS3VectorsClient` answers for every region.
+    """
+
+    def __init__(self, client: Any, factory: Callable[[str], Any] | None) -> None:
+        self.default = client
+        self.home = getattr(client, "region_name", None)
+        self._factory = factory
+        self._stores: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def client_for(self, request: Request) -> Any:
+        match = _CREDENTIAL_REGION.search(request.headers.get("authorization", ""))
+        region = match.group(1) if match else None
+        if region is None or self._factory is None or region == self.home:
+            return self.default
+        with self._lock:
+            store = self._stores.get(region)
+            if store is None:
+                if len(self._stores) >= MAX_REGIONS:
+                    msg = f"This server keeps stores for at most {MAX_REGIONS} regions."
+                    raise _ServiceError(400, "ValidationException", msg)
+                store = self._stores[region] = self._factory(region)
+        return store
+
+
 class _Dispatcher:
     """Turns HTTP requests into client calls and client answers into HTTP responses."""
 
@@ -250,8 +290,10 @@ class _Dispatcher:
         *,
         latency_ms: float,
         caps: WriteCaps | None,
+        regions: _Regions | None = None,
     ) -> None:
         self.client = client
+        self.regions = regions or _Regions(client, None)
         self.model = model
         self.latency = max(0.0, latency_ms) / 1000.0
         self.caps = caps
@@ -278,7 +320,7 @@ class _Dispatcher:
         try:
             params = await self._parse_request(operation, request)
             self._check_write_caps(operation.name, params)
-            method = self._client_method(operation.name)
+            method = self._client_method(operation.name, self.regions.client_for(request))
             result = await run_in_threadpool(method, **params)
         except _ServiceError as exc:
             return _error_response(exc.status, exc.code, exc.message)
@@ -293,13 +335,14 @@ class _Dispatcher:
             )
         return self._render_output(operation, result)
 
-    def _client_method(self, operation: str) -> Callable[..., Any]:
-        method: Callable[..., Any] | None = getattr(self.client, xform_name(operation), None)
+    @staticmethod
+    def _client_method(operation: str, client: Any) -> Callable[..., Any]:
+        method: Callable[..., Any] | None = getattr(client, xform_name(operation), None)
         if method is None:
             raise _ServiceError(
                 501,
                 "NotImplementedException",
-                f"{operation} is not implemented by {type(self.client).__name__}.",
+                f"{operation} is not implemented by {type(client).__name__}.",
             )
         return method
 
@@ -507,6 +550,21 @@ def _make_client(path_or_client: Any) -> Any:
     return path_or_client
 
 
+def _regional_factory(client: Any) -> Callable[[str], Any] | None:
+    """How to open another region's store beside the served one (see :class:`_Regions`)."""
+    from langchain_s3vectors.local import LocalS3VectorsClient  # noqa: PLC0415
+
+    if not isinstance(client, LocalS3VectorsClient):
+        return None
+    root = client.path.parent if client.path is not None else None
+
+    def open_region(region: str) -> Any:
+        where = None if root is None else root / "regions" / region
+        return LocalS3VectorsClient(where, region_name=region)
+
+    return open_region
+
+
 def create_app(
     path_or_client: str | Path | Any | None,
     *,
@@ -550,7 +608,8 @@ def create_app(
         if enforce_write_caps
         else None
     )
-    dispatcher = _Dispatcher(client, model, latency_ms=latency_ms, caps=caps)
+    regions = _Regions(client, _regional_factory(client))
+    dispatcher = _Dispatcher(client, model, latency_ms=latency_ms, caps=caps, regions=regions)
     by_path: dict[str, dict[str, OperationModel]] = {}
     for name in model.operation_names:
         operation = model.operation_model(name)

@@ -104,6 +104,11 @@ class ClientBase:
         self._caches: dict[int, IndexCache] = {}
 
     @property
+    def region_name(self) -> str:
+        """The region this store is in (vector buckets are regional; ARNs carry it)."""
+        return self._region
+
+    @property
     def path(self) -> Path | None:
         """The database file, or ``None`` for an in-memory store."""
         return self._storage.db_path

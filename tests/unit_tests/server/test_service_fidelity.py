@@ -7,10 +7,12 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from langchain_s3vectors.local import LocalS3VectorsClient
+from langchain_s3vectors.server import serve_in_thread
 
 
 def _post(url: str, body: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
@@ -88,3 +90,46 @@ def test_validation_errors_in_the_service_form(endpoint_url: str) -> None:
     assert status == 400
     assert answer["message"].startswith("1 validation error detected: Value null at")
     assert answer["fieldList"][0]["path"] == "vectorBucketName"
+
+
+def test_buckets_are_regional_and_arns_carry_the_callers_region(
+    endpoint_url: str, make_client: Any, tmp_path: Any
+) -> None:
+    """Vector buckets are regional (S3 User Guide, "Vector buckets"): the region of the
+    request's signature picks the store, and ARNs name it."""
+    east = make_client(endpoint_url)
+    paris = boto3.client(
+        "s3vectors",
+        endpoint_url=endpoint_url,
+        region_name="eu-west-3",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    arn = paris.create_vector_bucket(vectorBucketName="paris-only")["vectorBucketArn"]
+    assert arn == "arn:aws:s3vectors:eu-west-3:000000000000:bucket/paris-only"
+    assert [b["vectorBucketName"] for b in paris.list_vector_buckets()["vectorBuckets"]] == [
+        "paris-only"
+    ]
+    assert east.list_vector_buckets()["vectorBuckets"] == []
+    with pytest.raises(ClientError) as exc:
+        east.get_vector_bucket(vectorBucketArn=arn)
+    assert exc.value.response["Error"]["Code"] == "NotFoundException"
+    east.create_vector_bucket(vectorBucketName="paris-only")  # another region, another name space
+    assert east.get_vector_bucket(vectorBucketName="paris-only")["vectorBucket"][
+        "vectorBucketArn"
+    ].startswith("arn:aws:s3vectors:us-east-1:")
+
+
+def test_other_regions_persist_beside_a_store_directory(tmp_path: Any, make_client: Any) -> None:
+    with serve_in_thread(tmp_path / "store") as url:
+        boto3.client(
+            "s3vectors", endpoint_url=url, region_name="ap-south-1",
+            aws_access_key_id="a", aws_secret_access_key="b",
+        ).create_vector_bucket(vectorBucketName="mumbai")  # fmt: skip
+    assert (tmp_path / "store" / "regions" / "ap-south-1" / "s3vectors.sqlite3").is_file()
+    with LocalS3VectorsClient(
+        tmp_path / "store" / "regions" / "ap-south-1", region_name="ap-south-1"
+    ) as c:
+        assert [b["vectorBucketName"] for b in c.list_vector_buckets()["vectorBuckets"]] == [
+            "mumbai"
+        ]
