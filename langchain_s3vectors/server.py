@@ -542,11 +542,11 @@ def _route_path(uri: str) -> str:
     return path
 
 
-def _make_client(path_or_client: Any) -> Any:
+def _make_client(path_or_client: Any, region_name: str = "us-east-1") -> Any:
     if path_or_client is None or isinstance(path_or_client, (str, Path)):
         from langchain_s3vectors.local import LocalS3VectorsClient  # noqa: PLC0415
 
-        return LocalS3VectorsClient(path_or_client)
+        return LocalS3VectorsClient(path_or_client, region_name=region_name)
     return path_or_client
 
 
@@ -573,6 +573,7 @@ def create_app(
     write_requests_per_second: int = limits.MAX_WRITE_REQUESTS_PER_SECOND,
     write_vectors_per_second: int = limits.MAX_WRITE_VECTORS_PER_SECOND,
     write_caps_mode: str = "token-bucket",
+    region_name: str = "us-east-1",
 ) -> Starlette:
     """Build the ASGI app serving a store over the S3 Vectors protocol.
 
@@ -587,6 +588,8 @@ def create_app(
         write_caps_mode: ``"token-bucket"`` (bursts up to one second of capacity) or
             ``"sliding-window"`` (no one-second window over the caps); see
             :class:`WriteCaps`.
+        region_name: The region of a store opened from a path (or ``None``); requests
+            signed for other regions get stores of their own (see :class:`_Regions`).
 
     Returns:
         A Starlette app; serve it with uvicorn or any ASGI server. ``app.state.client``
@@ -597,7 +600,7 @@ def create_app(
         >>> any(route.path == "/PutVectors" for route in app.routes)
         True
     """
-    client = _make_client(path_or_client)
+    client = _make_client(path_or_client, region_name)
     model = botocore.session.get_session().get_service_model(SERVICE_NAME)
     caps = (
         WriteCaps(
@@ -669,6 +672,7 @@ def run(
     write_caps_mode: str = "token-bucket",
     fd: int | None = None,
     log_level: str = "warning",
+    region_name: str = "us-east-1",
 ) -> None:
     """Serve the store at ``path`` with uvicorn until interrupted.
 
@@ -683,6 +687,7 @@ def run(
         fd: An already bound, listening socket's file descriptor to serve on instead
             of binding ``host``/``port`` (lets a parent process pick the port).
         log_level: uvicorn's log level.
+        region_name: The region of the store at ``path``.
 
     Example:
         >>> run("./vectors", port=8000)  # doctest: +SKIP
@@ -695,6 +700,7 @@ def run(
         latency_ms=latency_ms,
         enforce_write_caps=enforce_write_caps,
         write_caps_mode=write_caps_mode,
+        region_name=region_name,
     )
     if fd is not None:
         sock = socket.socket(fileno=fd)
@@ -798,6 +804,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--enforce-write-caps", action="store_true")
     parser.add_argument("--write-caps-mode", choices=WRITE_CAPS_MODES, default="token-bucket")
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument(
+        "--region", default="us-east-1", help="region of the store at --path (default: us-east-1)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     run(
@@ -809,6 +818,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         write_caps_mode=args.write_caps_mode,
         fd=args.fd,
         log_level=args.log_level,
+        region_name=args.region,
     )
 
 

@@ -133,3 +133,17 @@ def test_other_regions_persist_beside_a_store_directory(tmp_path: Any, make_clie
         assert [b["vectorBucketName"] for b in c.list_vector_buckets()["vectorBuckets"]] == [
             "mumbai"
         ]
+
+
+def test_the_served_store_answers_for_its_own_region(make_client: Any) -> None:
+    with LocalS3VectorsClient(region_name="eu-west-1") as store, serve_in_thread(store) as url:
+        dublin = boto3.client(
+            "s3vectors", endpoint_url=url, region_name="eu-west-1",
+            aws_access_key_id="a", aws_secret_access_key="b",
+        )  # fmt: skip
+        arn = dublin.create_vector_bucket(vectorBucketName="dublin")["vectorBucketArn"]
+        assert arn.startswith("arn:aws:s3vectors:eu-west-1:")
+        assert [b["vectorBucketName"] for b in store.list_vector_buckets()["vectorBuckets"]] == [
+            "dublin"
+        ]
+        assert make_client(url).list_vector_buckets()["vectorBuckets"] == []
