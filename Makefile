@@ -19,7 +19,10 @@ STAMP := $(VENV)/.installed-stamp
 LATEST_VENV ?= .venv-latest
 LOCK_VENV ?= .venv-lock
 
-.PHONY: demo test lint typecheck unit bench lock test-latest clean
+JS_DIR := tests/js
+JS_STAMP := $(JS_DIR)/node_modules/.installed-stamp
+
+.PHONY: demo test lint typecheck unit bench lock test-latest clean js
 
 $(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +41,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) js
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+# The AWS SDK for JavaScript v3, from tests/js/package-lock.json, for the test that runs
+# it against the served endpoint. Skipped (and that test with it) where npm is absent.
+js:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(JS_STAMP); \
+	else echo "npm not found: the JavaScript SDK test will be skipped"; fi
+
+$(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
+	cd $(JS_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(JS_STAMP)
 
 test: lint typecheck unit
 
@@ -79,4 +92,4 @@ test-latest:
 	exit $$status
 
 clean:
-	rm -rf $(VENV) $(LATEST_VENV) $(LOCK_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST_VENV) $(LOCK_VENV) .pytest_cache .mypy_cache .ruff_cache $(JS_DIR)/node_modules

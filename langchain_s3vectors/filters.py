@@ -4,7 +4,7 @@ Grammar (as in the S3 User Guide, "Metadata filtering")::
 
     filter     := {"$and": [filter, ...]} | {"$or": [filter, ...]} | conditions
     conditions := {key: value | {op: operand}, ...}      several keys mean AND
-    op         := $eq $ne $gt $gte $lt $lte $in $nin $exists
+    op         := $eq $ne $gt $gte $lt $lte $in $nin $exists $startsWith
 
 * ``$eq`` / ``$ne`` take a string, number or boolean. ``$eq`` against a list value
   matches when any element equals; ``$ne`` matches when no element equals.
@@ -12,9 +12,17 @@ Grammar (as in the S3 User Guide, "Metadata filtering")::
 * ``$in`` / ``$nin`` take a non-empty list of primitives; against a list value ``$in``
   matches when any element is in the operand, ``$nin`` when none is.
 * ``$exists`` takes a boolean.
+* ``$startsWith`` takes a non-empty string and matches string values (or list values
+  with a string element) that begin with it. The service supports it on ENHANCED
+  indexes only (S3 User Guide, "Changing a vector index's mode"); the empty prefix
+  is refused here, since it would match every string (the guide is silent on it).
 * ``$and`` / ``$or`` take a non-empty list of filters.
 * A bare value is ``$eq``. A key the vector does not have matches ``$ne``, ``$nin``
   and ``$exists: false`` only.
+* A query takes at most ``limits.MAX_FILTER_CONSTRAINTS`` (100) constraints (S3 User
+  Guide, "Metadata filtering"). The guide does not define how they are counted; here
+  every condition on a key counts once (a bare value, or each operator in
+  ``{key: {op: operand, ...}}``), while ``$and`` / ``$or`` themselves do not count.
 
 :func:`validate_filter` raises :class:`FilterError` naming the offending key or
 operator; :func:`normalize_filter` rewrites a filter into its explicit form (every
@@ -33,8 +41,10 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
+
+from langchain_s3vectors.limits import MAX_FILTER_CONSTRAINTS
 
 EQ = "$eq"
 NE = "$ne"
@@ -45,10 +55,13 @@ LTE = "$lte"
 IN = "$in"
 NIN = "$nin"
 EXISTS = "$exists"
+STARTS_WITH = "$startsWith"
 AND = "$and"
 OR = "$or"
 
-COMPARISON_OPERATORS = frozenset({EQ, NE, GT, GTE, LT, LTE, IN, NIN, EXISTS})
+COMPARISON_OPERATORS = frozenset({EQ, NE, GT, GTE, LT, LTE, IN, NIN, EXISTS, STARTS_WITH})
+#: Operators that the service accepts on ENHANCED indexes only.
+ENHANCED_ONLY_OPERATORS = frozenset({STARTS_WITH})
 LOGICAL_OPERATORS = frozenset({AND, OR})
 NUMERIC_OPERATORS = frozenset({GT, GTE, LT, LTE})
 LIST_OPERATORS = frozenset({IN, NIN})
@@ -56,6 +69,7 @@ LIST_OPERATORS = frozenset({IN, NIN})
 __all__ = [
     "AND",
     "COMPARISON_OPERATORS",
+    "ENHANCED_ONLY_OPERATORS",
     "EQ",
     "EXISTS",
     "GT",
@@ -67,8 +81,11 @@ __all__ = [
     "NE",
     "NIN",
     "OR",
+    "STARTS_WITH",
     "FilterError",
+    "count_constraints",
     "filter_keys",
+    "filter_operators",
     "matches",
     "normalize_filter",
     "validate_filter",
@@ -131,6 +148,12 @@ def _validate_condition(key: str, op: str, operand: object, path: str) -> None:
                 raise FilterError(msg)
     elif op == EXISTS and not isinstance(operand, bool):
         msg = f"{path}: $exists on key {key!r} takes true or false, got {_describe(operand)}"
+        raise FilterError(msg)
+    elif op == STARTS_WITH and (not isinstance(operand, str) or not operand):
+        msg = (
+            f"{path}: $startsWith on key {key!r} takes a non-empty string prefix, "
+            f"got {_describe(operand)}"
+        )
         raise FilterError(msg)
 
 
@@ -202,7 +225,9 @@ def validate_filter(flt: object, *, non_filterable: Collection[str] = ()) -> Non
         non_filterable: Metadata keys that the index does not allow in filters.
 
     Raises:
-        FilterError: The filter is not valid; the message names the key or operator.
+        FilterError: The filter is not valid, or has more than
+            ``limits.MAX_FILTER_CONSTRAINTS`` constraints; the message names the key,
+            operator or count.
 
     Example:
         >>> validate_filter({"year": {"$gt": "2020"}})  # doctest: +ELLIPSIS
@@ -211,6 +236,46 @@ def validate_filter(flt: object, *, non_filterable: Collection[str] = ()) -> Non
         langchain_s3vectors.filters.FilterError: filter: $gt on key 'year' takes a finite ...
     """
     _validate(flt, "filter", frozenset(non_filterable), None)
+    count = count_constraints(flt)  # type: ignore[arg-type]
+    if count > MAX_FILTER_CONSTRAINTS:
+        msg = (
+            f"filter: {count} constraints, more than the {MAX_FILTER_CONSTRAINTS} a query "
+            "accepts; combine values with $in, or split the query"
+        )
+        raise FilterError(msg)
+
+
+def _conditions(flt: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Yield ``(key, operator)`` for every condition of a valid filter."""
+    for key, value in flt.items():
+        if key in LOGICAL_OPERATORS:
+            for sub in value:
+                yield from _conditions(sub)
+        elif isinstance(value, Mapping):
+            for op in value:
+                yield key, str(op)
+        else:
+            yield key, EQ
+
+
+def count_constraints(flt: Mapping[str, Any]) -> int:
+    """Count the constraints of a valid filter (see the module docstring).
+
+    Example:
+        >>> count_constraints({"$or": [{"a": 1}, {"b": {"$gt": 1, "$lt": 5}}]})
+        3
+    """
+    return sum(1 for _ in _conditions(flt))
+
+
+def filter_operators(flt: Mapping[str, Any]) -> set[str]:
+    """Return the comparison operators a valid filter uses (a bare value is ``$eq``).
+
+    Example:
+        >>> sorted(filter_operators({"a": 1, "b": {"$startsWith": "x"}}))
+        ['$eq', '$startsWith']
+    """
+    return {op for _, op in _conditions(flt)}
 
 
 def filter_keys(flt: Mapping[str, Any]) -> set[str]:
@@ -287,6 +352,8 @@ def _compare(op: str, operand: Any, metadata: Mapping[str, Any], key: str) -> bo
         return any(values_equal(v, o) for v in values for o in operand)
     if op == NIN:
         return not any(values_equal(v, o) for v in values for o in operand)
+    if op == STARTS_WITH:
+        return any(isinstance(v, str) and v.startswith(operand) for v in values)
     numbers = [v for v in values if _is_number(v)]
     if op == GT:
         return any(v > operand for v in numbers)

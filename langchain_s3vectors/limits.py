@@ -6,8 +6,8 @@ package spells these numbers out: import them from here.
 
 Example:
     >>> from langchain_s3vectors import limits
-    >>> limits.MAX_TOP_K
-    100
+    >>> limits.MAX_TOP_K, limits.QUERY_PAGE_SIZE
+    (10000, 100)
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ BUCKET_NAME_MAX_LENGTH = 63
 #: Length of a vector index name (characters).
 INDEX_NAME_MIN_LENGTH = 3
 INDEX_NAME_MAX_LENGTH = 63
-#: Vector bucket and index names: lowercase letters, digits, hyphens and dots,
-#: starting and ending with a letter or a digit.
+#: Vector index names: lowercase letters, digits, hyphens and dots, starting and
+#: ending with a letter or a digit (the model's ``IndexArn`` pattern).
 NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$"
+#: Vector bucket names: lowercase letters, digits and hyphens only (no dots), starting
+#: and ending with a letter or a digit (S3 User Guide, "Vector bucket naming rules").
+BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
 
 #: Length of a vector key (characters).
 KEY_MIN_LENGTH = 1
@@ -52,20 +55,41 @@ MAX_PUT_VECTORS = 500
 MAX_GET_VECTORS = 100
 MAX_DELETE_VECTORS = 500
 
-#: QueryVectors.
-MAX_TOP_K = 100
+#: QueryVectors: ``topK`` is the number of results in total, at most ``MAX_TOP_K``
+#: (10,000 since botocore's 2026-06-16 model update, "Amazon S3 Vectors now supports
+#: paginated QueryVectors requests, returning up to 10,000 results per query"; the
+#: model itself sets only ``min: 1``). When ``topK`` is more than a page holds, the
+#: results come in pages linked by ``nextToken`` (S3 User Guide, "Querying vectors").
+#: The documentation does not give the page size; this package uses 100, the former
+#: ceiling of one response.
+MAX_TOP_K = 10_000
+QUERY_PAGE_SIZE = 100
 MAX_QUERY_TEXTS = 10
 QUERY_TEXT_MAX_LENGTH = 1024
 
-#: ListVectors paging and segments.
+#: ListVectors paging and segments: ``maxResults`` 1..1000, default 500; a page also
+#: stops once about 1 MB of data has been processed (botocore model, ListVectors
+#: ``maxResults``). The embedded client counts a page's JSON size.
 MAX_LIST_VECTORS_RESULTS = 1000
+DEFAULT_LIST_VECTORS_RESULTS = 500
+LIST_VECTORS_PAGE_BYTES = 1024 * 1024
 MAX_LIST_SEGMENTS = 16
+#: Pagination token length bounds of the model (``ListVectorsNextToken`` and the
+#: list operations: 2,048 characters; ``QueryVectorsNextToken``: 4,096).
+LIST_TOKEN_MAX_LENGTH = 2048
+QUERY_TOKEN_MAX_LENGTH = 4096
 
 #: ListVectorBuckets / ListIndexes page size.
 MAX_LIST_RESOURCES_RESULTS = 500
 
-#: Request payload (bytes).
+#: Request payload (bytes; limitations page: "Request payload size: Up to 20 MiB").
 MAX_REQUEST_PAYLOAD_BYTES = 20 * 1024 * 1024
+
+#: Filter constraints per query (ENHANCED indexes; S3 User Guide, "Metadata filtering").
+MAX_FILTER_CONSTRAINTS = 100
+
+#: Tags per resource (model documentation of TagResource: "up to 50 tags").
+MAX_TAGS = 50
 
 #: Write rate per index.
 MAX_WRITE_REQUESTS_PER_SECOND = 1000

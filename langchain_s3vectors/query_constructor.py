@@ -53,6 +53,8 @@ class S3VectorsTranslator(Visitor):
     Comparators ``eq ne gt gte lt lte in nin`` and operators ``and or`` are supported.
     S3 Vectors has no ``$not`` (nor ``like``/``contain``): those raise
     :class:`~langchain_s3vectors.errors.InvalidFilterError` with a suggestion.
+    ENHANCED indexes' ``$startsWith`` has no LangChain comparator (``like`` is a pattern
+    match, not a prefix), so translated queries never use it; pass it in ``filter=``.
     """
 
     allowed_comparators = tuple(_COMPARATORS)

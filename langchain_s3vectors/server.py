@@ -65,6 +65,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
 from langchain_s3vectors import limits
+from langchain_s3vectors.local.validation import payload_too_large_message
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -239,6 +240,46 @@ def _error_response(
     return Response(_dumps(body), status_code=status, headers=headers)
 
 
+#: The region of a SigV4 ``Authorization`` header's credential scope.
+_CREDENTIAL_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z]{2}(?:-[a-z]+)+-\d{1,2})/")
+#: How many regions one server keeps a store for (each is one SQLite database).
+MAX_REGIONS = 32
+
+
+class _Regions:
+    """One store per region, as on AWS, where vector buckets are regional.
+
+    The region comes from the request's SigV4 credential scope, so ARNs carry the
+    caller's region and a bucket made in one region is not seen from another (S3 User
+    Guide, "Vector buckets"). The served store answers for its own region
+    (``region_name``, ``us-east-1`` by default) and for unsigned requests; another
+    region gets a store of its own: in memory beside an in-memory store, or under
+    ``<path>/regions/<region>`` beside a store directory. A client object that is not a
+    :class:`LocalS3VectorsClient` answers for every region.
+    """
+
+    def __init__(self, client: Any, factory: Callable[[str], Any] | None) -> None:
+        self.default = client
+        self.home = getattr(client, "region_name", None)
+        self._factory = factory
+        self._stores: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def client_for(self, request: Request) -> Any:
+        match = _CREDENTIAL_REGION.search(request.headers.get("authorization", ""))
+        region = match.group(1) if match else None
+        if region is None or self._factory is None or region == self.home:
+            return self.default
+        with self._lock:
+            store = self._stores.get(region)
+            if store is None:
+                if len(self._stores) >= MAX_REGIONS:
+                    msg = f"This server keeps stores for at most {MAX_REGIONS} regions."
+                    raise _ServiceError(400, "ValidationException", msg)
+                store = self._stores[region] = self._factory(region)
+        return store
+
+
 class _Dispatcher:
     """Turns HTTP requests into client calls and client answers into HTTP responses."""
 
@@ -249,8 +290,10 @@ class _Dispatcher:
         *,
         latency_ms: float,
         caps: WriteCaps | None,
+        regions: _Regions | None = None,
     ) -> None:
         self.client = client
+        self.regions = regions or _Regions(client, None)
         self.model = model
         self.latency = max(0.0, latency_ms) / 1000.0
         self.caps = caps
@@ -277,12 +320,12 @@ class _Dispatcher:
         try:
             params = await self._parse_request(operation, request)
             self._check_write_caps(operation.name, params)
-            method = self._client_method(operation.name)
+            method = self._client_method(operation.name, self.regions.client_for(request))
             result = await run_in_threadpool(method, **params)
         except _ServiceError as exc:
             return _error_response(exc.status, exc.code, exc.message)
         except ParamValidationError as exc:
-            return _error_response(400, "ValidationException", str(exc))
+            return _param_error_response(exc)
         except ClientError as exc:
             return self._client_error_response(exc)
         except Exception:
@@ -292,13 +335,14 @@ class _Dispatcher:
             )
         return self._render_output(operation, result)
 
-    def _client_method(self, operation: str) -> Callable[..., Any]:
-        method: Callable[..., Any] | None = getattr(self.client, xform_name(operation), None)
+    @staticmethod
+    def _client_method(operation: str, client: Any) -> Callable[..., Any]:
+        method: Callable[..., Any] | None = getattr(client, xform_name(operation), None)
         if method is None:
             raise _ServiceError(
                 501,
                 "NotImplementedException",
-                f"{operation} is not implemented by {type(self.client).__name__}.",
+                f"{operation} is not implemented by {type(client).__name__}.",
             )
         return method
 
@@ -321,7 +365,7 @@ class _Dispatcher:
                     params[name] = request.headers[wire_name]
             else:
                 body_members[wire_name] = name
-        raw = await request.body()
+        raw = await _read_body(request)
         body = _parse_body(raw)
         if _NON_FINITE_MARKERS.search(raw):
             # botocore writes NaN and infinities of float members as JSON strings.
@@ -404,6 +448,46 @@ class _Dispatcher:
         return Response(_dumps(body), status_code=status, headers=headers)
 
 
+def _param_error_response(exc: ParamValidationError) -> Response:
+    """A ValidationException as the service words it, with the model's ``fieldList``.
+
+    The embedded client raises botocore's client-side ``ParamValidationError`` (what
+    boto3 raises before sending); on the wire the service answers ``1 validation error
+    detected: Value ... at 'topK' failed to satisfy constraint: ...`` instead.
+    """
+    fields = getattr(exc, "field_list", None)
+    if not fields:
+        return _error_response(400, "ValidationException", str(exc))
+    count = len(fields)
+    message = f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(
+        f["message"] for f in fields[:5]
+    )
+    field_list = [{"path": f["path"], "message": f["message"]} for f in fields]
+    return _error_response(400, "ValidationException", message, {"fieldList": field_list})
+
+
+async def _read_body(request: Request) -> bytes:
+    """Read the request body, refusing one over the 20 MiB payload limit.
+
+    Limitations page: "Request payload size: Up to 20 MiB". A declared
+    ``Content-Length`` over the limit is refused at once; a body that grows past it is
+    read to the end (so the client sees the answer, not a reset) and discarded.
+    """
+    limit = limits.MAX_REQUEST_PAYLOAD_BYTES
+    declared = request.headers.get("content-length", "")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size <= limit and not (declared.isdigit() and int(declared) > limit):
+            chunks.append(chunk)
+    if size > limit or (declared.isdigit() and int(declared) > limit):
+        chunks.clear()
+        message = payload_too_large_message(max(size, int(declared) if declared.isdigit() else 0))
+        raise _ServiceError(400, "ValidationException", message)
+    return b"".join(chunks)
+
+
 def _parse_body(raw: bytes) -> dict[str, Any]:
     """Parse a JSON request body (empty means no members)."""
     if not raw.strip():
@@ -458,12 +542,27 @@ def _route_path(uri: str) -> str:
     return path
 
 
-def _make_client(path_or_client: Any) -> Any:
+def _make_client(path_or_client: Any, region_name: str = "us-east-1") -> Any:
     if path_or_client is None or isinstance(path_or_client, (str, Path)):
         from langchain_s3vectors.local import LocalS3VectorsClient  # noqa: PLC0415
 
-        return LocalS3VectorsClient(path_or_client)
+        return LocalS3VectorsClient(path_or_client, region_name=region_name)
     return path_or_client
+
+
+def _regional_factory(client: Any) -> Callable[[str], Any] | None:
+    """How to open another region's store beside the served one (see :class:`_Regions`)."""
+    from langchain_s3vectors.local import LocalS3VectorsClient  # noqa: PLC0415
+
+    if not isinstance(client, LocalS3VectorsClient):
+        return None
+    root = client.path.parent if client.path is not None else None
+
+    def open_region(region: str) -> Any:
+        where = None if root is None else root / "regions" / region
+        return LocalS3VectorsClient(where, region_name=region)
+
+    return open_region
 
 
 def create_app(
@@ -474,6 +573,7 @@ def create_app(
     write_requests_per_second: int = limits.MAX_WRITE_REQUESTS_PER_SECOND,
     write_vectors_per_second: int = limits.MAX_WRITE_VECTORS_PER_SECOND,
     write_caps_mode: str = "token-bucket",
+    region_name: str = "us-east-1",
 ) -> Starlette:
     """Build the ASGI app serving a store over the S3 Vectors protocol.
 
@@ -488,6 +588,8 @@ def create_app(
         write_caps_mode: ``"token-bucket"`` (bursts up to one second of capacity) or
             ``"sliding-window"`` (no one-second window over the caps); see
             :class:`WriteCaps`.
+        region_name: The region of a store opened from a path (or ``None``); requests
+            signed for other regions get stores of their own (see :class:`_Regions`).
 
     Returns:
         A Starlette app; serve it with uvicorn or any ASGI server. ``app.state.client``
@@ -498,7 +600,7 @@ def create_app(
         >>> any(route.path == "/PutVectors" for route in app.routes)
         True
     """
-    client = _make_client(path_or_client)
+    client = _make_client(path_or_client, region_name)
     model = botocore.session.get_session().get_service_model(SERVICE_NAME)
     caps = (
         WriteCaps(
@@ -509,7 +611,8 @@ def create_app(
         if enforce_write_caps
         else None
     )
-    dispatcher = _Dispatcher(client, model, latency_ms=latency_ms, caps=caps)
+    regions = _Regions(client, _regional_factory(client))
+    dispatcher = _Dispatcher(client, model, latency_ms=latency_ms, caps=caps, regions=regions)
     by_path: dict[str, dict[str, OperationModel]] = {}
     for name in model.operation_names:
         operation = model.operation_model(name)
@@ -569,6 +672,7 @@ def run(
     write_caps_mode: str = "token-bucket",
     fd: int | None = None,
     log_level: str = "warning",
+    region_name: str = "us-east-1",
 ) -> None:
     """Serve the store at ``path`` with uvicorn until interrupted.
 
@@ -583,6 +687,7 @@ def run(
         fd: An already bound, listening socket's file descriptor to serve on instead
             of binding ``host``/``port`` (lets a parent process pick the port).
         log_level: uvicorn's log level.
+        region_name: The region of the store at ``path``.
 
     Example:
         >>> run("./vectors", port=8000)  # doctest: +SKIP
@@ -595,6 +700,7 @@ def run(
         latency_ms=latency_ms,
         enforce_write_caps=enforce_write_caps,
         write_caps_mode=write_caps_mode,
+        region_name=region_name,
     )
     if fd is not None:
         sock = socket.socket(fileno=fd)
@@ -698,6 +804,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--enforce-write-caps", action="store_true")
     parser.add_argument("--write-caps-mode", choices=WRITE_CAPS_MODES, default="token-bucket")
     parser.add_argument("--log-level", default="warning")
+    parser.add_argument(
+        "--region", default="us-east-1", help="region of the store at --path (default: us-east-1)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     run(
@@ -709,6 +818,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         write_caps_mode=args.write_caps_mode,
         fd=args.fd,
         log_level=args.log_level,
+        region_name=args.region,
     )
 
 

@@ -95,17 +95,18 @@ _RELEVANCE = {"cosine": cosine_relevance_score, "euclidean": euclidean_relevance
 
 
 class _QueryPager:
-    """Builds QueryVectors requests for ``k`` results, paging past the topK limit.
+    """Builds the QueryVectors requests for ``k`` results.
 
-    QueryVectors returns at most ``limits.MAX_TOP_K`` results per call. For a larger
-    ``k`` the pager follows ``nextToken`` when the endpoint returns one; when a full
-    page comes back without a token, it refuses (raising ``InvalidInputError``) rather
-    than silently return fewer results than the index holds.
+    ``topK`` is the number of results in total (at most ``limits.MAX_TOP_K``); the
+    service returns them in pages linked by ``nextToken`` when ``topK`` exceeds its
+    page size, and every page is asked for with the same ``topK`` (S3 User Guide,
+    "Querying vectors"). The pager follows ``nextToken`` until it is absent or ``k``
+    results have arrived.
     """
 
     def __init__(self, request: dict[str, Any], k: int) -> None:
         self.k = k
-        self.request = {**request, "topK": min(k, limits.MAX_TOP_K)}
+        self.request = {**request, "topK": k}
         self.results: list[dict[str, Any]] = []
         self.metric: str | None = None
         self.done = False
@@ -115,20 +116,10 @@ class _QueryPager:
         self.results.extend(page)
         self.metric = response.get("distanceMetric") or self.metric
         token = response.get("nextToken")
-        if len(self.results) >= self.k or not page:
+        if len(self.results) >= self.k or not page or not token:
             self.done = True
-        elif token:
-            self.request["nextToken"] = token
         else:
-            self.done = True
-            if self.k > limits.MAX_TOP_K and len(page) >= self.request["topK"]:
-                msg = (
-                    f"k={self.k} is more than S3 Vectors returns from one QueryVectors call "
-                    f"(topK <= {limits.MAX_TOP_K}) and this endpoint does not page query "
-                    f"results. Use k <= {limits.MAX_TOP_K}, or read every record with "
-                    "iter_records()"
-                )
-                raise InvalidInputError(msg)
+            self.request["nextToken"] = token
 
 
 class S3VectorsStore(VectorStore):
@@ -409,27 +400,30 @@ class S3VectorsStore(VectorStore):
     def _check_names(self) -> None:
         import re  # noqa: PLC0415
 
-        for kind, name, low, high in (
+        for kind, name, low, high, pattern, allowed in (
             (
                 "vector_bucket_name",
                 self.vector_bucket_name,
                 limits.BUCKET_NAME_MIN_LENGTH,
                 limits.BUCKET_NAME_MAX_LENGTH,
+                limits.BUCKET_NAME_PATTERN,
+                "lowercase letters, digits and hyphens (no dots)",
             ),
             (
                 "index_name",
                 self.index_name,
                 limits.INDEX_NAME_MIN_LENGTH,
                 limits.INDEX_NAME_MAX_LENGTH,
+                limits.NAME_PATTERN,
+                "lowercase letters, digits, hyphens and dots",
             ),
         ):
             if not isinstance(name, str) or not (
-                low <= len(name) <= high and re.match(limits.NAME_PATTERN, name)
+                low <= len(name) <= high and re.match(pattern, name)
             ):
                 msg = (
                     f"{kind}={name!r} is not a valid S3 Vectors name: use {low}..{high} "
-                    "lowercase letters, digits, hyphens and dots, starting and ending with a "
-                    "letter or digit"
+                    f"{allowed}, starting and ending with a letter or digit"
                 )
                 raise InvalidInputError(msg)
 
@@ -1547,6 +1541,12 @@ def _text_list(texts: Iterable[str]) -> list[str]:
 def _check_k(k: object) -> None:
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         msg = f"k must be a positive integer, got {k!r}"
+        raise InvalidInputError(msg)
+    if k > limits.MAX_TOP_K:
+        msg = (
+            f"k={k} is more than one S3 Vectors query returns (topK <= {limits.MAX_TOP_K}); "
+            f"use k <= {limits.MAX_TOP_K}, or read every record with iter_records()"
+        )
         raise InvalidInputError(msg)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import uuid
@@ -16,7 +17,7 @@ from botocore.model import ServiceModel
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.local.storage import Storage
-from langchain_s3vectors.local.validation import RequestChecker
+from langchain_s3vectors.local.validation import RequestChecker, field_problem
 
 if TYPE_CHECKING:
     import sqlite3
@@ -34,6 +35,9 @@ DEFAULT_ACCOUNT = "000000000000"
 CLASSIC_CUTOFF = datetime(2026, 9, 30, tzinfo=UTC).timestamp()
 
 NAME_RE = re.compile(limits.NAME_PATTERN)
+BUCKET_NAME_RE = re.compile(limits.BUCKET_NAME_PATTERN)
+#: How much of a long key a ListVectors token carries (characters); see ``_after_token``.
+TOKEN_KEY_PREFIX = 200
 ARN_RE = re.compile(
     r"^arn:aws[-a-z0-9]*:s3vectors:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
     r"bucket/(?P<bucket>[^/]+)(?:/index/(?P<index>[^/]+))?$"
@@ -100,6 +104,11 @@ class ClientBase:
         self._caches: dict[int, IndexCache] = {}
 
     @property
+    def region_name(self) -> str:
+        """The region this store is in (vector buckets are regional; ARNs carry it)."""
+        return self._region
+
+    @property
     def path(self) -> Path | None:
         """The database file, or ``None`` for an in-memory store."""
         return self._storage.db_path
@@ -144,6 +153,12 @@ class ClientBase:
     def _validation(self, operation: str, message: str) -> ClientError:
         return self._error(operation, "ValidationException", message)
 
+    def _invalid_field(self, operation: str, path: str, constraint: str, value: Any) -> ClientError:
+        """A ValidationException worded as the service words it, with ``fieldList``."""
+        return self._checker.invalid_fields(
+            operation, [field_problem(path, constraint, value=value)]
+        )
+
     def _not_found(self, operation: str, message: str) -> ClientError:
         return self._error(operation, "NotFoundException", message)
 
@@ -165,15 +180,17 @@ class ClientBase:
         return f"{self._bucket_arn(bucket)}/index/{name}"
 
     def _check_name(self, operation: str, kind: str, name: str) -> None:
-        lo, hi = (
-            (limits.BUCKET_NAME_MIN_LENGTH, limits.BUCKET_NAME_MAX_LENGTH)
-            if kind == "vector bucket"
-            else (limits.INDEX_NAME_MIN_LENGTH, limits.INDEX_NAME_MAX_LENGTH)
-        )
-        if not lo <= len(name) <= hi or not NAME_RE.match(name):
+        if kind == "vector bucket":
+            # S3 User Guide, "Vector bucket naming rules": no dots in bucket names.
+            lo, hi = limits.BUCKET_NAME_MIN_LENGTH, limits.BUCKET_NAME_MAX_LENGTH
+            pattern, allowed = BUCKET_NAME_RE, "lowercase letters, digits and hyphens (-)"
+        else:
+            lo, hi = limits.INDEX_NAME_MIN_LENGTH, limits.INDEX_NAME_MAX_LENGTH
+            pattern, allowed = NAME_RE, "lowercase letters, digits, hyphens (-) and dots (.)"
+        if not lo <= len(name) <= hi or not pattern.match(name):
             msg = (
-                f"Invalid {kind} name {name!r}: use {lo} to {hi} lowercase letters, digits, "
-                "hyphens (-) and dots (.), starting and ending with a letter or digit"
+                f"Invalid {kind} name {name!r}: use {lo} to {hi} {allowed}, "
+                "starting and ending with a letter or digit"
             )
             raise self._validation(operation, msg)
 
@@ -182,7 +199,19 @@ class ClientBase:
         if match is None or (want_index and match.group("index") is None):
             kind = "index" if want_index else "vector bucket"
             raise self._validation(operation, f"Invalid {kind} ARN: {arn!r}")
+        self._check_arn_home(operation, match)
         return match.group("bucket"), match.group("index")
+
+    def _check_arn_home(self, operation: str, match: re.Match[str]) -> None:
+        """Buckets are regional and belong to an account: another region's ARN is not here."""
+        region, account = match.group("region"), match.group("account")
+        if region != self._region or account != self._account:
+            kind = "index" if match.group("index") else "vector bucket"
+            msg = (
+                f"The {kind} ARN names region {region} and account {account}, but this "
+                f"endpoint serves region {self._region} and account {self._account}"
+            )
+            raise self._not_found(operation, msg)
 
     def _resolve_bucket(self, operation: str, params: Mapping[str, Any]) -> str:
         name = params.get("vectorBucketName")
@@ -240,7 +269,13 @@ class ClientBase:
 
     @staticmethod
     def _encode_token(payload: dict[str, Any]) -> str:
-        raw = json.dumps(payload, separators=(",", ":")).encode()
+        """An opaque token: the payload as compact UTF-8 JSON, URL-safe base64.
+
+        The scope is hashed, so a token's length does not grow with names; callers keep
+        every other field short (see :meth:`_after_token`).
+        """
+        payload = {**payload, "scope": _scope_hash(str(payload["scope"]))}
+        raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         return base64.urlsafe_b64encode(raw).decode()
 
     def _decode_token(self, operation: str, token: str, scope: str) -> dict[str, Any]:
@@ -248,13 +283,56 @@ class ClientBase:
             payload = json.loads(base64.urlsafe_b64decode(token.encode()))
         except (ValueError, TypeError) as exc:
             raise self._validation(operation, "The provided nextToken is not valid") from exc
-        if not isinstance(payload, dict) or payload.get("scope") != scope:
+        if not isinstance(payload, dict) or payload.get("scope") != _scope_hash(scope):
             msg = "The provided nextToken is not valid for this request"
             raise self._validation(operation, msg)
         return payload
 
-    def _page_size(self, op: str, kwargs: Mapping[str, Any], maximum: int) -> int:
-        size = kwargs.get("maxResults", maximum)
+    @staticmethod
+    def _after_token(scope: str, key: str) -> str:
+        """A token resuming after ``key``, within the model's 2,048 characters.
+
+        A key of up to ``TOKEN_KEY_PREFIX`` characters travels whole. A longer one (keys
+        run to 1,024 characters of any UTF-8, so up to 4 KiB) travels as its first
+        ``TOKEN_KEY_PREFIX`` characters and a hash of the whole; :meth:`_resume_key`
+        finds it again among the keys sharing that prefix.
+        """
+        if len(key) <= TOKEN_KEY_PREFIX:
+            return ClientBase._encode_token({"scope": scope, "after": key})
+        digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+        return ClientBase._encode_token(
+            {"scope": scope, "prefix": key[:TOKEN_KEY_PREFIX], "hash": digest}
+        )
+
+    @staticmethod
+    def _resume_key(
+        conn: sqlite3.Connection, sql: str, args: tuple[Any, ...], payload: dict[str, Any]
+    ) -> str:
+        """The key to list after, from a token of :meth:`_after_token`.
+
+        ``sql`` selects the candidate keys ``>= ?`` in key order. When the long key has
+        been deleted since, listing resumes at its prefix: keys may repeat, none is skipped.
+        """
+        if "after" in payload:
+            return str(payload["after"])
+        prefix, digest = str(payload.get("prefix", "")), str(payload.get("hash", ""))
+        for (candidate,) in conn.execute(sql, (*args, prefix)):
+            if not candidate.startswith(prefix):
+                break
+            if hashlib.sha256(candidate.encode()).hexdigest()[:24] == digest:
+                return str(candidate)
+        return prefix
+
+    def _page_size(
+        self, op: str, kwargs: Mapping[str, Any], maximum: int, default: int | None = None
+    ) -> int:
+        size = kwargs.get("maxResults", maximum if default is None else default)
         if size > maximum:
-            raise self._validation(op, f"maxResults must be at most {maximum}, got {size}")
+            raise self._invalid_field(
+                op, "maxResults", f"Member must have value less than or equal to {maximum}", size
+            )
         return int(size)
+
+
+def _scope_hash(scope: str) -> str:
+    return hashlib.sha256(scope.encode()).hexdigest()[:16]

@@ -30,6 +30,7 @@ class ResourcesMixin(ClientBase):
         self._checker.params(op, kwargs)
         name = kwargs["vectorBucketName"]
         self._check_name(op, "vector bucket", name)
+        self._check_new_tags(op, kwargs.get("tags"))
         encryption = self._encryption(op, kwargs.get("encryptionConfiguration"))
         with self._storage.transaction() as conn:
             if self._storage.get_bucket(conn, name) is not None:
@@ -130,14 +131,29 @@ class ResourcesMixin(ClientBase):
         op = "PutVectorBucketPolicy"
         self._checker.params(op, kwargs)
         name = self._resolve_bucket(op, kwargs)
-        try:
-            json.loads(kwargs["policy"])
-        except ValueError as exc:
-            raise self._validation(op, "The bucket policy is not valid JSON") from exc
+        self._check_policy(op, kwargs["policy"])
         with self._storage.transaction() as conn:
             self._require_bucket(conn, op, name)
             conn.execute("UPDATE buckets SET policy = ? WHERE name = ?", (kwargs["policy"], name))
         return self._ok({})
+
+    def _check_policy(self, op: str, policy: str) -> None:
+        """A bucket policy is an IAM policy document: a JSON object with ``Statement``.
+
+        The model calls it "the JSON that defines the policy" (User Guide, "Managing
+        vector bucket policies"); the embedded store checks its shape, not its grammar.
+        """
+        try:
+            document = json.loads(policy)
+        except ValueError as exc:
+            raise self._validation(op, "The bucket policy is not valid JSON") from exc
+        statements = document.get("Statement") if isinstance(document, dict) else None
+        if not isinstance(statements, (list, dict)):
+            msg = (
+                "The bucket policy is not a policy document: it must be a JSON object with a "
+                '"Statement" list, e.g. {"Version": "2012-10-17", "Statement": [...]}'
+            )
+            raise self._error(op, "ValidationException", msg)
 
     def get_vector_bucket_policy(self, **kwargs: Any) -> dict[str, Any]:
         """GetVectorBucketPolicy."""
@@ -189,6 +205,7 @@ class ResourcesMixin(ClientBase):
         bucket = self._resolve_bucket(op, kwargs)
         name = kwargs["indexName"]
         self._check_name(op, "index", name)
+        self._check_new_tags(op, kwargs.get("tags"))
         dimension = kwargs["dimension"]
         if not limits.MIN_DIMENSION <= dimension <= limits.MAX_DIMENSION:
             msg = f"Invalid dimension {dimension}: must be between {limits.MIN_DIMENSION} and {limits.MAX_DIMENSION}"
@@ -387,6 +404,10 @@ class ResourcesMixin(ClientBase):
         ]
         if not add and not delete:
             raise self._validation(op, "Specify add or delete textSearchConfigurations")
+        if "add" in kwargs and "delete" in kwargs:
+            # The model: "Specify either add or delete, but not both."
+            msg = "Specify either add or delete, not both: send two UpdateMetadataConfiguration requests"
+            raise self._validation(op, msg)
         add_items = self._text_configs(op, add)
         with self._storage.transaction() as conn:
             row = self._require_index(conn, op, bucket, name)
@@ -436,6 +457,7 @@ class ResourcesMixin(ClientBase):
         match = ARN_RE.match(arn)
         if match is None:
             raise self._validation(op, f"Invalid resource ARN: {arn!r}")
+        self._check_arn_home(op, match)
         bucket, index = match.group("bucket"), match.group("index")
         if index is None:
             self._require_bucket(conn, op, bucket)
@@ -453,11 +475,34 @@ class ResourcesMixin(ClientBase):
         """TagResource: add or replace tags on a bucket or index."""
         op = "TagResource"
         self._checker.params(op, kwargs)
+        self._check_tag_keys(op, list(kwargs["tags"]))
         with self._storage.transaction() as conn:
             update, ident, tags = self._tags(conn, op, kwargs["resourceArn"])
             tags.update(kwargs["tags"])
+            self._check_tag_count(op, tags)
             conn.execute(update, (json.dumps(tags), ident))
         return self._ok({})
+
+    def _check_new_tags(self, op: str, tags: Mapping[str, Any] | None) -> None:
+        if tags:
+            self._check_tag_keys(op, list(tags))
+            self._check_tag_count(op, tags)
+
+    def _check_tag_keys(self, op: str, keys: list[str]) -> None:
+        """Tag keys starting with ``aws:`` are reserved for AWS (S3 User Guide, "Tagging")."""
+        for key in keys:
+            if key.lower().startswith("aws:"):
+                msg = f"Tag key {key!r} is reserved: keys starting with 'aws:' belong to AWS"
+                raise self._validation(op, msg)
+
+    def _check_tag_count(self, op: str, tags: Mapping[str, Any]) -> None:
+        """At most 50 tags per resource (model documentation of TagResource)."""
+        if len(tags) > limits.MAX_TAGS:
+            msg = (
+                f"A resource can have at most {limits.MAX_TAGS} tags; this request would leave "
+                f"{len(tags)}: remove some with UntagResource first"
+            )
+            raise self._validation(op, msg)
 
     def untag_resource(self, **kwargs: Any) -> dict[str, Any]:
         """UntagResource: remove tags by key (missing keys are ignored)."""
@@ -465,6 +510,7 @@ class ResourcesMixin(ClientBase):
         self._checker.params(op, kwargs)
         with self._storage.transaction() as conn:
             update, ident, tags = self._tags(conn, op, kwargs["resourceArn"])
+            self._check_tag_keys(op, list(kwargs["tagKeys"]))
             for key in kwargs["tagKeys"]:
                 tags.pop(key, None)
             conn.execute(update, (json.dumps(tags), ident))

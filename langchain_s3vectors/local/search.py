@@ -39,6 +39,7 @@ from langchain_s3vectors.filters import (
     NE,
     NIN,
     OR,
+    STARTS_WITH,
     values_equal,
 )
 from langchain_s3vectors.limits import RRF_K
@@ -290,6 +291,8 @@ class IndexCache:
             for item in operand:
                 mask |= self._eq(col, item)
             return mask if op == IN else ~mask
+        if op == STARTS_WITH:
+            return self._starts_with(col, operand)
         with np.errstate(invalid="ignore"):
             if op == GT:
                 mask = col.numbers > operand
@@ -305,6 +308,14 @@ class IndexCache:
         for pos, items in col.lists.items():
             numbers = [x for x in items if isinstance(x, (int, float)) and not isinstance(x, bool)]
             if any(_numeric(op, x, operand) for x in numbers):
+                mask[pos] = True
+        return np.asarray(mask, dtype=np.bool_)
+
+    def _starts_with(self, col: _Column, prefix: str) -> BoolArray:
+        codes = [code for text, code in col.string_vocab.items() if text.startswith(prefix)]
+        mask = np.isin(col.string_codes, np.asarray(codes, dtype=np.int32))
+        for pos, items in col.lists.items():
+            if any(isinstance(item, str) and item.startswith(prefix) for item in items):
                 mask[pos] = True
         return np.asarray(mask, dtype=np.bool_)
 

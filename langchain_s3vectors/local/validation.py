@@ -84,26 +84,36 @@ class RequestChecker:
         if report.has_errors() and light is not params:
             report = self._validator.validate(params, shape)
         if report.has_errors():
-            raise ParamValidationError(report=report.generate_report())
-        problems: list[str] = []
+            error = ParamValidationError(report=report.generate_report())
+            # The service's own wording of the same problems, for the HTTP server.
+            error.field_list = service_fields(report)
+            raise error
+        problems: list[dict[str, str]] = []
         if light is not params:
             # Fast-checked vectors: only the list length is left to check here (keys
             # longer than the model allows are reported by the service-side checks).
             count = len(params["vectors"])
             if count > limits.MAX_PUT_VECTORS:
                 problems.append(
-                    "Value at 'vectors' failed to satisfy constraint: Member must have length "
-                    f"less than or equal to {limits.MAX_PUT_VECTORS} (got {count})"
+                    field_problem(
+                        "vectors",
+                        f"Member must have length less than or equal to {limits.MAX_PUT_VECTORS}",
+                        value=[],
+                    )
                 )
             params = {k: v for k, v in params.items() if k != "vectors"}
         _model_constraints(shape, params, "", problems)
         if problems:
-            count = len(problems)
-            msg = f"{count} validation error{'s' if count > 1 else ''} detected: " + "; ".join(
-                problems[:5]
-            )
-            raise self._invalid(operation, msg)
+            raise self.invalid_fields(operation, problems)
         return batch
+
+    def invalid_fields(self, operation: str, problems: list[dict[str, str]]) -> ClientError:
+        """A ValidationException in the service's form, with its ``fieldList``."""
+        error = self._invalid(operation, validation_message(problems))
+        error.response["fieldList"] = [
+            {"path": p["path"], "message": p["message"]} for p in problems
+        ]
+        return error
 
     def vectors(
         self, op: str, index: dict[str, Any], vectors: list[dict[str, Any]], batch: Any = None
@@ -188,7 +198,67 @@ class RequestChecker:
         return encoded
 
 
-def _model_constraints(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
+def field_problem(path: str, constraint: str, *, value: Any) -> dict[str, str]:
+    """One validation failure, worded as the service words it.
+
+    The service answers ``1 validation error detected: Value '0' at 'topK' failed to
+    satisfy constraint: Member must have value greater than or equal to 1`` (the
+    Smithy/Coral form AWS JSON services share); the value is left out for lists,
+    structures and long strings.
+    """
+    if isinstance(value, bool):
+        shown = f"'{str(value).lower()}' "
+    elif isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 64):  # noqa: PLR2004
+        shown = f"'{value}' "
+    elif value is None:
+        shown = "null "
+    else:
+        shown = ""
+    message = f"Value {shown}at '{path}' failed to satisfy constraint: {constraint}"
+    return {"path": path, "message": message, "constraint": constraint}
+
+
+def validation_message(problems: list[dict[str, str]]) -> str:
+    """The service's message for a list of :func:`field_problem` entries."""
+    count = len(problems)
+    head = f"{count} validation error{'s' if count > 1 else ''} detected: "
+    return head + "; ".join(p["message"] for p in problems[:5])
+
+
+def service_fields(report: Any) -> list[dict[str, str]]:
+    """Re-word botocore's client-side validation errors as the service words them."""
+    out: list[dict[str, str]] = []
+    for reason, name, extra in getattr(report, "_errors", []):
+        path = (name or "").lstrip(".") or "input"
+        value = extra.get("param")
+        if reason == "missing required field":
+            path = f"{path}.{extra['required_name']}" if path != "input" else extra["required_name"]
+            out.append(field_problem(path, "Member must not be null", value=None))
+        elif reason == "unknown field":
+            unknown = extra["unknown_param"]
+            path = unknown if path == "input" else f"{path}.{unknown}"
+            out.append(field_problem(path, "Member is not a known field", value=""))
+        elif reason == "invalid range":
+            limit = extra["min_allowed"]
+            text = f"Member must have value greater than or equal to {limit}"
+            out.append(field_problem(path, text, value=value))
+        elif reason == "invalid length":
+            limit = extra["min_allowed"]
+            text = f"Member must have length greater than or equal to {limit}"
+            out.append(field_problem(path, text, value=value))
+        elif reason in ("more than one input", "empty input"):
+            members = ", ".join(extra.get("members", []))
+            text = f"Member must have exactly one of these members set: {members}"
+            out.append(field_problem(path, text, value=""))
+        else:
+            kinds = extra.get("valid_types") or []
+            names = ", ".join(getattr(k, "__name__", str(k)) for k in kinds)
+            text = f"Member must be of type {names}" if names else "Member has an invalid type"
+            out.append(field_problem(path, text, value=""))
+    return out
+
+
+def _model_constraints(shape: Shape, value: Any, path: str, problems: list[dict[str, str]]) -> None:
     """Check what the service enforces from the model but botocore does not: max and enum."""
     if value is None:
         return
@@ -205,10 +275,8 @@ def _model_constraints(shape: Shape, value: Any, path: str, problems: list[str])
                 )
     elif shape.type_name == "list" and isinstance(value, list):
         if "max" in meta and len(value) > meta["max"]:
-            problems.append(
-                f"Value at '{where}' failed to satisfy constraint: Member must have length "
-                f"less than or equal to {meta['max']} (got {len(value)})"
-            )
+            text = f"Member must have length less than or equal to {meta['max']}"
+            problems.append(field_problem(where, text, value=[]))
         member = shape.member
         if member.type_name in ("float", "double", "integer", "long", "boolean"):
             return
@@ -217,21 +285,56 @@ def _model_constraints(shape: Shape, value: Any, path: str, problems: list[str])
     elif shape.type_name == "string" and isinstance(value, str):
         enum = shape.enum
         if enum and value not in enum:
-            problems.append(
-                f"Value {value!r} at '{where}' failed to satisfy constraint: Member must "
-                f"satisfy enum value set: [{', '.join(enum)}]"
-            )
+            text = f"Member must satisfy enum value set: [{', '.join(enum)}]"
+            problems.append(field_problem(where, text, value=value))
         if "max" in meta and len(value) > meta["max"]:
-            problems.append(
-                f"Value at '{where}' failed to satisfy constraint: Member must have length "
-                f"less than or equal to {meta['max']} (got {len(value)})"
-            )
+            text = f"Member must have length less than or equal to {meta['max']}"
+            problems.append(field_problem(where, text, value=value))
     elif shape.type_name in ("integer", "long") and isinstance(value, int):
         if "max" in meta and value > meta["max"]:
-            problems.append(
-                f"Value {value} at '{where}' failed to satisfy constraint: Member must have "
-                f"value less than or equal to {meta['max']}"
-            )
+            text = f"Member must have value less than or equal to {meta['max']}"
+            problems.append(field_problem(where, text, value=value))
+
+
+#: Below this many float values a PutVectors request cannot reach the payload limit
+#: (no float32 value's JSON text is longer than 25 characters), so it is not measured.
+_MEASURE_PAYLOAD_FROM = limits.MAX_REQUEST_PAYLOAD_BYTES // 25
+
+
+def payload_too_large_message(size: int) -> str:
+    """The error message for a request body over the 20 MiB payload limit.
+
+    The model has no error shape for it; the embedded service answers
+    ``ValidationException`` (400), which every SDK maps to a modelled, non-retryable
+    error (a choice: the documentation names the limit, not the error).
+    """
+    mib = size / (1024 * 1024)
+    limit = limits.MAX_REQUEST_PAYLOAD_BYTES // (1024 * 1024)
+    return (
+        f"The request payload is {mib:.1f} MiB, over the {limit} MiB limit of S3 Vectors; "
+        "send fewer vectors per request"
+    )
+
+
+def request_payload_bytes(params: dict[str, Any]) -> int:
+    """The size of a request's JSON body as an SDK would send it (UTF-8 bytes).
+
+    Only a PutVectors request with many values is measured (see
+    ``_MEASURE_PAYLOAD_FROM``); anything else returns 0.
+    """
+    vectors = params.get("vectors")
+    if not isinstance(vectors, list):
+        return 0
+    values = sum(len(v.get("data", {}).get("float32") or ()) for v in vectors)
+    if values < _MEASURE_PAYLOAD_FROM:
+        return 0
+    body = {k: v for k, v in params.items() if k != "ResponseMetadata"}
+    try:
+        import orjson  # noqa: PLC0415 - optional, much faster on float lists
+
+        return len(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY))
+    except (ImportError, TypeError):
+        return len(json.dumps(body, separators=(",", ":"), default=str).encode())
 
 
 _SCALARS = (str, int, float, bool)

@@ -90,3 +90,39 @@ def test_cli_reports_service_errors(aws: Any) -> None:
     done = aws("get-index", "--vector-bucket-name", "nope-bucket", "--index-name", "nope", ok=False)
     assert done.returncode != 0
     assert "(NotFoundException) when calling the GetIndex operation" in done.stderr
+
+
+def test_cli_paginators_follow_the_service_semantics(aws: Any, store: LocalS3VectorsClient) -> None:
+    """The AWS CLI pages every paginated operation on its own, following nextToken.
+
+    QueryVectors: ``--top-k`` is the number of results in total (S3 User Guide,
+    "Querying vectors"), so the CLI prints exactly that many; ListVectors, ListIndexes
+    and ListVectorBuckets: every item once, whatever the page size.
+    """
+    store.create_vector_bucket(vectorBucketName="cli-pages")
+    for name in ("idx-a", "idx-b", "idx-c"):
+        store.create_index(
+            vectorBucketName="cli-pages", indexName=name, dataType="float32", dimension=2,
+            distanceMetric="euclidean",
+        )  # fmt: skip
+    store.put_vectors(
+        vectorBucketName="cli-pages",
+        indexName="idx-a",
+        vectors=[{"key": f"k{i:03d}", "data": {"float32": [float(i), 0.0]}} for i in range(250)],
+    )
+    where = ["--vector-bucket-name", "cli-pages", "--index-name", "idx-a"]
+    near = ["--query-vector", json.dumps({"float32": [0.0, 0.0]})]
+    two = aws("query-vectors", *where, *near, "--top-k", "2")
+    assert [v["key"] for v in two["vectors"]] == ["k000", "k001"]
+    many = aws("query-vectors", *where, *near, "--top-k", "150")
+    assert [v["key"] for v in many["vectors"]] == [f"k{i:03d}" for i in range(150)]
+    listed = aws("list-vectors", *where, "--page-size", "40")
+    assert sorted(v["key"] for v in listed["vectors"]) == [f"k{i:03d}" for i in range(250)]
+    first = aws("list-vectors", *where, "--max-items", "3")
+    assert len(first["vectors"]) == 3
+    rest = aws("list-vectors", *where, "--starting-token", first["NextToken"])
+    assert len(first["vectors"]) + len(rest["vectors"]) == 250
+    indexes = aws("list-indexes", "--vector-bucket-name", "cli-pages", "--page-size", "1")
+    assert [i["indexName"] for i in indexes["indexes"]] == ["idx-a", "idx-b", "idx-c"]
+    buckets = aws("list-vector-buckets", "--page-size", "1")
+    assert [b["vectorBucketName"] for b in buckets["vectorBuckets"]] == ["cli-pages"]

@@ -213,7 +213,9 @@ def test_return_metadata(client: Any, bucket: str, index: str) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
-        ({"topK": 101}, "topK"),
+        # topK is at most 10,000 (botocore changelog 2026-06-16: "returning up to
+        # 10,000 results per query").
+        ({"topK": 10001}, "topK"),
         ({"queryVector": {"float32": [1.0, 0.0]}}, "dimension"),
         ({"queryVector": {"float32": [0.0, 0.0, 0.0, 0.0]}}, "zero"),
         ({"queryVector": {"float32": [float("nan"), 0.0, 0.0, 1.0]}}, "finite"),
@@ -676,19 +678,23 @@ def test_bad_segments(client: Any, bucket: str, big_index: str) -> None:
 
 @pytest.mark.needs("query")
 def test_query_next_token_pages_through_ranking(client: Any, bucket: str, big_index: str) -> None:
-    first = client.query_vectors(
-        vectorBucketName=bucket, indexName=big_index, topK=100, queryVector={"float32": [0.0, 1.0]}
-    )
-    assert len(first["vectors"]) == 100
-    second = client.query_vectors(
-        vectorBucketName=bucket,
-        indexName=big_index,
-        topK=100,
-        queryVector={"float32": [0.0, 1.0]},
-        nextToken=first["nextToken"],
-    )
-    keys = [v["key"] for v in first["vectors"] + second["vectors"]]
-    assert keys == [f"key-{i:05d}" for i in range(200)]
+    """topK is the total; pages of 100 linked by nextToken, the same topK on each request.
+
+    S3 User Guide, "Querying vectors": "When topK exceeds the page size, results are
+    returned across multiple pages ... until nextToken is no longer present."
+    """
+    request = {
+        "vectorBucketName": bucket,
+        "indexName": big_index,
+        "topK": 250,
+        "queryVector": {"float32": [0.0, 1.0]},
+    }
+    pages = [client.query_vectors(**request)]
+    while "nextToken" in pages[-1]:
+        pages.append(client.query_vectors(**request, nextToken=pages[-1]["nextToken"]))
+    assert [len(p["vectors"]) for p in pages] == [100, 100, 50]
+    keys = [v["key"] for p in pages for v in p["vectors"]]
+    assert keys == [f"key-{i:05d}" for i in range(250)]
 
 
 # --------------------------------------------------------------------------- persistence
@@ -714,3 +720,292 @@ def test_data_survives_restart(client: Any, bucket: str, index: str) -> None:
         assert res["vectors"][0]["metadata"] == DATA["m1"][1]
     finally:
         reopened.close()
+
+
+# --------------------------------------------------------------------------- paging as documented
+
+
+@pytest.mark.needs("query")
+@pytest.mark.parametrize("top_k", [3, 100])
+def test_query_top_k_is_the_number_of_results(
+    client: Any, bucket: str, big_index: str, top_k: int
+) -> None:
+    """topK is the number of results, not a page size: no nextToken once topK have come.
+
+    S3 User Guide, "Querying vectors"; botocore's QueryVectors paginator (no limit key)
+    follows nextToken until it is absent, so a page size posing as topK over-fetches.
+    """
+    paginator = client.get_paginator("query_vectors")
+    pages = list(
+        paginator.paginate(
+            vectorBucketName=bucket,
+            indexName=big_index,
+            topK=top_k,
+            queryVector={"float32": [0.0, 1.0]},
+        )
+    )
+    keys = [v["key"] for p in pages for v in p["vectors"]]
+    assert keys == [f"key-{i:05d}" for i in range(top_k)]
+    assert "nextToken" not in pages[-1]
+
+
+@pytest.mark.needs("query", "limits")
+def test_top_k_above_ceiling_is_a_service_validation_error(
+    client: Any, bucket: str, index: str
+) -> None:
+    """The service's form: "1 validation error detected: Value ... at 'topK' ...", fieldList.
+
+    Ceiling 10,000: botocore changelog 2026-06-16; fieldList: the model's
+    ValidationException shape (``fieldList`` of ``{path, message}``).
+    """
+    with pytest.raises(ClientError) as exc:
+        query(client, bucket, index, topK=10001)
+    assert code_of(exc) == ("ValidationException", 400)
+    message = exc.value.response["Error"]["Message"]
+    assert message.startswith("1 validation error detected: Value '10001' at 'topK' failed")
+    assert "less than or equal to 10000" in message
+    assert [f["path"] for f in exc.value.response["fieldList"]] == ["topK"]
+
+
+@pytest.mark.needs("paging")
+def test_list_vectors_default_page_is_500(client: Any, bucket: str, big_index: str) -> None:
+    """Model, ListVectors ``maxResults``: "uses a default value of 500"."""
+    page = client.list_vectors(vectorBucketName=bucket, indexName=big_index)
+    assert len(page["vectors"]) == 500
+    assert page["nextToken"]
+
+
+@pytest.mark.needs("paging")
+def test_list_vectors_page_stops_near_one_megabyte(client: Any, bucket: str) -> None:
+    """Model, ListVectors ``maxResults``: a page stops once about 1 MB has been processed.
+
+    120 vectors of 4,096 float32 values are 2 MB of data: one page cannot hold them,
+    and following nextToken still yields every vector once.
+    """
+    client.create_index(
+        vectorBucketName=bucket,
+        indexName="wide",
+        dataType="float32",
+        dimension=4096,
+        distanceMetric="euclidean",
+    )
+    for start in range(0, 120, 60):
+        client.put_vectors(
+            vectorBucketName=bucket,
+            indexName="wide",
+            vectors=[
+                {"key": f"w{i:03d}", "data": {"float32": [float(i) / 7.0] * 4096}}
+                for i in range(start, start + 60)
+            ],
+        )
+    seen: list[str] = []
+    sizes = []
+    token = None
+    while True:
+        extra = {"nextToken": token} if token else {}
+        page = client.list_vectors(
+            vectorBucketName=bucket, indexName="wide", maxResults=1000, returnData=True, **extra
+        )
+        sizes.append(len(page["vectors"]))
+        seen += [v["key"] for v in page["vectors"]]
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert max(sizes) * 4096 * 4 <= 1.1 * 1024 * 1024
+    assert len(sizes) > 1
+    assert sorted(seen) == [f"w{i:03d}" for i in range(120)]
+
+
+@pytest.mark.needs("paging")
+def test_list_vectors_tokens_stay_within_the_model_after_long_non_ascii_keys(
+    client: Any, bucket: str
+) -> None:
+    """Tokens are opaque and within the model's ``ListVectorsNextToken`` (max 2,048).
+
+    Keys may be 1,024 characters of any UTF-8 (model ``VectorKey``); paging one key at a
+    time must get past each of them, with every token the endpoint accepts back.
+    """
+    client.create_index(
+        vectorBucketName=bucket,
+        indexName="long",
+        dataType="float32",
+        dimension=2,
+        distanceMetric="cosine",
+    )
+    keys = ["ключ-" * 204 + f"{i:04d}" for i in range(3)] + ["é" * 1024, "短" * 1023 + "a"]
+    keys += ["a", "z" * 10]
+    client.put_vectors(
+        vectorBucketName=bucket,
+        indexName="long",
+        vectors=[{"key": k, "data": {"float32": [1.0, 0.5]}} for k in keys],
+    )
+    seen: list[str] = []
+    token = None
+    while True:
+        extra = {"nextToken": token} if token else {}
+        page = client.list_vectors(vectorBucketName=bucket, indexName="long", maxResults=1, **extra)
+        seen += [v["key"] for v in page["vectors"]]
+        token = page.get("nextToken")
+        if not token:
+            break
+        assert len(token) <= 2048
+    assert sorted(seen) == sorted(keys)
+
+
+# --------------------------------------------------------------------------- filters on ENHANCED
+
+
+STARTS_WITH_CASES: list[tuple[dict[str, Any], set[str]]] = [
+    ({"genre": {"$startsWith": "dra"}}, {"m1", "m3", "m5"}),
+    ({"genre": {"$startsWith": "D"}}, {"m8"}),
+    ({"tags": {"$startsWith": "a"}}, {"m1", "m8"}),
+    ({"year": {"$startsWith": "20"}}, set()),
+    ({"$or": [{"genre": {"$startsWith": "hor"}}, {"genre": {"$startsWith": "doc"}}]}, {"m4", "m6"}),
+]
+
+
+@pytest.mark.needs("query")
+@pytest.mark.parametrize(
+    ("flt", "expected"), STARTS_WITH_CASES, ids=[str(c[0]) for c in STARTS_WITH_CASES]
+)
+def test_starts_with_on_enhanced_index(
+    client: Any, bucket: str, index: str, flt: dict[str, Any], expected: set[str]
+) -> None:
+    """``$startsWith``: string prefix, ENHANCED indexes (User Guide, "Changing a vector
+    index's mode"). Against a list value it matches when an element starts with it, as
+    ``$eq`` does; a number never matches (both: the guide is silent; chosen here)."""
+    res = query(client, bucket, index, filter=flt)
+    assert {v["key"] for v in res["vectors"]} == expected
+
+
+@pytest.mark.needs("query", "limits")
+@pytest.mark.parametrize("operand", ["", 1, ["dra"]])
+def test_starts_with_takes_a_non_empty_string(
+    client: Any, bucket: str, index: str, operand: Any
+) -> None:
+    with pytest.raises(ClientError) as exc:
+        query(client, bucket, index, filter={"genre": {"$startsWith": operand}})
+    assert code_of(exc) == ("ValidationException", 400)
+    assert "$startsWith" in str(exc.value)
+    assert "unknown operator" not in str(exc.value)
+
+
+@pytest.mark.needs("query", "limits")
+def test_at_most_100_filter_constraints(client: Any, bucket: str, index: str) -> None:
+    """ENHANCED indexes accept at most 100 filter constraints per query (User Guide,
+    "Metadata filtering"); each condition on a key counts once."""
+    ok = {"$or": [{"year": 2000 + i} for i in range(100)]}
+    assert query(client, bucket, index, filter=ok)["vectors"]
+    with pytest.raises(ClientError) as exc:
+        query(client, bucket, index, filter={"$or": [{"year": i} for i in range(101)]})
+    assert code_of(exc) == ("ValidationException", 400)
+    assert "101 constraints" in str(exc.value)
+
+
+# --------------------------------------------------------------------------- smaller differences
+
+
+@pytest.mark.needs("query")
+def test_return_scores_adds_nothing_to_a_vector_only_query(
+    client: Any, bucket: str, index: str
+) -> None:
+    """Model, QueryVectors ``returnScores``: "doesn't add scores to vector-only requests"."""
+    res = query(client, bucket, index, topK=3, returnScores=True)
+    assert res["vectors"]
+    assert all("scores" not in v for v in res["vectors"])
+
+
+@pytest.mark.needs("text", "limits")
+def test_update_metadata_configuration_refuses_add_and_delete(
+    client: Any, bucket: str, index: str
+) -> None:
+    """Model, UpdateMetadataConfiguration: "Specify either add or delete, but not both"."""
+    client.update_metadata_configuration(
+        vectorBucketName=bucket,
+        indexName=index,
+        add={"textSearchConfigurations": [{"metadataKey": "body"}]},
+    )
+    with pytest.raises(ClientError) as exc:
+        client.update_metadata_configuration(
+            vectorBucketName=bucket,
+            indexName=index,
+            add={"textSearchConfigurations": [{"metadataKey": "genre"}]},
+            delete={"textSearchConfigurations": [{"metadataKey": "body"}]},
+        )
+    assert code_of(exc) == ("ValidationException", 400)
+    configs = client.get_index(vectorBucketName=bucket, indexName=index)["index"][
+        "metadataConfiguration"
+    ]["textSearchConfigurations"]
+    assert [c["metadataKey"] for c in configs] == ["body"]
+
+
+@pytest.mark.needs("limits")
+@pytest.mark.parametrize("name", ["my.bucket", "a.b.c", "kb.local"])
+def test_bucket_names_have_no_dots(client: Any, name: str) -> None:
+    """User Guide, "Vector bucket naming rules": lowercase letters, digits, hyphens only."""
+    with pytest.raises(ClientError) as exc:
+        client.create_vector_bucket(vectorBucketName=name)
+    assert code_of(exc) == ("ValidationException", 400)
+
+
+@pytest.mark.needs("limits")
+def test_tag_rules(client: Any, bucket: str, index: str) -> None:
+    """TagResource (model): "You can add up to 50 tags for each resource"; keys starting
+    with ``aws:`` are reserved for AWS (User Guide, "Tagging for cost allocation or
+    attribute-based access control (ABAC)")."""
+    arn = client.get_index(vectorBucketName=bucket, indexName=index)["index"]["indexArn"]
+    client.tag_resource(resourceArn=arn, tags={f"k{i}": "v" for i in range(50)})
+    with pytest.raises(ClientError) as exc:
+        client.tag_resource(resourceArn=arn, tags={"one-more": "v"})
+    assert code_of(exc) == ("ValidationException", 400)
+    with pytest.raises(ClientError) as exc:
+        client.tag_resource(resourceArn=arn, tags={"aws:owner": "me"})
+    assert code_of(exc) == ("ValidationException", 400)
+    assert len(client.list_tags_for_resource(resourceArn=arn)["tags"]) == 50
+
+
+@pytest.mark.needs("limits")
+@pytest.mark.parametrize("policy", ['"just a string"', "[1, 2]", '{"Version": "2012-10-17"}'])
+def test_policy_must_be_a_policy_document(client: Any, bucket: str, policy: str) -> None:
+    """PutVectorBucketPolicy takes a policy document (User Guide, "Managing vector bucket
+    policies"): a JSON object with a ``Statement``."""
+    with pytest.raises(ClientError) as exc:
+        client.put_vector_bucket_policy(vectorBucketName=bucket, policy=policy)
+    assert code_of(exc) == ("ValidationException", 400)
+
+
+@pytest.mark.needs("limits")
+def test_arn_of_another_region_is_not_found(client: Any, bucket: str, index: str) -> None:
+    """Vector buckets are regional (User Guide, "Vector buckets"): a bucket is not found
+    through an ARN naming another region."""
+    arn = client.get_index(vectorBucketName=bucket, indexName=index)["index"]["indexArn"]
+    region = arn.split(":")[3]
+    other = arn.replace(f":{region}:", ":eu-west-3:" if region != "eu-west-3" else ":us-west-2:")
+    with pytest.raises(ClientError) as exc:
+        client.get_index(indexArn=other)
+    assert code_of(exc) == ("NotFoundException", 404)
+
+
+@pytest.mark.needs("paging")
+def test_list_vectors_skips_nothing_when_the_token_key_is_deleted(client: Any, bucket: str) -> None:
+    """The documentation is silent on writes between pages; chosen here: a token still
+    works after the vector it points past is deleted, and no remaining key is skipped."""
+    client.create_index(
+        vectorBucketName=bucket,
+        indexName="churn",
+        dataType="float32",
+        dimension=2,
+        distanceMetric="cosine",
+    )
+    keys = ["ж" * 900 + f"{i}" for i in range(4)] + ["a" * 10 + f"{i}" for i in range(3)]
+    client.put_vectors(
+        vectorBucketName=bucket,
+        indexName="churn",
+        vectors=[{"key": k, "data": {"float32": [1.0, 0.5]}} for k in keys],
+    )
+    where = {"vectorBucketName": bucket, "indexName": "churn"}
+    first = client.list_vectors(**where, maxResults=4)
+    listed = [v["key"] for v in first["vectors"]]
+    client.delete_vectors(**where, keys=[listed[-1]])
+    rest = client.list_vectors(**where, nextToken=first["nextToken"])
+    assert set(listed[:-1]) | {v["key"] for v in rest["vectors"]} == set(keys) - {listed[-1]}

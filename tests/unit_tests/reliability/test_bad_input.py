@@ -205,25 +205,13 @@ def test_zero_vector_is_fine_in_a_euclidean_index(local):
     assert snapshot(local, BUCKET, INDEX)["z"][0] == [0.0] * DIM
 
 
-def test_huge_k_against_an_endpoint_that_does_not_page_is_refused(seeded_client):
-    class NoPaging(FaultInjectingClient):
-        def query_vectors(self, **kwargs: Any) -> Any:
-            response = dict(self.inner.query_vectors(**kwargs))
-            response.pop("nextToken", None)
-            return response
-
-    store = make_store(NoPaging(seeded_client))
-    store.add_texts([f"more {i}" for i in range(120)])
-    with pytest.raises(InvalidInputError, match="k=150 is more than"):
-        store.similarity_search("q", k=150)
-    assert len(store.similarity_search("q", k=100)) == 100
-
-
 def test_k_above_top_k_pages_on_a_paging_endpoint(seeded_client):
     store = make_store(seeded_client)
     store.add_texts([f"more {i}" for i in range(120)])
     assert len(store.similarity_search("q", k=150)) == 123
-    assert len(store.similarity_search("q", k=10**6)) == 123
+    assert len(store.similarity_search("q", k=10_000)) == 123
+    with pytest.raises(InvalidInputError, match="topK <= 10000"):
+        store.similarity_search("q", k=10**6)
 
 
 BAD_NAMES = [
@@ -248,6 +236,15 @@ def test_invalid_names_rejected_before_any_request(local, kind, name):
     with pytest.raises(InvalidInputError, match="is not a valid S3 Vectors name"):
         make_store(recorder, **{kind: name})
     assert recorder.calls == {}
+
+
+def test_bucket_name_with_dots_rejected_before_any_request(local):
+    """S3 User Guide, "Vector bucket naming rules": no dots (index names may have them)."""
+    recorder = FaultInjectingClient(local)
+    with pytest.raises(InvalidInputError, match="no dots"):
+        make_store(recorder, vector_bucket_name="kb.example")
+    assert recorder.calls == {}
+    make_store(recorder, vector_bucket_name="kb-example", index_name="docs.v2")
 
 
 @pytest.mark.parametrize("name", ["../x", "../../etc", "..", "a/../../b", "/abs"])

@@ -269,44 +269,27 @@ def test_filters_validated_and_sent_as_explicit_and(vocab, faulty):
 
 
 def test_k_validation_and_large_k(vocab, faulty):
+    """The store sends topK=k, the total, and follows nextToken with the same topK.
+
+    S3 User Guide, "Querying vectors": continue "with the same queryVector, topK, and
+    filter parameters ... until nextToken is no longer present".
+    """
     client = faulty()
     store = S3VectorsStore("kb-test", "docs", vocab, client=client)
     with pytest.raises(InvalidInputError, match="positive integer"):
         store.similarity_search("apple", k=0)
-    store.add_texts([f"apple {i}" for i in range(150)])
+    before = client.count("query_vectors")
+    with pytest.raises(InvalidInputError, match=r"k=10001 is more than .*topK <= 10000"):
+        store.similarity_search("apple", k=10_001)
+    assert client.count("query_vectors") == before  # refused before anything is sent
+    store.add_texts([f"apple {i}" for i in range(250)])
     assert len(store.similarity_search("apple", k=100)) == 100
     assert client.requests("query_vectors")[-1]["topK"] == 100
-    # k > 100: the store follows QueryVectors' nextToken.
-    docs = store.similarity_search("apple", k=120)
-    assert len({d.id for d in docs}) == 120
-    assert [r["topK"] for r in client.requests("query_vectors")[-2:]] == [100, 100]
-    assert "nextToken" in client.requests("query_vectors")[-1]
-
-
-class _NoPagingClient:
-    """An endpoint that returns full pages without nextToken."""
-
-    def __init__(self, inner: LocalS3VectorsClient) -> None:
-        self.inner = inner
-
-    def __getattr__(self, name: str):
-        return getattr(self.inner, name)
-
-    def query_vectors(self, **kwargs):
-        response = dict(self.inner.query_vectors(**kwargs))
-        response.pop("nextToken", None)
-        return response
-
-
-def test_large_k_refused_when_endpoint_does_not_page(vocab):
-    store = S3VectorsStore("kb-test", "docs", vocab, client=_NoPagingClient(LocalS3VectorsClient()))
-    store.add_texts([f"apple {i}" for i in range(150)])
-    with pytest.raises(InvalidInputError, match="topK <= 100"):
-        store.similarity_search("apple", k=120)
-    # Fewer results than a full page: nothing was cut off, so no error.
-    small = S3VectorsStore.local(None, vocab)
-    small.add_texts(["apple", "dog"])
-    assert len(small.similarity_search("apple", k=500)) == 2
+    docs = store.similarity_search("apple", k=220)
+    assert len({d.id for d in docs}) == 220
+    sent = client.requests("query_vectors")[-3:]
+    assert [r["topK"] for r in sent] == [220, 220, 220]
+    assert ["nextToken" in r for r in sent] == [False, True, True]
 
 
 class _PagingClient:
@@ -519,3 +502,22 @@ async def test_async_bad_input_nothing_written(vocab):
     with pytest.raises(InvalidInputError, match="document 1"):
         await store.aadd_texts(["a", "b"], [{}, {"bad": {"x": 1}}])
     assert [r["key"] for r in store.iter_records()] == ["seed"]
+
+
+def test_filter_pre_flight_knows_starts_with_and_the_constraint_limit(vocab, faulty):
+    """``$startsWith`` passes the store's pre-flight; over 100 constraints does not, and
+    nothing is sent (S3 User Guide, "Metadata filtering": at most 100 per query)."""
+    client = faulty()
+    store = S3VectorsStore("kb-test", "docs", vocab, client=client)
+    store.add_texts(
+        ["apple pie", "apple tart", "dog"],
+        metadatas=[{"path": "docs/a"}, {"path": "src/b"}, {"path": "docs/c"}],
+    )
+    found = store.similarity_search("apple", k=3, filter={"path": {"$startsWith": "docs/"}})
+    assert sorted(d.metadata["path"] for d in found) == ["docs/a", "docs/c"]
+    before = client.count("query_vectors")
+    with pytest.raises(InvalidFilterError, match="101 constraints"):
+        store.similarity_search("apple", filter={"$or": [{"n": i} for i in range(101)]})
+    with pytest.raises(InvalidFilterError, match=r"\$startsWith on key 'path' takes a non-empty"):
+        store.similarity_search("apple", filter={"path": {"$startsWith": ""}})
+    assert client.count("query_vectors") == before
