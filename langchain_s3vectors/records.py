@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from langchain_core.documents import Document
 
 from langchain_s3vectors import limits
@@ -50,6 +51,7 @@ __all__ = [
     "validate_key",
     "validate_metadata",
     "validate_vector",
+    "validate_vectors",
 ]
 
 #: Metadata key that holds a document's page content.
@@ -189,6 +191,80 @@ def validate_vector(
         raise InvalidInputError(msg)
     values: list[float] = array.tolist()
     return values
+
+
+#: Rows checked per step by :func:`validate_vectors` (bounds its float64 scratch space).
+_CHECK_ROWS = 1024
+
+
+def validate_vectors(
+    vectors: Sequence[Sequence[float]] | npt.NDArray[Any],
+    *,
+    dimension: int,
+    distance_metric: str = "cosine",
+    where: Callable[[int], str] = lambda i: f"document {i}",
+) -> npt.NDArray[np.float32]:
+    """Check many embeddings at once and return them as one float32 matrix.
+
+    The rules and messages are those of :func:`validate_vector` (the first bad row is
+    reported), checked a block of rows at a time with numpy, so a million vectors cost
+    one float32 copy rather than a million Python lists. A float32 numpy array is taken
+    as it is.
+
+    Args:
+        vectors: The embeddings: a sequence of sequences or a 2-D array.
+        dimension: The dimension every embedding must have.
+        distance_metric: ``"cosine"`` rejects zero vectors.
+        where: Names row ``i`` in a message.
+
+    Returns:
+        A C-contiguous ``float32`` array of shape ``(len(vectors), dimension)``.
+
+    Raises:
+        InvalidInputError: The first bad row, as :func:`validate_vector` describes it.
+
+    Example:
+        >>> validate_vectors([[0.5, 1], [1, 0]], dimension=2).shape
+        (2, 2)
+    """
+    count = len(vectors)
+    out = np.empty((count, dimension), dtype=np.float32)
+    for start in range(0, count, _CHECK_ROWS):
+        rows = vectors[start : start + _CHECK_ROWS]
+        block = _checked_block(rows, dimension, distance_metric)
+        if block is None:
+            for offset in range(len(rows)):  # raises for the first bad row
+                validate_vector(
+                    rows[offset],
+                    dimension=dimension,
+                    distance_metric=distance_metric,
+                    where=where(start + offset),
+                )
+            msg = f"{where(start)}: the embeddings could not be read as numbers"
+            raise InvalidInputError(msg)  # pragma: no cover - validate_vector raised
+        out[start : start + len(rows)] = block
+    return out
+
+
+def _checked_block(
+    rows: Sequence[Sequence[float]] | npt.NDArray[Any], dimension: int, distance_metric: str
+) -> npt.NDArray[Any] | None:
+    """``rows`` as a 2-D array when every row passes, else ``None``."""
+    if not limits.MIN_DIMENSION <= dimension <= limits.MAX_DIMENSION:
+        return None
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            block = np.asarray(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if block.ndim != 2 or block.shape[1] != dimension:  # noqa: PLR2004 - a matrix
+        return None
+    good = np.isfinite(block) & (np.abs(block) <= FLOAT32_MAX)
+    if not good.all():
+        return None
+    if distance_metric == "cosine" and not block.any(axis=1).all():
+        return None
+    return block
 
 
 def _check_value(key: str, value: object, where: str) -> None:

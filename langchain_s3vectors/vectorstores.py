@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from typing_extensions import override
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.batching import BatchRunner, RateLimiter, RetryPolicy, chunked
-from langchain_s3vectors.batching import split_put_batches as _split_put_batches
+from langchain_s3vectors.batching import iter_put_batches as _iter_put_batches
 from langchain_s3vectors.errors import (
     ConfigurationError,
     DimensionMismatchError,
@@ -39,12 +40,19 @@ from langchain_s3vectors.errors import (
 )
 from langchain_s3vectors.fastpath import maybe_enable_fast_put_vectors
 from langchain_s3vectors.filters import FilterError, matches, normalize_filter, validate_filter
-from langchain_s3vectors.records import DEFAULT_PAGE_CONTENT_KEY, RecordCodec, validate_key
+from langchain_s3vectors.records import (
+    DEFAULT_PAGE_CONTENT_KEY,
+    RecordCodec,
+    validate_key,
+    validate_vector,
+    validate_vectors,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
     from pathlib import Path
 
+    import numpy.typing as npt
     from botocore.config import Config
     from langchain_core.documents import Document
     from langchain_core.embeddings import Embeddings
@@ -214,7 +222,10 @@ class S3VectorsStore(VectorStore):
         max_concurrency: Batches in flight at once.
         max_retries: Retries of throttled or failed calls.
         retry_policy: Full control of retries and backoff (overrides ``max_retries``).
-        rate_limiter: Shared write rate limiter (defaults to the per-index caps).
+        rate_limiter: Shared write rate limiter. By default writes to AWS (or any
+            other endpoint) are paced at the service's per-index write caps, and writes
+            to the embedded :class:`~langchain_s3vectors.local.LocalS3VectorsClient`,
+            which has no such cap, run as fast as it takes them.
         relevance_score_fn: Distance -> relevance in [0, 1], replacing the default for
             the index's metric.
         dimension: Embedding dimension, when known (saves one embedding call when
@@ -282,11 +293,6 @@ class S3VectorsStore(VectorStore):
         self._dimension = dimension
         self._index: dict[str, Any] | None = None
         self._index_lock = threading.Lock()
-        self._runner = BatchRunner(
-            max_concurrency=max_concurrency,
-            retry=retry_policy or RetryPolicy(max_retries=max_retries),
-            rate_limiter=rate_limiter or RateLimiter(),
-        )
         if client is None:
             client = _default_client(
                 region_name=region_name,
@@ -297,6 +303,13 @@ class S3VectorsStore(VectorStore):
                 max_concurrency=max_concurrency,
             )
         self.client = client
+        if rate_limiter is None and _paced_by_default(client):
+            rate_limiter = RateLimiter()
+        self._runner = BatchRunner(
+            max_concurrency=max_concurrency,
+            retry=retry_policy or RetryPolicy(max_retries=max_retries),
+            rate_limiter=rate_limiter,
+        )
         # Serialize PutVectors bodies fast on real boto3 clients (no-op for others).
         maybe_enable_fast_put_vectors(client)
 
@@ -696,34 +709,50 @@ class S3VectorsStore(VectorStore):
             codec.build_metadata(text, meta, where=where)
         return keys, metas  # type: ignore[return-value]
 
+    def _checked_vectors(
+        self, keys: Sequence[str], vectors: Sequence[Sequence[float]] | npt.NDArray[Any]
+    ) -> npt.NDArray[np.float32]:
+        """Every embedding checked, as one float32 matrix (one row per key)."""
+        if len(vectors) != len(keys):
+            msg = f"got {len(vectors)} embeddings for {len(keys)} texts; pass one per text"
+            raise InvalidInputError(msg)
+        try:
+            dimension = len(vectors[0])
+        except TypeError:
+            validate_vector(vectors[0], dimension=None, where=f"document 0 (id {keys[0]!r})")
+            raise  # pragma: no cover - validate_vector raised
+        if self.dimension is not None and dimension != self.dimension:
+            self._check_compatible({"dimension": self.dimension}, dimension)
+        return validate_vectors(
+            vectors,
+            dimension=dimension,
+            distance_metric=self.distance_metric,
+            where=lambda i: f"document {i} (id {keys[i]!r})",
+        )
+
+    @staticmethod
     def _records(
-        self,
         keys: Sequence[str],
         texts: Sequence[str],
         metas: Sequence[Mapping[str, Any] | None],
-        vectors: Sequence[Sequence[float]],
+        matrix: npt.NDArray[np.float32],
         codec: RecordCodec,
         *,
-        metadata_checked: bool = False,
-    ) -> list[dict[str, Any]]:
-        if len(vectors) != len(texts):
-            msg = f"got {len(vectors)} embeddings for {len(texts)} texts; pass one per text"
-            raise InvalidInputError(msg)
-        by_key: dict[str, dict[str, Any]] = {}
-        for i, (key, text, meta, vector) in enumerate(
-            zip(keys, texts, metas, vectors, strict=True)
-        ):
-            # The same id twice in one call: the last one wins, as two upserts would.
-            by_key.pop(key, None)
-            by_key[key] = codec.encode(
-                key,
-                text,
-                meta,
-                vector,
-                where=f"document {i} (id {key!r})",
-                metadata_checked=metadata_checked,
-            )
-        return list(by_key.values())
+        metadata_checked: bool,
+    ) -> Iterator[dict[str, Any]]:
+        """PutVectors records, built one at a time as the sender asks for them."""
+        # The same id twice in one call: the last one wins, as two upserts would.
+        last = {key: i for i, key in enumerate(keys)}
+        for i, key in enumerate(keys):
+            if last[key] != i:
+                continue
+            if metadata_checked:
+                stored = {**(metas[i] or {}), codec.page_content_key: texts[i]}
+            else:
+                stored = codec.build_metadata(
+                    texts[i], metas[i], where=f"document {i} (id {key!r})"
+                )
+            yield {"key": key, "data": {"float32": matrix[i].tolist()}, "metadata": stored}
 
     def _put_fn(self) -> Callable[[list[Mapping[str, Any]]], object]:
         def put(batch: list[Mapping[str, Any]]) -> object:
@@ -776,12 +805,17 @@ class S3VectorsStore(VectorStore):
     def add_embeddings(
         self,
         texts: Sequence[str],
-        embeddings: Sequence[Sequence[float]],
+        embeddings: Sequence[Sequence[float]] | npt.NDArray[Any],
         metadatas: Sequence[Mapping[str, Any] | None] | None = None,
         *,
         ids: Sequence[str | None] | None = None,
     ) -> list[str]:
         """Upsert documents with precomputed embeddings; returns their ids.
+
+        ``embeddings`` may be a list of lists or a 2-D numpy array (taken without a copy
+        when it is float32). Every embedding is checked before anything is sent; the
+        records are then built and sent batch by batch, so memory holds one float32
+        copy of the vectors and the requests in flight.
 
         Example:
             >>> store = S3VectorsStore.local(None, None)
@@ -797,7 +831,7 @@ class S3VectorsStore(VectorStore):
     async def aadd_embeddings(
         self,
         texts: Sequence[str],
-        embeddings: Sequence[Sequence[float]],
+        embeddings: Sequence[Sequence[float]] | npt.NDArray[Any],
         metadatas: Sequence[Mapping[str, Any] | None] | None = None,
         *,
         ids: Sequence[str | None] | None = None,
@@ -817,43 +851,37 @@ class S3VectorsStore(VectorStore):
         if self._index is None:
             self.index_info()
 
-    def _check_records(
-        self,
-        keys: Sequence[str],
-        texts: Sequence[str],
-        metas: Sequence[Mapping[str, Any] | None],
-        vectors: Sequence[Sequence[float]],
-    ) -> tuple[list[dict[str, Any]], int]:
-        dimension = len(vectors[0]) if vectors else None
-        if self.dimension is not None and dimension is not None and dimension != self.dimension:
-            self._check_compatible({"dimension": self.dimension}, dimension)
-        # Keys and metadata were checked by _prepare with the same non-filterable keys
-        # (the index description, if any, was read before); only vectors are new here.
-        records = self._records(
-            keys, texts, metas, vectors, self._codec(dimension), metadata_checked=True
-        )
-        return records, len(records[0]["data"]["float32"])
-
     def _write(
         self,
         keys: Sequence[str],
         texts: Sequence[str],
         metas: Sequence[Mapping[str, Any] | None],
-        vectors: Sequence[Sequence[float]],
+        vectors: Sequence[Sequence[float]] | npt.NDArray[Any],
     ) -> None:
-        records, dimension = self._check_records(keys, texts, metas, vectors)
+        """Check every vector, then stream the records batch by batch to the client.
+
+        Keys and metadata were checked by :meth:`_prepare`; the vectors are checked here
+        before the first request, so bad input still writes nothing. Records are built
+        only as batches are sent, so memory holds one float32 copy of the vectors plus
+        the batches in flight, never every record as Python floats.
+        """
+        matrix = self._checked_vectors(keys, vectors)
+        dimension = int(matrix.shape[1])
         checked_with = self._codec(dimension)
         self._ensure_index(dimension)
         # The existing index may declare other non-filterable keys: check again if so.
         codec = self._codec(dimension)
         if codec != checked_with:
-            records = self._records(keys, texts, metas, vectors, codec)
-        self._runner.write(
+            for i, (text, meta) in enumerate(zip(texts, metas, strict=True)):
+                codec.build_metadata(text, meta, where=f"document {i} (id {keys[i]!r})")
+        records = self._records(keys, texts, metas, matrix, codec, metadata_checked=True)
+        self._runner.write_stream(
             "put_vectors",
             self._put_fn(),
-            _split_put_batches(records),
+            _iter_put_batches(records),
             key_of=_key_of,
             resource=self._resource,
+            keys=keys,
         )
 
     async def _awrite(
@@ -861,21 +889,67 @@ class S3VectorsStore(VectorStore):
         keys: Sequence[str],
         texts: Sequence[str],
         metas: Sequence[Mapping[str, Any] | None],
-        vectors: Sequence[Sequence[float]],
+        vectors: Sequence[Sequence[float]] | npt.NDArray[Any],
     ) -> None:
-        records, dimension = self._check_records(keys, texts, metas, vectors)
-        checked_with = self._codec(dimension)
-        await self._in_thread(self._ensure_index, dimension)
-        codec = self._codec(dimension)
-        if codec != checked_with:
-            records = self._records(keys, texts, metas, vectors, codec)
-        await self._runner.awrite(
+        await self._in_thread(self._write, keys, texts, metas, vectors)
+
+    def add_embedding_batches(
+        self,
+        batches: Iterable[
+            tuple[
+                Sequence[str],
+                Sequence[Sequence[float]] | npt.NDArray[Any],
+                Sequence[Mapping[str, Any] | None] | None,
+                Sequence[str | None] | None,
+            ]
+        ],
+    ) -> list[str]:
+        """Upsert ``(texts, embeddings, metadatas, ids)`` batches as they are produced.
+
+        The next batch is pulled from ``batches`` (for example a generator that embeds
+        it) while earlier ones are being sent, with at most ``max_concurrency`` requests
+        in flight, so producing and sending overlap and a long ingest takes about the
+        longer of the two rather than their sum. Each batch is checked before any of
+        its records is sent; ids should be unique across batches.
+
+        Returns:
+            The ids written, in order.
+
+        Raises:
+            PartialWriteError: A batch was invalid or failed after earlier ones were
+                stored; the error names the stored ids and carries the cause.
+
+        Example:
+            >>> store = S3VectorsStore.local(None, None)
+            >>> store.add_embedding_batches([(["a"], [[1.0, 0.0]], None, ["x"]),
+            ...                              (["b"], [[0.0, 1.0]], None, ["y"])])
+            ['x', 'y']
+        """
+        self._learn_index()
+        written: list[str] = []
+
+        def records() -> Iterator[dict[str, Any]]:
+            for texts, vectors, metadatas, ids in batches:
+                keys, metas = self._prepare(texts, metadatas, ids)
+                if not keys:
+                    continue
+                prepared_with = self._codec()
+                matrix = self._checked_vectors(keys, vectors)
+                self._ensure_index(int(matrix.shape[1]))
+                codec = self._codec(int(matrix.shape[1]))
+                written.extend(keys)
+                yield from self._records(
+                    keys, texts, metas, matrix, codec, metadata_checked=codec == prepared_with
+                )
+
+        self._runner.write_stream(
             "put_vectors",
             self._put_fn(),
-            _split_put_batches(records),
+            _iter_put_batches(records()),
             key_of=_key_of,
             resource=self._resource,
         )
+        return written
 
     # -- get and delete ----------------------------------------------------------------
 
@@ -1556,6 +1630,16 @@ def _key_of(record: Mapping[str, Any]) -> str:
 
 def _unique(keys: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(keys))
+
+
+def _paced_by_default(client: object) -> bool:
+    """Whether writes to ``client`` are paced at the service's write caps by default.
+
+    Everything but the embedded client is: AWS and compatible endpoints enforce the
+    caps (with 429s). The embedded client has no cap, so its writes are not slowed.
+    """
+    local = sys.modules.get("langchain_s3vectors.local.client")
+    return local is None or not isinstance(client, local.LocalS3VectorsClient)
 
 
 def _default_client(
