@@ -456,6 +456,19 @@ class S3VectorsStore(VectorStore):
     # -- properties --------------------------------------------------------------------
 
     @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The limiter pacing this store's writes (``None``: as fast as the client takes them).
+
+        Replace it to share one limiter between stores writing to the same index, or to
+        take a share of the index's write cap (what sharded ingest does).
+        """
+        return self._runner.rate_limiter
+
+    @rate_limiter.setter
+    def rate_limiter(self, limiter: RateLimiter | None) -> None:
+        self._runner.rate_limiter = limiter
+
+    @property
     @override
     def embeddings(self) -> Embeddings | None:
         return self._embedding
@@ -948,6 +961,7 @@ class S3VectorsStore(VectorStore):
             _iter_put_batches(records()),
             key_of=_key_of,
             resource=self._resource,
+            keys=written,  # read on failure: every id produced by then
         )
         return written
 
