@@ -39,7 +39,7 @@ def test_embedded_client_writes_are_not_paced_but_endpoints_are() -> None:
         region_name="us-east-1",
         endpoint_url="http://127.0.0.1:9",
         aws_access_key_id="x",
-        aws_secret_access_key="x",  # noqa: S106 - a dummy for an unreachable endpoint
+        aws_secret_access_key="x",
     )
     assert isinstance(
         S3VectorsStore("kbase", "docs", None, client=remote).rate_limiter, RateLimiter
@@ -66,7 +66,7 @@ def test_numpy_embeddings_stream_with_bounded_memory() -> None:
     # streamed, the records in flight are a small fraction of the raw float32 bytes.
     assert peak < 3 * vectors.nbytes, peak
     assert sum(client.puts) == n
-    assert max(client.puts) == 500  # noqa: PLR2004 - the PutVectors maximum
+    assert max(client.puts) == 500
     got = client.get_vectors(
         vectorBucketName="kbase", indexName="docs", keys=["id123"], returnData=True
     )["vectors"][0]["data"]["float32"]
@@ -94,8 +94,8 @@ def test_batches_are_produced_while_earlier_ones_are_sent() -> None:
             yield ["x"] * 500, np.ones((500, 4), dtype=np.float32), None, keys
 
     ids = store.add_embedding_batches(produce())
-    assert len(ids) == 3000  # noqa: PLR2004
-    assert sum(client.puts) == 3000  # noqa: PLR2004
+    assert len(ids) == 3000
+    assert sum(client.puts) == 3000
     # Later batches were produced after earlier ones had been stored: a pipeline, not
     # "produce everything, then send".
     assert seen_puts[-1] > 0
@@ -118,7 +118,7 @@ def test_a_bad_batch_stops_the_stream_and_names_what_was_stored() -> None:
     assert info.value.stored_ids == ok[:500]
     assert info.value.failed_ids == ok[500:]
     assert isinstance(info.value.__cause__, InvalidInputError)
-    assert sum(client.puts) == 500  # noqa: PLR2004
+    assert sum(client.puts) == 500
 
 
 def test_write_stream_reports_failed_and_unsent_keys() -> None:
