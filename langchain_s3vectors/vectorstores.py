@@ -65,6 +65,8 @@ logger = logging.getLogger(__name__)
 
 #: Text embedded once to learn the embedding dimension when creating an index.
 _DIMENSION_PROBE = "dimension probe"
+#: Texts embedded per call when ``add_texts`` pipelines embedding with writing.
+EMBED_CHUNK = 1000
 #: botocore retry attempts of the default client (the store retries on top).
 _BOTOCORE_MAX_ATTEMPTS = 3
 
@@ -784,17 +786,38 @@ class S3VectorsStore(VectorStore):
     ) -> list[str]:
         """Embed and upsert texts; returns their ids (generated when not given).
 
-        Every text is checked against the service limits before anything is sent, so
-        invalid input raises :class:`~langchain_s3vectors.errors.InvalidInputError`
-        with nothing written.
+        Every text is checked against the service limits before anything is embedded
+        or sent, so invalid input raises
+        :class:`~langchain_s3vectors.errors.InvalidInputError` with nothing written.
+        More than :data:`EMBED_CHUNK` texts are embedded a chunk at a time while the
+        chunks before are being sent, so embedding and writing overlap and memory holds
+        a few chunks rather than every vector; should the model return a bad vector
+        for a later chunk, the :class:`~langchain_s3vectors.errors.PartialWriteError`
+        names the ids already stored.
         """
         texts = _text_list(texts)
         self._learn_index()
         keys, metas = self._prepare(texts, metadatas, ids)
         if not texts:
             return []
-        vectors = self._doc_embedding().embed_documents(texts)
-        self._write(keys, texts, metas, vectors)
+        embedding = self._doc_embedding()
+        if len(texts) <= EMBED_CHUNK:
+            self._write(keys, texts, metas, embedding.embed_documents(texts))
+            return keys
+        prepared_with = self._codec()
+        # The same id twice: the last one wins, as two upserts would (embedded once).
+        last = {key: i for i, key in enumerate(keys)}
+        order = [i for i, key in enumerate(keys) if last[key] == i]
+
+        def batches() -> Iterator[_Prepared]:
+            for start in range(0, len(order), EMBED_CHUNK):
+                chunk = order[start : start + EMBED_CHUNK]
+                chunk_texts = [texts[i] for i in chunk]
+                vectors = embedding.embed_documents(chunk_texts)
+                chunk_keys = [keys[i] for i in chunk]
+                yield chunk_keys, chunk_texts, [metas[i] for i in chunk], vectors, prepared_with
+
+        self._send_stream(batches())
         return keys
 
     @override
@@ -939,14 +962,21 @@ class S3VectorsStore(VectorStore):
             ['x', 'y']
         """
         self._learn_index()
+
+        def prepared() -> Iterator[_Prepared]:
+            for texts, vectors, metadatas, ids in batches:
+                keys, metas = self._prepare(texts, metadatas, ids)
+                if keys:
+                    yield keys, texts, metas, vectors, self._codec()
+
+        return self._send_stream(prepared())
+
+    def _send_stream(self, batches: Iterable[_Prepared]) -> list[str]:
+        """Check each prepared batch's vectors as it comes, then stream its records."""
         written: list[str] = []
 
         def records() -> Iterator[dict[str, Any]]:
-            for texts, vectors, metadatas, ids in batches:
-                keys, metas = self._prepare(texts, metadatas, ids)
-                if not keys:
-                    continue
-                prepared_with = self._codec()
+            for keys, texts, metas, vectors, prepared_with in batches:
                 matrix = self._checked_vectors(keys, vectors)
                 self._ensure_index(int(matrix.shape[1]))
                 codec = self._codec(int(matrix.shape[1]))
@@ -1623,6 +1653,17 @@ class S3VectorsStore(VectorStore):
 
         tags = kwargs.pop("tags", None) or [*self._get_retriever_tags()]
         return S3VectorsRetriever(vectorstore=self, tags=tags, **kwargs)
+
+
+#: One checked batch on its way to the writer: keys, texts, metadatas, vectors and the
+#: codec its keys and metadata were checked with.
+_Prepared = tuple[
+    list[str],
+    "Sequence[str]",
+    "Sequence[Mapping[str, Any] | None]",
+    "Sequence[Sequence[float]] | npt.NDArray[Any]",
+    RecordCodec,
+]
 
 
 def _text_list(texts: Iterable[str]) -> list[str]:

@@ -13,6 +13,7 @@ import pytest
 from langchain_s3vectors import LocalS3VectorsClient, S3VectorsStore
 from langchain_s3vectors.batching import BatchRunner, RateLimiter
 from langchain_s3vectors.errors import InvalidInputError, PartialWriteError
+from langchain_s3vectors.vectorstores import EMBED_CHUNK
 
 
 class RecordingClient(LocalS3VectorsClient):
@@ -138,3 +139,38 @@ def test_write_stream_reports_failed_and_unsent_keys() -> None:
     assert set(info.value.stored_ids) <= {"a", "b", "d"}
     assert "c" in info.value.failed_ids
     assert set(info.value.stored_ids) | set(info.value.failed_ids) == set("abcde")
+
+
+def test_add_texts_embeds_the_next_chunk_while_writing() -> None:
+    from langchain_core.embeddings import DeterministicFakeEmbedding  # noqa: PLC0415
+
+    put_started = threading.Event()
+    overlapped: list[bool] = []
+
+    class Client(RecordingClient):
+        def put_vectors(self, **kwargs: Any) -> dict[str, Any]:
+            put_started.set()
+            return super().put_vectors(**kwargs)
+
+    class Embedding(DeterministicFakeEmbedding):
+        calls: int = 0
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            self.calls += 1
+            if self.calls > 1:
+                # The first chunk's records are being written while this one embeds.
+                overlapped.append(put_started.wait(timeout=30))
+            return super().embed_documents(texts)
+
+    emb = Embedding(size=8)
+    store = S3VectorsStore("kbase", "docs", emb, client=Client())
+    n = 2 * EMBED_CHUNK + 10
+    ids = [f"k{i}" for i in range(n)]
+    ids[-1] = "k0"  # the same id twice, in different chunks: the last one wins
+    texts = [f"text {i}" for i in range(n)]
+    assert store.add_texts(texts, ids=ids) == ids
+    assert emb.calls == 3
+    assert overlapped == [True, True]
+    assert sum(store.client.puts) == n - 1  # type: ignore[attr-defined]
+    (doc,) = store.get_by_ids(["k0"])
+    assert doc.page_content == texts[-1]
