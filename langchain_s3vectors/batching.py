@@ -478,6 +478,7 @@ class BatchRunner:
         key_of: Callable[[T], str],
         resource: str = "",
         keys: Sequence[str] | None = None,
+        max_in_flight: int | None = None,
     ) -> int:
         """Send write batches as an iterator produces them; return how many items were sent.
 
@@ -494,13 +495,15 @@ class BatchRunner:
             resource: What the call is about, for messages.
             keys: Every key the batches will carry, when known: a failure then names
                 all that were not stored (not only the batches already produced).
+            max_in_flight: Batches in flight at once (default ``max_concurrency``).
 
         Raises:
             PartialWriteError: A batch failed, or ``batches`` raised; the error names
                 the ids stored so far and the ids of the batches that failed or were
                 produced but not sent. Its ``__cause__`` is the underlying error.
         """
-        state = _Stream(self.max_concurrency)
+        in_flight = max(1, min(max_in_flight or self.max_concurrency, self.max_concurrency))
+        state = _Stream(in_flight)
 
         def run(batch: list[T]) -> None:
             keys = [key_of(item) for item in batch]
@@ -514,7 +517,7 @@ class BatchRunner:
                 state.sent(keys)
 
         with ThreadPoolExecutor(
-            max_workers=self.max_concurrency, thread_name_prefix="s3vectors-write"
+            max_workers=in_flight, thread_name_prefix="s3vectors-write"
         ) as pool:
             try:
                 for batch in batches:

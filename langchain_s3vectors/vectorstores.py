@@ -43,6 +43,7 @@ from langchain_s3vectors.filters import FilterError, matches, normalize_filter, 
 from langchain_s3vectors.records import (
     DEFAULT_PAGE_CONTENT_KEY,
     RecordCodec,
+    checked_rows,
     validate_key,
     validate_vector,
     validate_vectors,
@@ -305,8 +306,12 @@ class S3VectorsStore(VectorStore):
                 max_concurrency=max_concurrency,
             )
         self.client = client
-        if rate_limiter is None and _paced_by_default(client):
+        self._paced = _paced_by_default(client)
+        if rate_limiter is None and self._paced:
             rate_limiter = RateLimiter()
+        # The embedded client takes one write at a time: one request queued behind the
+        # one being written keeps it busy; more would only hold more records in memory.
+        self._write_slots = max_concurrency if self._paced else min(max_concurrency, 2)
         self._runner = BatchRunner(
             max_concurrency=max_concurrency,
             retry=retry_policy or RetryPolicy(max_retries=max_retries),
@@ -726,8 +731,8 @@ class S3VectorsStore(VectorStore):
 
     def _checked_vectors(
         self, keys: Sequence[str], vectors: Sequence[Sequence[float]] | npt.NDArray[Any]
-    ) -> npt.NDArray[np.float32]:
-        """Every embedding checked, as one float32 matrix (one row per key)."""
+    ) -> Sequence[list[float]] | npt.NDArray[np.float32]:
+        """Every embedding checked: the caller's lists of floats, or one float32 matrix."""
         if len(vectors) != len(keys):
             msg = f"got {len(vectors)} embeddings for {len(keys)} texts; pass one per text"
             raise InvalidInputError(msg)
@@ -738,7 +743,8 @@ class S3VectorsStore(VectorStore):
             raise  # pragma: no cover - validate_vector raised
         if self.dimension is not None and dimension != self.dimension:
             self._check_compatible({"dimension": self.dimension}, dimension)
-        return validate_vectors(
+        check = validate_vectors if self._paced else checked_rows
+        return check(
             vectors,
             dimension=dimension,
             distance_metric=self.distance_metric,
@@ -750,7 +756,7 @@ class S3VectorsStore(VectorStore):
         keys: Sequence[str],
         texts: Sequence[str],
         metas: Sequence[Mapping[str, Any] | None],
-        matrix: npt.NDArray[np.float32],
+        matrix: Sequence[list[float]] | npt.NDArray[np.float32],
         codec: RecordCodec,
         *,
         metadata_checked: bool,
@@ -758,16 +764,23 @@ class S3VectorsStore(VectorStore):
         """PutVectors records, built one at a time as the sender asks for them."""
         # The same id twice in one call: the last one wins, as two upserts would.
         last = {key: i for i, key in enumerate(keys)}
-        for i, key in enumerate(keys):
-            if last[key] != i:
-                continue
-            if metadata_checked:
-                stored = {**(metas[i] or {}), codec.page_content_key: texts[i]}
-            else:
-                stored = codec.build_metadata(
-                    texts[i], metas[i], where=f"document {i} (id {key!r})"
-                )
-            yield {"key": key, "data": {"float32": matrix[i].tolist()}, "metadata": stored}
+        step = limits.MAX_PUT_VECTORS
+        for start in range(0, len(keys), step):
+            block = matrix[start : start + step]
+            # Checked lists of floats go as they are; a matrix becomes lists per block.
+            rows = block.tolist() if isinstance(block, np.ndarray) else block
+            for offset, values in enumerate(rows):
+                i = start + offset
+                key = keys[i]
+                if last[key] != i:
+                    continue
+                if metadata_checked:
+                    stored = {**(metas[i] or {}), codec.page_content_key: texts[i]}
+                else:
+                    stored = codec.build_metadata(
+                        texts[i], metas[i], where=f"document {i} (id {key!r})"
+                    )
+                yield {"key": key, "data": {"float32": values}, "metadata": stored}
 
     def _put_fn(self) -> Callable[[list[Mapping[str, Any]]], object]:
         def put(batch: list[Mapping[str, Any]]) -> object:
@@ -902,7 +915,7 @@ class S3VectorsStore(VectorStore):
         the batches in flight, never every record as Python floats.
         """
         matrix = self._checked_vectors(keys, vectors)
-        dimension = int(matrix.shape[1])
+        dimension = len(matrix[0])
         checked_with = self._codec(dimension)
         self._ensure_index(dimension)
         # The existing index may declare other non-filterable keys: check again if so.
@@ -918,6 +931,7 @@ class S3VectorsStore(VectorStore):
             key_of=_key_of,
             resource=self._resource,
             keys=keys,
+            max_in_flight=self._write_slots,
         )
 
     async def _awrite(
@@ -978,8 +992,8 @@ class S3VectorsStore(VectorStore):
         def records() -> Iterator[dict[str, Any]]:
             for keys, texts, metas, vectors, prepared_with in batches:
                 matrix = self._checked_vectors(keys, vectors)
-                self._ensure_index(int(matrix.shape[1]))
-                codec = self._codec(int(matrix.shape[1]))
+                self._ensure_index(len(matrix[0]))
+                codec = self._codec(len(matrix[0]))
                 written.extend(keys)
                 yield from self._records(
                     keys, texts, metas, matrix, codec, metadata_checked=codec == prepared_with
@@ -992,6 +1006,7 @@ class S3VectorsStore(VectorStore):
             key_of=_key_of,
             resource=self._resource,
             keys=written,  # read on failure: every id produced by then
+            max_in_flight=self._write_slots,
         )
         return written
 
