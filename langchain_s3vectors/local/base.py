@@ -148,10 +148,12 @@ class ClientBase:
     def close(self) -> None:
         """Checkpoint changed indexes (see :meth:`checkpoint`), then close the database.
 
-        A store that cannot be written (read-only files) is closed as it is.
+        Only a client that wrote something checkpoints; a reader, or a store that cannot
+        be written (read-only files), is closed as it is.
         """
         try:
-            self.checkpoint(min_vectors=CHECKPOINT_MIN_VECTORS)
+            if self._storage.wrote:
+                self.checkpoint(min_vectors=CHECKPOINT_MIN_VECTORS)
         except (sqlite3.Error, OSError) as exc:
             logger.debug("vector checkpoint skipped: %s", exc)
         self._storage.close()

@@ -123,6 +123,8 @@ class Storage:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+        #: Whether this process committed a write since opening (schema set-up aside).
+        self.wrote = False
 
     def close(self) -> None:
         """Close the connection."""
@@ -140,6 +142,7 @@ class Storage:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+            self.wrote = True
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

@@ -308,3 +308,19 @@ def test_sigkill_while_writing_and_checkpointing(tmp_path: Path, delay: float) -
     on_disk = {p.name.split(".")[0] for p in (tmp_path / "vectors").iterdir()}
     assert committed <= on_disk  # a committed checkpoint never lost its files
     assert (tmp_path / DB_FILENAME).exists()
+
+
+def test_only_a_client_that_wrote_checkpoints_on_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from langchain_s3vectors.local import base  # noqa: PLC0415
+
+    monkeypatch.setattr(base, "CHECKPOINT_MIN_VECTORS", 1)
+    writer = _client(tmp_path)
+    _put(writer, ["a", "b"], np.eye(2, DIM, dtype=np.float32))
+    reader = LocalS3VectorsClient(tmp_path)
+    _query(reader, np.ones(DIM))
+    reader.close()  # read only: must not write the store's files
+    assert not (tmp_path / "vectors").exists()
+    writer.close()
+    assert len(list((tmp_path / "vectors").iterdir())) == 4
