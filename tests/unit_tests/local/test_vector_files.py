@@ -324,3 +324,65 @@ def test_only_a_client_that_wrote_checkpoints_on_close(
     assert not (tmp_path / "vectors").exists()
     writer.close()
     assert len(list((tmp_path / "vectors").iterdir())) == 4
+
+
+CHECKPOINTING_WRITER = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from langchain_s3vectors import LocalS3VectorsClient
+    c = LocalS3VectorsClient(sys.argv[1])
+    rng = np.random.default_rng(1)
+    for b in range(int(sys.argv[2])):
+        data = rng.standard_normal((500, 16)).astype(np.float32)
+        c.put_vectors(vectorBucketName="kbase", indexName="docs", vectors=[
+            {"key": f"b{b}-{i}", "data": {"float32": data[i].tolist()}} for i in range(500)
+        ])
+        c.checkpoint()
+    """
+)
+
+MAPPING_READER = textwrap.dedent(
+    """
+    import sys
+    from langchain_s3vectors import LocalS3VectorsClient
+    c = LocalS3VectorsClient(sys.argv[1])
+    seen = 0
+    for _ in range(int(sys.argv[2])):
+        res = c.query_vectors(vectorBucketName="kbase", indexName="docs", topK=100,
+                              queryVector={"float32": [1.0] * 16})
+        keys = [v["key"] for v in res["vectors"]]
+        assert len(keys) == len(set(keys)), "a key twice"
+        seen = max(seen, len(keys))
+    print("ok", seen)
+    """
+)
+
+
+@pytest.mark.slow
+def test_readers_follow_a_checkpointing_writer(tmp_path: Path) -> None:
+    _client(tmp_path).close()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    writer = subprocess.Popen(
+        [sys.executable, "-c", CHECKPOINTING_WRITER, str(tmp_path), "12"], env=env
+    )
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", MAPPING_READER, str(tmp_path), "40"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    assert writer.wait(timeout=120) == 0
+    for reader in readers:
+        out, err = reader.communicate(timeout=120)
+        assert reader.returncode == 0, err
+        assert out.startswith("ok")
+    c = LocalS3VectorsClient(tmp_path)
+    stored = _stored(c)
+    assert len(stored) == 12 * 500
+    q = np.ones(DIM, dtype=np.float64)
+    assert [k for k, _ in _query(c, q.astype(np.float32))] == _brute_force(stored, q, "cosine")
