@@ -102,7 +102,9 @@ def main() -> None:
     parser.add_argument("--shards", default="1,2,4")
     parser.add_argument("--minilm", action="store_true", help="use the packaged MiniLM model")
     args = parser.parse_args()
-    command = "s3vectors-rag" if args.minilm else f"{sys.executable} {Path(__file__)} --cli"
+    installed = Path(sys.executable).with_name("s3vectors-rag")  # this venv's command
+    real = str(installed) if installed.exists() else "s3vectors-rag"
+    command = real if args.minilm else f"{sys.executable} {Path(__file__)} --cli"
     with tempfile.TemporaryDirectory() as tmp:
         docs = Path(tmp) / "data" / "docs"
         corpus(docs, args.files, args.chunks)
