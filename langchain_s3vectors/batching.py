@@ -12,7 +12,10 @@
   flight, on threads (sync) or on the event loop (async, the blocking client call runs
   in a worker thread so the loop is never blocked). When a write finally fails it
   raises :class:`~langchain_s3vectors.errors.PartialWriteError` naming the ids that
-  were stored and the ids that were not.
+  were stored and the ids that were not. :meth:`BatchRunner.write_stream` takes the
+  batches from an iterator as they are produced, so building (or embedding) the next
+  batches overlaps with sending the ones in flight and only ``max_concurrency`` batches
+  are ever held at once.
 
 Example:
     >>> from langchain_s3vectors.batching import chunked
@@ -40,13 +43,14 @@ from langchain_s3vectors.errors import (
 from langchain_s3vectors.records import record_payload_size
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+    from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 
 __all__ = [
     "BatchRunner",
     "RateLimiter",
     "RetryPolicy",
     "chunked",
+    "iter_put_batches",
     "split_put_batches",
 ]
 
@@ -73,6 +77,35 @@ def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:
         yield list(items[start : start + size])
 
 
+def iter_put_batches(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    max_vectors: int = limits.MAX_PUT_VECTORS,
+    max_bytes: int = int(limits.MAX_REQUEST_PAYLOAD_BYTES * _PAYLOAD_SHARE),
+) -> Iterator[list[Mapping[str, Any]]]:
+    """Group PutVectors records by count and request payload size, lazily.
+
+    Records are pulled from ``records`` only as batches are needed, so a generator of
+    records is never materialised as a whole.
+
+    Example:
+        >>> recs = ({"key": str(i), "data": {"float32": [1.0]}} for i in range(3))
+        >>> [len(b) for b in iter_put_batches(recs, max_vectors=2)]
+        [2, 1]
+    """
+    current: list[Mapping[str, Any]] = []
+    size = 0
+    for record in records:
+        record_size = record_payload_size(record)
+        if current and (len(current) >= max_vectors or size + record_size > max_bytes):
+            yield current
+            current, size = [], 0
+        current.append(record)
+        size += record_size
+    if current:
+        yield current
+
+
 def split_put_batches(
     records: Sequence[Mapping[str, Any]],
     *,
@@ -86,19 +119,7 @@ def split_put_batches(
         >>> [len(b) for b in split_put_batches(recs, max_vectors=2)]
         [2, 1]
     """
-    batches: list[list[Mapping[str, Any]]] = []
-    current: list[Mapping[str, Any]] = []
-    size = 0
-    for record in records:
-        record_size = record_payload_size(record)
-        if current and (len(current) >= max_vectors or size + record_size > max_bytes):
-            batches.append(current)
-            current, size = [], 0
-        current.append(record)
-        size += record_size
-    if current:
-        batches.append(current)
-    return batches
+    return list(iter_put_batches(records, max_vectors=max_vectors, max_bytes=max_bytes))
 
 
 @dataclass(frozen=True)
@@ -419,13 +440,9 @@ class BatchRunner:
         try:
             self.map(run, list(range(len(batches))))
         except Exception as exc:  # noqa: BLE001 - re-raised below, translated
+            stored, failed = _split_done(batches, done, key_of)
             _raise_write_failure(
-                exc,
-                operation=operation,
-                batches=batches,
-                done=done,
-                key_of=key_of,
-                resource=resource,
+                exc, operation=operation, stored=stored, failed=failed, resource=resource
             )
 
     async def awrite(
@@ -447,14 +464,120 @@ class BatchRunner:
         try:
             await self.amap(run, list(range(len(batches))))
         except Exception as exc:  # noqa: BLE001 - re-raised below, translated
+            stored, failed = _split_done(batches, done, key_of)
             _raise_write_failure(
-                exc,
-                operation=operation,
-                batches=batches,
-                done=done,
-                key_of=key_of,
-                resource=resource,
+                exc, operation=operation, stored=stored, failed=failed, resource=resource
             )
+
+    def write_stream(
+        self,
+        operation: str,
+        fn: Callable[[list[T]], object],
+        batches: Iterable[list[T]],
+        *,
+        key_of: Callable[[T], str],
+        resource: str = "",
+        keys: Sequence[str] | None = None,
+        max_in_flight: int | None = None,
+    ) -> int:
+        """Send write batches as an iterator produces them; return how many items were sent.
+
+        At most ``max_concurrency`` batches are in flight; the next batch is pulled from
+        ``batches`` (on the caller's thread) while they are sent, so producing batches
+        (building records, embedding) overlaps with sending, and memory holds only the
+        batches in flight. Each batch is retried and rate limited as in :meth:`write`.
+
+        Args:
+            operation: The client method name, for messages (e.g. ``"put_vectors"``).
+            fn: Sends one batch.
+            batches: The batches, produced lazily.
+            key_of: The vector key of one item.
+            resource: What the call is about, for messages.
+            keys: Every key the batches will carry, when known: a failure then names
+                all that were not stored (not only the batches already produced).
+            max_in_flight: Batches in flight at once (default ``max_concurrency``).
+
+        Raises:
+            PartialWriteError: A batch failed, or ``batches`` raised; the error names
+                the ids stored so far and the ids of the batches that failed or were
+                produced but not sent. Its ``__cause__`` is the underlying error.
+        """
+        in_flight = max(1, min(max_in_flight or self.max_concurrency, self.max_concurrency))
+        state = _Stream(in_flight)
+
+        def run(batch: list[T]) -> None:
+            keys = [key_of(item) for item in batch]
+            try:
+                state.check()
+                self.call(fn, batch, write_vectors=len(batch))
+            except BaseException as exc:
+                state.failed(keys, exc, release=True)
+                raise
+            else:
+                state.sent(keys)
+
+        with ThreadPoolExecutor(
+            max_workers=in_flight, thread_name_prefix="s3vectors-write"
+        ) as pool:
+            try:
+                for batch in batches:
+                    if not state.slot():
+                        break
+                    pool.submit(run, batch)
+            except Exception as exc:  # noqa: BLE001 - the producer failed; reported below
+                state.failed([], exc, release=False)
+        if state.errors:
+            state.raise_failure(operation, resource, keys)
+        return len(state.stored)
+
+
+class _Stream:
+    """Book-keeping of :meth:`BatchRunner.write_stream`: slots, stored ids, errors."""
+
+    def __init__(self, slots: int) -> None:
+        self._slots = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self.stored: list[str] = []
+        self.unsent: list[str] = []
+        self.errors: list[BaseException] = []
+
+    def slot(self) -> bool:
+        """Wait for a free slot; ``False`` (and no slot) once something failed."""
+        self._slots.acquire()
+        if self.errors:
+            self._slots.release()
+            return False
+        return True
+
+    def check(self) -> None:
+        """Skip a batch queued behind a failure."""
+        if self.errors:
+            raise _SkippedError
+
+    def sent(self, keys: list[str]) -> None:
+        with self._lock:
+            self.stored.extend(keys)
+        self._slots.release()
+
+    def failed(self, keys: list[str], exc: BaseException, *, release: bool) -> None:
+        with self._lock:
+            self.unsent.extend(keys)
+            if not isinstance(exc, _SkippedError):
+                self.errors.append(exc)
+        if release:
+            self._slots.release()
+
+    def raise_failure(self, operation: str, resource: str, keys: Sequence[str] | None) -> None:
+        error = self.errors[0]
+        if not isinstance(error, Exception):
+            raise error
+        failed = self.unsent
+        if keys is not None:
+            done = set(self.stored)
+            failed = [key for key in dict.fromkeys(keys) if key not in done]
+        _raise_write_failure(
+            error, operation=operation, stored=self.stored, failed=failed, resource=resource
+        )
 
 
 class _SkippedError(Exception):
@@ -465,18 +588,13 @@ def _raise_write_failure(
     exc: Exception,
     *,
     operation: str,
-    batches: Sequence[list[T]],
-    done: Sequence[bool],
-    key_of: Callable[[T], str],
+    stored: Sequence[str],
+    failed: Sequence[str],
     resource: str,
 ) -> None:
     error = translate_client_error(exc, operation=operation, resource=resource)
     if error is not exc:
         error.__cause__ = exc
-    stored = [key_of(item) for batch, ok in zip(batches, done, strict=True) for item in batch if ok]
-    failed = [
-        key_of(item) for batch, ok in zip(batches, done, strict=True) for item in batch if not ok
-    ]
     shown = ", ".join(repr(k) for k in failed[:_SHOWN_IDS])
     if len(failed) > _SHOWN_IDS:
         shown += ", ..."
@@ -487,3 +605,14 @@ def _raise_write_failure(
         "missing keys)."
     )
     raise PartialWriteError(msg, stored_ids=stored, failed_ids=failed) from error
+
+
+def _split_done(
+    batches: Sequence[list[T]], done: Sequence[bool], key_of: Callable[[T], str]
+) -> tuple[list[str], list[str]]:
+    """Ids of the batches that were stored, and of those that were not."""
+    stored = [key_of(item) for batch, ok in zip(batches, done, strict=True) for item in batch if ok]
+    failed = [
+        key_of(item) for batch, ok in zip(batches, done, strict=True) for item in batch if not ok
+    ]
+    return stored, failed

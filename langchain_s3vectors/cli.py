@@ -82,6 +82,14 @@ PruneOpt = Annotated[
     bool,
     typer.Option("--prune", help="Also delete sources whose files are gone from the folders."),
 ]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        help="Ingest only share I of N of the sources (e.g. 0/4); run N such processes, "
+        "on any machines, to fill one index with each chunk exactly once.",
+    ),
+]
 TextArg = Annotated[str, typer.Argument(help="The question or search text.")]
 KOpt = Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Results to return.")]
 FilterOpt = Annotated[
@@ -247,6 +255,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
         chunk_overlap: ChunkOverlapOpt = 150,
         root: RootOpt = None,
         prune: PruneOpt = False,
+        shard: ShardOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Ingest files and folders (.txt .md .rst .html .pdf); unchanged chunks are skipped."""
@@ -260,6 +269,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
                 chunk_size=chunk_size,
                 chunk_overlap=chunk_overlap,
                 prune=prune,
+                shard=shard,
             )
         if as_json:
             _print_json(report.as_dict())

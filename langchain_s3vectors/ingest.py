@@ -43,7 +43,6 @@ import os
 import re
 import sys
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -54,6 +53,8 @@ from langchain_s3vectors.errors import (
     ConfigurationError,
     InvalidInputError,
 )
+from langchain_s3vectors.pipeline import embed_and_write, paced_share
+from langchain_s3vectors.sharding import Shard
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -611,6 +612,7 @@ def ingest(
     batch_size: int = DEFAULT_EMBED_BATCH,
     progress: bool | None = None,
     prune: bool = False,
+    shard: Shard | str | None = None,
 ) -> IngestReport:
     """Ingest files and folders into ``store``, incrementally.
 
@@ -628,6 +630,11 @@ def ingest(
         prune: Also delete the stored chunks of files that are gone from the folders
             given (sources under a folder's path that were not read this time). Needs
             one ListVectors scan of the index.
+        shard: Ingest only this share of the sources, e.g. ``"0/4"`` or
+            ``Shard(0, 4)`` (see :mod:`langchain_s3vectors.sharding`): N processes with
+            shards ``0/N`` .. ``N-1/N`` fill one index with each chunk exactly once,
+            each pruning only within its share and writing at ``1/N`` of the store's
+            write rate limit.
 
     Returns:
         What was added, updated, left unchanged and deleted.
@@ -650,24 +657,37 @@ def ingest(
     if batch_size < 1:
         msg = f"batch_size must be at least 1, not {batch_size}."
         raise InvalidInputError(msg)
+    share = Shard.parse(shard) if isinstance(shard, str) else shard
     report = IngestReport()
-    pending, stale = _plan(store, discover_files(paths), base, split, report)
+    files = discover_files(paths)
+    if share is not None:
+        files = (path for path in files if share.owns(source_of(path, base)))
+    pending, stale = _plan(store, files, base, split, report)
     if prune:
         folders = [Path(p) for p in paths if Path(p).is_dir()]
-        stale.extend(_vanished(store, folders, base, report))
-    if pending:
-        _embed_and_upload(
-            store, pending, _resolve_embeddings(store, embedding), batch_size, progress=progress
-        )
-    if stale:
-        store.delete(ids=stale)
-        report.deleted = len(stale)
+        stale.extend(_vanished(store, folders, base, report, share))
+    with paced_share(store, share):
+        if pending:
+            _embed_and_upload(
+                store,
+                pending,
+                _resolve_embeddings(store, embedding),
+                batch_size,
+                progress=progress,
+            )
+        if stale:
+            store.delete(ids=stale)
+            report.deleted = len(stale)
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _vanished(
-    store: S3VectorsStore, folders: Sequence[Path], base: Path, report: IngestReport
+    store: S3VectorsStore,
+    folders: Sequence[Path],
+    base: Path,
+    report: IngestReport,
+    shard: Shard | None = None,
 ) -> list[str]:
     """Keys of stored chunks whose source lies under ``folders`` but was not seen."""
     from langchain_s3vectors.manage import iter_vectors  # noqa: PLC0415
@@ -686,6 +706,7 @@ def _vanished(
         if (
             isinstance(source, str)
             and source not in seen
+            and (shard is None or shard.owns(source))
             and any(source.startswith(prefix) for prefix in prefixes)
         ):
             keys.append(record["key"])
@@ -702,22 +723,17 @@ def _embed_and_upload(
     *,
     progress: bool | None,
 ) -> None:
-    """Embed batch n+1 while batch n uploads in a background thread."""
+    """Embed the next batches while the store sends earlier ones (see :mod:`.pipeline`)."""
     embeddings = factory()
     bar = _progress(len(pending), enabled=progress)
-    upload: Future[None] | None = None
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3vectors-upload") as pool:
-            for start in range(0, len(pending), batch_size):
-                batch = pending[start : start + batch_size]
-                vectors = embeddings.embed_documents([chunk.text for chunk in batch])
-                if upload is not None:
-                    upload.result()  # surface upload errors early; keeps one batch in flight
-                upload = pool.submit(upload_chunks, store, batch, vectors)
-                if bar is not None:
-                    bar.update(len(batch))
-            if upload is not None:
-                upload.result()
+        embed_and_write(
+            store,
+            pending,
+            embeddings,
+            batch_size,
+            on_batch=None if bar is None else bar.update,
+        )
     finally:
         if bar is not None:
             bar.close()

@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from langchain_core.documents import Document
 
 from langchain_s3vectors import limits
@@ -45,11 +46,13 @@ __all__ = [
     "DEFAULT_PAGE_CONTENT_KEY",
     "FLOAT32_MAX",
     "RecordCodec",
+    "checked_rows",
     "json_size",
     "record_payload_size",
     "validate_key",
     "validate_metadata",
     "validate_vector",
+    "validate_vectors",
 ]
 
 #: Metadata key that holds a document's page content.
@@ -60,6 +63,11 @@ FLOAT32_MAX = 3.4028234663852886e38
 _MAX_REPR = 60
 
 
+#: ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)`` without building an
+#: encoder per call (this runs several times per vector written).
+_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def json_size(value: Any) -> int:
     """Size in bytes of ``value`` as compact UTF-8 JSON, the way the service counts it.
 
@@ -67,8 +75,21 @@ def json_size(value: Any) -> int:
         >>> json_size({"city": "Zürich"})
         18
     """
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return len(text.encode("utf-8"))
+    return len(_compact_json(value).encode("utf-8"))
+
+
+try:  # orjson is optional: it sizes a record's metadata several times faster.
+    import orjson
+
+    def _approximate_json_size(value: Any) -> int:
+        """Compact JSON size, give or take a character per float; exact without orjson."""
+        try:
+            return len(orjson.dumps(value))
+        except TypeError:  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits
+            return json_size(value)
+
+except ImportError:  # pragma: no cover - exercised only where orjson is missing
+    _approximate_json_size = json_size
 
 
 def record_payload_size(record: Mapping[str, Any]) -> int:
@@ -81,7 +102,7 @@ def record_payload_size(record: Mapping[str, Any]) -> int:
     vector = record.get("data", {}).get("float32", [])
     # A float32 printed by JSON takes at most ~24 characters; be generous.
     return (
-        json_size(record.get("metadata", {}))
+        _approximate_json_size(record.get("metadata", {}))
         + len(str(record.get("key", ""))) * 4
         + (25 * len(vector) + 30)
     )
@@ -189,6 +210,136 @@ def validate_vector(
         raise InvalidInputError(msg)
     values: list[float] = array.tolist()
     return values
+
+
+#: Rows checked per step by :func:`validate_vectors` (bounds its float64 scratch space).
+_CHECK_ROWS = 1024
+
+
+def validate_vectors(
+    vectors: Sequence[Sequence[float]] | npt.NDArray[Any],
+    *,
+    dimension: int,
+    distance_metric: str = "cosine",
+    where: Callable[[int], str] = lambda i: f"document {i}",
+) -> npt.NDArray[np.float32]:
+    """Check many embeddings at once and return them as one float32 matrix.
+
+    The rules and messages are those of :func:`validate_vector` (the first bad row is
+    reported), checked a block of rows at a time with numpy, so a million vectors cost
+    one float32 copy rather than a million Python lists.
+
+    Args:
+        vectors: The embeddings: a sequence of sequences or a 2-D array.
+        dimension: The dimension every embedding must have.
+        distance_metric: ``"cosine"`` rejects zero vectors.
+        where: Names row ``i`` in a message.
+
+    Returns:
+        A C-contiguous ``float32`` array of shape ``(len(vectors), dimension)``.
+
+    Raises:
+        InvalidInputError: The first bad row, as :func:`validate_vector` describes it.
+
+    Example:
+        >>> validate_vectors([[0.5, 1], [1, 0]], dimension=2).shape
+        (2, 2)
+    """
+    out = np.empty((len(vectors), dimension), dtype=np.float32)
+    for start, block in _checked_blocks(vectors, dimension, distance_metric, where):
+        out[start : start + len(block)] = block
+    return out
+
+
+def checked_rows(
+    vectors: Sequence[Sequence[float]] | npt.NDArray[Any],
+    *,
+    dimension: int,
+    distance_metric: str = "cosine",
+    where: Callable[[int], str] = lambda i: f"document {i}",
+) -> Sequence[list[float]] | npt.NDArray[np.float32]:
+    """Check many embeddings; return them in the cheapest form the embedded client takes.
+
+    Lists of numbers (what LangChain embeddings return) come back as they are, checked
+    but not copied; anything else (numpy arrays, tuples, numeric strings) comes back as
+    the float32 matrix of :func:`validate_vectors`. The lists may hold numpy scalars,
+    which the embedded client accepts but botocore's validator does not: requests to
+    other clients are built from :func:`validate_vectors` instead.
+
+    Raises:
+        InvalidInputError: The first bad row, as :func:`validate_vector` describes it.
+
+    Example:
+        >>> rows = [[0.5, 1.0]]
+        >>> checked_rows(rows, dimension=2) is rows
+        True
+    """
+    if isinstance(vectors, np.ndarray) or not isinstance(vectors, list):
+        return validate_vectors(
+            vectors, dimension=dimension, distance_metric=distance_metric, where=where
+        )
+    plain = all(type(row) is list for row in vectors)
+    for _, block in _checked_blocks(vectors, dimension, distance_metric, where):
+        plain = plain and block.dtype in _PLAIN_DTYPES
+    if plain:
+        return vectors
+    return validate_vectors(
+        vectors, dimension=dimension, distance_metric=distance_metric, where=where
+    )
+
+
+#: Inferred dtypes of rows holding only Python floats / ints (what botocore accepts).
+_PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.int64))
+
+
+def _checked_blocks(
+    vectors: Sequence[Sequence[float]] | npt.NDArray[Any],
+    dimension: int,
+    distance_metric: str,
+    where: Callable[[int], str],
+) -> Iterator[tuple[int, npt.NDArray[Any]]]:
+    """``(start, block)`` of checked rows; raises for the first bad row."""
+    for start in range(0, len(vectors), _CHECK_ROWS):
+        rows = vectors[start : start + _CHECK_ROWS]
+        block = _checked_block(rows, dimension, distance_metric)
+        if block is None:
+            for offset in range(len(rows)):  # raises for the first bad row
+                validate_vector(
+                    rows[offset],
+                    dimension=dimension,
+                    distance_metric=distance_metric,
+                    where=where(start + offset),
+                )
+            msg = f"{where(start)}: the embeddings could not be read as numbers"
+            raise InvalidInputError(msg)  # pragma: no cover - validate_vector raised
+        yield start, block
+
+
+def _checked_block(
+    rows: Sequence[Sequence[float]] | npt.NDArray[Any], dimension: int, distance_metric: str
+) -> npt.NDArray[Any] | None:
+    """``rows`` as a 2-D array when every row passes, else ``None``."""
+    if not limits.MIN_DIMENSION <= dimension <= limits.MAX_DIMENSION:
+        return None
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            block = np.asarray(rows)
+            if block.dtype.kind not in "fiub":
+                # e.g. numeric strings: converted, as validate_vector does, and kept as
+                # objects so that checked_rows does not take them for plain numbers
+                block = np.asarray(rows, dtype=np.float64).astype(object)
+    except (TypeError, ValueError):
+        return None
+    if block.ndim != 2 or block.shape[1] != dimension:  # noqa: PLR2004 - a matrix
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        wide = block.astype(np.float64, copy=False)
+    good = np.isfinite(wide) & (np.abs(wide) <= FLOAT32_MAX)
+    if not good.all():
+        return None
+    if distance_metric == "cosine" and not wide.any(axis=1).all():
+        return None
+    return block  # in its inferred dtype: plain Python floats infer float64
 
 
 def _check_value(key: str, value: object, where: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from typing_extensions import override
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.batching import BatchRunner, RateLimiter, RetryPolicy, chunked
-from langchain_s3vectors.batching import split_put_batches as _split_put_batches
+from langchain_s3vectors.batching import iter_put_batches as _iter_put_batches
 from langchain_s3vectors.errors import (
     ConfigurationError,
     DimensionMismatchError,
@@ -39,12 +40,20 @@ from langchain_s3vectors.errors import (
 )
 from langchain_s3vectors.fastpath import maybe_enable_fast_put_vectors
 from langchain_s3vectors.filters import FilterError, matches, normalize_filter, validate_filter
-from langchain_s3vectors.records import DEFAULT_PAGE_CONTENT_KEY, RecordCodec, validate_key
+from langchain_s3vectors.records import (
+    DEFAULT_PAGE_CONTENT_KEY,
+    RecordCodec,
+    checked_rows,
+    validate_key,
+    validate_vector,
+    validate_vectors,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
     from pathlib import Path
 
+    import numpy.typing as npt
     from botocore.config import Config
     from langchain_core.documents import Document
     from langchain_core.embeddings import Embeddings
@@ -57,6 +66,8 @@ logger = logging.getLogger(__name__)
 
 #: Text embedded once to learn the embedding dimension when creating an index.
 _DIMENSION_PROBE = "dimension probe"
+#: Texts embedded per call when ``add_texts`` pipelines embedding with writing.
+EMBED_CHUNK = 1000
 #: botocore retry attempts of the default client (the store retries on top).
 _BOTOCORE_MAX_ATTEMPTS = 3
 
@@ -205,7 +216,10 @@ class S3VectorsStore(VectorStore):
         max_concurrency: Batches in flight at once.
         max_retries: Retries of throttled or failed calls.
         retry_policy: Full control of retries and backoff (overrides ``max_retries``).
-        rate_limiter: Shared write rate limiter (defaults to the per-index caps).
+        rate_limiter: Shared write rate limiter. By default writes to AWS (or any
+            other endpoint) are paced at the service's per-index write caps, and writes
+            to the embedded :class:`~langchain_s3vectors.local.LocalS3VectorsClient`,
+            which has no such cap, run as fast as it takes them.
         relevance_score_fn: Distance -> relevance in [0, 1], replacing the default for
             the index's metric.
         dimension: Embedding dimension, when known (saves one embedding call when
@@ -273,11 +287,6 @@ class S3VectorsStore(VectorStore):
         self._dimension = dimension
         self._index: dict[str, Any] | None = None
         self._index_lock = threading.Lock()
-        self._runner = BatchRunner(
-            max_concurrency=max_concurrency,
-            retry=retry_policy or RetryPolicy(max_retries=max_retries),
-            rate_limiter=rate_limiter or RateLimiter(),
-        )
         if client is None:
             client = _default_client(
                 region_name=region_name,
@@ -288,6 +297,17 @@ class S3VectorsStore(VectorStore):
                 max_concurrency=max_concurrency,
             )
         self.client = client
+        self._paced = _paced_by_default(client)
+        if rate_limiter is None and self._paced:
+            rate_limiter = RateLimiter()
+        # The embedded client takes one write at a time: one request queued behind the
+        # one being written keeps it busy; more would only hold more records in memory.
+        self._write_slots = max_concurrency if self._paced else min(max_concurrency, 2)
+        self._runner = BatchRunner(
+            max_concurrency=max_concurrency,
+            retry=retry_policy or RetryPolicy(max_retries=max_retries),
+            rate_limiter=rate_limiter,
+        )
         # Serialize PutVectors bodies fast on real boto3 clients (no-op for others).
         maybe_enable_fast_put_vectors(client)
 
@@ -435,6 +455,19 @@ class S3VectorsStore(VectorStore):
         )
 
     # -- properties --------------------------------------------------------------------
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The limiter pacing this store's writes (``None``: as fast as the client takes them).
+
+        Replace it to share one limiter between stores writing to the same index, or to
+        take a share of the index's write cap (what sharded ingest does).
+        """
+        return self._runner.rate_limiter
+
+    @rate_limiter.setter
+    def rate_limiter(self, limiter: RateLimiter | None) -> None:
+        self._runner.rate_limiter = limiter
 
     @property
     @override
@@ -690,34 +723,58 @@ class S3VectorsStore(VectorStore):
             codec.build_metadata(text, meta, where=where)
         return keys, metas  # type: ignore[return-value]
 
+    def _checked_vectors(
+        self, keys: Sequence[str], vectors: Sequence[Sequence[float]] | npt.NDArray[Any]
+    ) -> Sequence[list[float]] | npt.NDArray[np.float32]:
+        """Every embedding checked: the caller's lists of floats, or one float32 matrix."""
+        if len(vectors) != len(keys):
+            msg = f"got {len(vectors)} embeddings for {len(keys)} texts; pass one per text"
+            raise InvalidInputError(msg)
+        try:
+            dimension = len(vectors[0])
+        except TypeError:
+            validate_vector(vectors[0], dimension=None, where=f"document 0 (id {keys[0]!r})")
+            raise  # pragma: no cover - validate_vector raised
+        if self.dimension is not None and dimension != self.dimension:
+            self._check_compatible({"dimension": self.dimension}, dimension)
+        check = validate_vectors if self._paced else checked_rows
+        return check(
+            vectors,
+            dimension=dimension,
+            distance_metric=self.distance_metric,
+            where=lambda i: f"document {i} (id {keys[i]!r})",
+        )
+
+    @staticmethod
     def _records(
-        self,
         keys: Sequence[str],
         texts: Sequence[str],
         metas: Sequence[Mapping[str, Any] | None],
-        vectors: Sequence[Sequence[float]],
+        matrix: Sequence[list[float]] | npt.NDArray[np.float32],
         codec: RecordCodec,
         *,
-        metadata_checked: bool = False,
-    ) -> list[dict[str, Any]]:
-        if len(vectors) != len(texts):
-            msg = f"got {len(vectors)} embeddings for {len(texts)} texts; pass one per text"
-            raise InvalidInputError(msg)
-        by_key: dict[str, dict[str, Any]] = {}
-        for i, (key, text, meta, vector) in enumerate(
-            zip(keys, texts, metas, vectors, strict=True)
-        ):
-            # The same id twice in one call: the last one wins, as two upserts would.
-            by_key.pop(key, None)
-            by_key[key] = codec.encode(
-                key,
-                text,
-                meta,
-                vector,
-                where=f"document {i} (id {key!r})",
-                metadata_checked=metadata_checked,
-            )
-        return list(by_key.values())
+        metadata_checked: bool,
+    ) -> Iterator[dict[str, Any]]:
+        """PutVectors records, built one at a time as the sender asks for them."""
+        # The same id twice in one call: the last one wins, as two upserts would.
+        last = {key: i for i, key in enumerate(keys)}
+        step = limits.MAX_PUT_VECTORS
+        for start in range(0, len(keys), step):
+            block = matrix[start : start + step]
+            # Checked lists of floats go as they are; a matrix becomes lists per block.
+            rows = block.tolist() if isinstance(block, np.ndarray) else block
+            for offset, values in enumerate(rows):
+                i = start + offset
+                key = keys[i]
+                if last[key] != i:
+                    continue
+                if metadata_checked:
+                    stored = {**(metas[i] or {}), codec.page_content_key: texts[i]}
+                else:
+                    stored = codec.build_metadata(
+                        texts[i], metas[i], where=f"document {i} (id {key!r})"
+                    )
+                yield {"key": key, "data": {"float32": values}, "metadata": stored}
 
     def _put_fn(self) -> Callable[[list[Mapping[str, Any]]], object]:
         def put(batch: list[Mapping[str, Any]]) -> object:
@@ -736,17 +793,38 @@ class S3VectorsStore(VectorStore):
     ) -> list[str]:
         """Embed and upsert texts; returns their ids (generated when not given).
 
-        Every text is checked against the service limits before anything is sent, so
-        invalid input raises :class:`~langchain_s3vectors.errors.InvalidInputError`
-        with nothing written.
+        Every text is checked against the service limits before anything is embedded
+        or sent, so invalid input raises
+        :class:`~langchain_s3vectors.errors.InvalidInputError` with nothing written.
+        More than :data:`EMBED_CHUNK` texts are embedded a chunk at a time while the
+        chunks before are being sent, so embedding and writing overlap and memory holds
+        a few chunks rather than every vector; should the model return a bad vector
+        for a later chunk, the :class:`~langchain_s3vectors.errors.PartialWriteError`
+        names the ids already stored.
         """
         texts = _text_list(texts)
         self._learn_index()
         keys, metas = self._prepare(texts, metadatas, ids)
         if not texts:
             return []
-        vectors = self._doc_embedding().embed_documents(texts)
-        self._write(keys, texts, metas, vectors)
+        embedding = self._doc_embedding()
+        if len(texts) <= EMBED_CHUNK:
+            self._write(keys, texts, metas, embedding.embed_documents(texts))
+            return keys
+        prepared_with = self._codec()
+        # The same id twice: the last one wins, as two upserts would (embedded once).
+        last = {key: i for i, key in enumerate(keys)}
+        order = [i for i, key in enumerate(keys) if last[key] == i]
+
+        def batches() -> Iterator[_Prepared]:
+            for start in range(0, len(order), EMBED_CHUNK):
+                chunk = order[start : start + EMBED_CHUNK]
+                chunk_texts = [texts[i] for i in chunk]
+                vectors = embedding.embed_documents(chunk_texts)
+                chunk_keys = [keys[i] for i in chunk]
+                yield chunk_keys, chunk_texts, [metas[i] for i in chunk], vectors, prepared_with
+
+        self._send_stream(batches())
         return keys
 
     @override
@@ -770,12 +848,17 @@ class S3VectorsStore(VectorStore):
     def add_embeddings(
         self,
         texts: Sequence[str],
-        embeddings: Sequence[Sequence[float]],
+        embeddings: Sequence[Sequence[float]] | npt.NDArray[Any],
         metadatas: Sequence[Mapping[str, Any] | None] | None = None,
         *,
         ids: Sequence[str | None] | None = None,
     ) -> list[str]:
         """Upsert documents with precomputed embeddings; returns their ids.
+
+        ``embeddings`` may be a list of lists or a 2-D numpy array (taken without a copy
+        when it is float32). Every embedding is checked before anything is sent; the
+        records are then built and sent batch by batch, so memory holds one float32
+        copy of the vectors and the requests in flight.
 
         Example:
             >>> store = S3VectorsStore.local(None, None)
@@ -791,7 +874,7 @@ class S3VectorsStore(VectorStore):
     async def aadd_embeddings(
         self,
         texts: Sequence[str],
-        embeddings: Sequence[Sequence[float]],
+        embeddings: Sequence[Sequence[float]] | npt.NDArray[Any],
         metadatas: Sequence[Mapping[str, Any] | None] | None = None,
         *,
         ids: Sequence[str | None] | None = None,
@@ -811,43 +894,38 @@ class S3VectorsStore(VectorStore):
         if self._index is None:
             self.index_info()
 
-    def _check_records(
-        self,
-        keys: Sequence[str],
-        texts: Sequence[str],
-        metas: Sequence[Mapping[str, Any] | None],
-        vectors: Sequence[Sequence[float]],
-    ) -> tuple[list[dict[str, Any]], int]:
-        dimension = len(vectors[0]) if vectors else None
-        if self.dimension is not None and dimension is not None and dimension != self.dimension:
-            self._check_compatible({"dimension": self.dimension}, dimension)
-        # Keys and metadata were checked by _prepare with the same non-filterable keys
-        # (the index description, if any, was read before); only vectors are new here.
-        records = self._records(
-            keys, texts, metas, vectors, self._codec(dimension), metadata_checked=True
-        )
-        return records, len(records[0]["data"]["float32"])
-
     def _write(
         self,
         keys: Sequence[str],
         texts: Sequence[str],
         metas: Sequence[Mapping[str, Any] | None],
-        vectors: Sequence[Sequence[float]],
+        vectors: Sequence[Sequence[float]] | npt.NDArray[Any],
     ) -> None:
-        records, dimension = self._check_records(keys, texts, metas, vectors)
+        """Check every vector, then stream the records batch by batch to the client.
+
+        Keys and metadata were checked by :meth:`_prepare`; the vectors are checked here
+        before the first request, so bad input still writes nothing. Records are built
+        only as batches are sent, so memory holds one float32 copy of the vectors plus
+        the batches in flight, never every record as Python floats.
+        """
+        matrix = self._checked_vectors(keys, vectors)
+        dimension = len(matrix[0])
         checked_with = self._codec(dimension)
         self._ensure_index(dimension)
         # The existing index may declare other non-filterable keys: check again if so.
         codec = self._codec(dimension)
         if codec != checked_with:
-            records = self._records(keys, texts, metas, vectors, codec)
-        self._runner.write(
+            for i, (text, meta) in enumerate(zip(texts, metas, strict=True)):
+                codec.build_metadata(text, meta, where=f"document {i} (id {keys[i]!r})")
+        records = self._records(keys, texts, metas, matrix, codec, metadata_checked=True)
+        self._runner.write_stream(
             "put_vectors",
             self._put_fn(),
-            _split_put_batches(records),
+            _iter_put_batches(records),
             key_of=_key_of,
             resource=self._resource,
+            keys=keys,
+            max_in_flight=self._write_slots,
         )
 
     async def _awrite(
@@ -855,21 +933,76 @@ class S3VectorsStore(VectorStore):
         keys: Sequence[str],
         texts: Sequence[str],
         metas: Sequence[Mapping[str, Any] | None],
-        vectors: Sequence[Sequence[float]],
+        vectors: Sequence[Sequence[float]] | npt.NDArray[Any],
     ) -> None:
-        records, dimension = self._check_records(keys, texts, metas, vectors)
-        checked_with = self._codec(dimension)
-        await self._in_thread(self._ensure_index, dimension)
-        codec = self._codec(dimension)
-        if codec != checked_with:
-            records = self._records(keys, texts, metas, vectors, codec)
-        await self._runner.awrite(
+        await self._in_thread(self._write, keys, texts, metas, vectors)
+
+    def add_embedding_batches(
+        self,
+        batches: Iterable[
+            tuple[
+                Sequence[str],
+                Sequence[Sequence[float]] | npt.NDArray[Any],
+                Sequence[Mapping[str, Any] | None] | None,
+                Sequence[str | None] | None,
+            ]
+        ],
+    ) -> list[str]:
+        """Upsert ``(texts, embeddings, metadatas, ids)`` batches as they are produced.
+
+        The next batch is pulled from ``batches`` (for example a generator that embeds
+        it) while earlier ones are being sent, with at most ``max_concurrency`` requests
+        in flight, so producing and sending overlap and a long ingest takes about the
+        longer of the two rather than their sum. Each batch is checked before any of
+        its records is sent; ids should be unique across batches.
+
+        Returns:
+            The ids written, in order.
+
+        Raises:
+            PartialWriteError: A batch was invalid or failed after earlier ones were
+                stored; the error names the stored ids and carries the cause.
+
+        Example:
+            >>> store = S3VectorsStore.local(None, None)
+            >>> store.add_embedding_batches([(["a"], [[1.0, 0.0]], None, ["x"]),
+            ...                              (["b"], [[0.0, 1.0]], None, ["y"])])
+            ['x', 'y']
+        """
+        self._learn_index()
+
+        def prepared() -> Iterator[_Prepared]:
+            for texts, vectors, metadatas, ids in batches:
+                keys, metas = self._prepare(texts, metadatas, ids)
+                if keys:
+                    yield keys, texts, metas, vectors, self._codec()
+
+        return self._send_stream(prepared())
+
+    def _send_stream(self, batches: Iterable[_Prepared]) -> list[str]:
+        """Check each prepared batch's vectors as it comes, then stream its records."""
+        written: list[str] = []
+
+        def records() -> Iterator[dict[str, Any]]:
+            for keys, texts, metas, vectors, prepared_with in batches:
+                matrix = self._checked_vectors(keys, vectors)
+                self._ensure_index(len(matrix[0]))
+                codec = self._codec(len(matrix[0]))
+                written.extend(keys)
+                yield from self._records(
+                    keys, texts, metas, matrix, codec, metadata_checked=codec == prepared_with
+                )
+
+        self._runner.write_stream(
             "put_vectors",
             self._put_fn(),
-            _split_put_batches(records),
+            _iter_put_batches(records()),
             key_of=_key_of,
             resource=self._resource,
+            keys=written,  # read on failure: every id produced by then
+            max_in_flight=self._write_slots,
         )
+        return written
 
     # -- get and delete ----------------------------------------------------------------
 
@@ -1531,6 +1664,17 @@ class S3VectorsStore(VectorStore):
         return S3VectorsRetriever(vectorstore=self, tags=tags, **kwargs)
 
 
+#: One checked batch on its way to the writer: keys, texts, metadatas, vectors and the
+#: codec its keys and metadata were checked with.
+_Prepared = tuple[
+    list[str],
+    "Sequence[str]",
+    "Sequence[Mapping[str, Any] | None]",
+    "Sequence[Sequence[float]] | npt.NDArray[Any]",
+    RecordCodec,
+]
+
+
 def _text_list(texts: Iterable[str]) -> list[str]:
     if isinstance(texts, str):
         msg = "texts must be a list of strings, not one string; wrap it: [text]"
@@ -1556,6 +1700,16 @@ def _key_of(record: Mapping[str, Any]) -> str:
 
 def _unique(keys: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(keys))
+
+
+def _paced_by_default(client: object) -> bool:
+    """Whether writes to ``client`` are paced at the service's write caps by default.
+
+    Everything but the embedded client is: AWS and compatible endpoints enforce the
+    caps (with 429s). The embedded client has no cap, so its writes are not slowed.
+    """
+    local = sys.modules.get("langchain_s3vectors.local.client")
+    return local is None or not isinstance(client, local.LocalS3VectorsClient)
 
 
 def _default_client(

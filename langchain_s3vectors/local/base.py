@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import re
+import sqlite3
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self
@@ -18,9 +20,9 @@ from botocore.model import ServiceModel
 from langchain_s3vectors import limits
 from langchain_s3vectors.local.storage import Storage
 from langchain_s3vectors.local.validation import RequestChecker, field_problem
+from langchain_s3vectors.local.vectorfile import drop_checkpoints, write_checkpoint
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Callable, Iterator, Mapping
     from pathlib import Path
 
@@ -28,6 +30,12 @@ if TYPE_CHECKING:
         IndexCache,
     )
 
+
+logger = logging.getLogger(__name__)
+
+#: :meth:`ClientBase.close` checkpoints indexes of at least this many vectors (smaller
+#: ones are read from SQLite in milliseconds).
+CHECKPOINT_MIN_VECTORS = 20_000
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "000000000000"
@@ -118,8 +126,45 @@ class ClientBase:
         where = "memory" if self.path is None else str(self.path.parent)
         return f"LocalS3VectorsClient({where!r})"
 
+    def checkpoint(self, *, min_vectors: int = 0) -> int:
+        """Write the memory-mapped vector files of every index changed since its last ones.
+
+        A later process then opens these indexes without reading their vectors out of
+        SQLite (see :mod:`langchain_s3vectors.local.vectorfile`). :meth:`close` calls
+        this for indexes of at least :data:`CHECKPOINT_MIN_VECTORS` vectors. Safe to
+        run while other processes read and write the store; a checkpoint overtaken by
+        a concurrent write is dropped and written again next time.
+
+        Args:
+            min_vectors: Skip indexes with fewer vectors.
+
+        Returns:
+            How many indexes got a new checkpoint (always 0 in memory).
+        """
+        directory = self._storage.vector_dir
+        if directory is None or getattr(self._storage, "read_only", False):
+            return 0
+        with self._storage.read() as conn:
+            ids = [int(r[0]) for r in conn.execute("SELECT id FROM indexes ORDER BY id")]
+        written = sum(
+            write_checkpoint(self._storage, directory, index_id, min_vectors=min_vectors)
+            for index_id in ids
+        )
+        if directory.exists():
+            drop_checkpoints(self._storage, directory)
+        return written
+
     def close(self) -> None:
-        """Close the database connection."""
+        """Checkpoint changed indexes (see :meth:`checkpoint`), then close the database.
+
+        Only a client that wrote something checkpoints; a reader, or a store that cannot
+        be written (read-only files), is closed as it is.
+        """
+        try:
+            if self._storage.wrote:
+                self.checkpoint(min_vectors=CHECKPOINT_MIN_VECTORS)
+        except (sqlite3.Error, OSError) as exc:
+            logger.debug("vector checkpoint skipped: %s", exc)
         self._storage.close()
 
     def __enter__(self) -> Self:

@@ -57,6 +57,7 @@ from langchain_s3vectors.local.search import (
 )
 from langchain_s3vectors.local.storage import segment_hash
 from langchain_s3vectors.local.validation import payload_too_large_message, request_payload_bytes
+from langchain_s3vectors.local.vectorfile import log_changes
 
 if TYPE_CHECKING:
     import sqlite3
@@ -152,6 +153,7 @@ class LocalS3VectorsClient(ResourcesMixin):
             fields = self._storage.text_fields(conn, index_id)
             if fields:
                 self._index_text(conn, index_id, keys, metadata_json, fields)
+            log_changes(conn, index_id, keys)
             after = self._storage.bump_version(conn, index_id)
         self._after_write(index_id, before, after, lambda c: c.apply_put(keys, matrix))
         return self._ok({})
@@ -263,6 +265,7 @@ class LocalS3VectorsClient(ResourcesMixin):
                 "DELETE FROM vectors WHERE index_id = ? AND key = ?",
                 [(index_id, k) for k in unique],
             )
+            log_changes(conn, index_id, unique)
             after = self._storage.bump_version(conn, index_id)
         self._after_write(index_id, row["version"], after, lambda c: c.apply_delete(unique))
         return self._ok({})
@@ -325,7 +328,12 @@ class LocalS3VectorsClient(ResourcesMixin):
         cache = self._caches.get(row["id"])
         if cache is None or cache.version != row["version"]:
             cache = IndexCache.load(
-                conn, row["id"], row["version"], row["metric"], row["dimension"]
+                conn,
+                row["id"],
+                row["version"],
+                row["metric"],
+                row["dimension"],
+                vector_dir=self._storage.vector_dir,
             )
             self._caches[row["id"]] = cache
         return cache

@@ -1,9 +1,12 @@
 """Exact search for the embedded S3 Vectors client.
 
-* **Vectors**: each index keeps one in-memory float32 matrix (unit-normalised rows for
-  cosine, raw rows plus squared norms for euclidean), loaded lazily from SQLite and
-  kept in step with this process's own writes; another process's write (seen as a new
-  data version) triggers a reload. A query is one matrix-vector product and an
+* **Vectors**: each index is searched as one float32 matrix (unit-normalised rows for
+  cosine, raw rows plus squared norms for euclidean): the memory-mapped checkpoint of
+  :mod:`~langchain_s3vectors.local.vectorfile` (opened in constant time, paged in by
+  the operating system) plus, in memory, the rows written since it, read from SQLite
+  on open and kept in step with this process's own writes. Without a checkpoint every
+  row is read from SQLite on first use. Another process's write (seen as a new data
+  version) triggers a reopen. A query is one matrix-vector product and an
   ``argpartition``: exact k-nearest neighbours.
 * **Filters**: per metadata key, a columnar view (numbers, dictionary-encoded strings,
   booleans, list values) built on first use, so a filter is a few vectorised
@@ -43,9 +46,17 @@ from langchain_s3vectors.filters import (
     values_equal,
 )
 from langchain_s3vectors.limits import RRF_K
+from langchain_s3vectors.local.vectorfile import (
+    Checkpoint,
+    KeyFile,
+    changed_keys,
+    open_checkpoint,
+    prepare_rows,
+)
 
 if TYPE_CHECKING:
     import sqlite3
+    from pathlib import Path
 
 #: How many candidates each ranking contributes to a hybrid fusion.
 FUSION_DEPTH = 100
@@ -95,26 +106,91 @@ class _Column:
     lists: dict[int, list[Any]]
 
 
+class KeyList:
+    """Position -> key: checkpoint keys (decoded on demand), then in-memory keys."""
+
+    def __init__(self, base: KeyFile | None = None, extra: list[str] | None = None) -> None:
+        """Checkpoint keys first, then keys held in memory."""
+        self.base = base
+        self.base_count = 0 if base is None else len(base)
+        self.extra: list[str] = [] if extra is None else extra
+
+    def __len__(self) -> int:
+        """Number of positions."""
+        return self.base_count + len(self.extra)
+
+    def __getitem__(self, position: int) -> str:
+        """The key at ``position``."""
+        if position < self.base_count:
+            assert self.base is not None  # noqa: S101 - base_count > 0
+            return self.base[int(position)]
+        return self.extra[int(position) - self.base_count]
+
+    def append(self, key: str) -> None:
+        """Add a key at the next position."""
+        self.extra.append(key)
+
+
 @dataclass
 class IndexCache:
-    """In-memory state of one index: matrix, keys, and filter columns."""
+    """In-memory state of one index: vectors, keys, and filter columns.
+
+    Positions ``[0, base_count)`` are the rows of a memory-mapped checkpoint
+    (:mod:`~langchain_s3vectors.local.vectorfile`), read-only and shared with the page
+    cache; positions from ``base_count`` on are rows held in memory (``matrix``). An
+    upsert of a checkpoint row or a delete only clears the position in ``live``, so
+    the mapped file is never written.
+    """
 
     index_id: int
     version: int
     metric: str
     dimension: int
-    keys: list[str]
-    positions: dict[str, int]
+    keys: KeyList
     matrix: FloatArray
     sqnorms: FloatArray
     count: int
+    base: FloatArray = field(default_factory=lambda: np.empty((0, 0), dtype=np.float32))
+    base_sqnorms: FloatArray = field(default_factory=lambda: np.empty(0, dtype=np.float32))
+    live: BoolArray = field(default_factory=lambda: np.ones(0, dtype=np.bool_))
+    dead: int = 0
     columns: dict[str, _Column] = field(default_factory=dict)
+    _positions: dict[str, int] | None = None
+
+    @property
+    def base_count(self) -> int:
+        """Rows in the memory-mapped checkpoint."""
+        return self.keys.base_count
+
+    @property
+    def positions(self) -> dict[str, int]:
+        """Key -> position of every live row (built on first use)."""
+        if self._positions is None:
+            base = self.keys.base.all() if self.keys.base is not None else []
+            live = self.live
+            self._positions = {k: i for i, k in enumerate(base) if live[i]}
+            offset = self.keys.base_count
+            for i, key in enumerate(self.keys.extra, start=offset):
+                if live[i]:
+                    self._positions[key] = i
+        return self._positions
 
     @classmethod
     def load(
-        cls, conn: sqlite3.Connection, index_id: int, version: int, metric: str, dimension: int
+        cls,
+        conn: sqlite3.Connection,
+        index_id: int,
+        version: int,
+        metric: str,
+        dimension: int,
+        *,
+        vector_dir: Path | None = None,
     ) -> IndexCache:
-        """Read every vector of an index from SQLite."""
+        """Open an index: map its checkpoint when it has one, else read SQLite."""
+        if vector_dir is not None:
+            checkpoint = open_checkpoint(conn, vector_dir, index_id, dimension)
+            if checkpoint is not None:
+                return cls._from_checkpoint(conn, checkpoint, index_id, version, metric)
         total = conn.execute(
             "SELECT count(*) FROM vectors WHERE index_id = ?", (index_id,)
         ).fetchone()[0]
@@ -134,73 +210,115 @@ class IndexCache:
             version=version,
             metric=metric,
             dimension=dimension,
-            keys=keys,
-            positions={k: i for i, k in enumerate(keys)},
+            keys=KeyList(None, keys),
             matrix=matrix,
-            sqnorms=np.empty(0, dtype=np.float32),
+            sqnorms=prepare_rows(matrix, metric),
             count=len(keys),
+            live=np.ones(len(keys), dtype=np.bool_),
         )
-        cache._prepare_rows(0, len(keys))
+        cache._positions = {k: i for i, k in enumerate(keys)}
         return cache
 
-    def _prepare_rows(self, start: int, stop: int) -> None:
-        block = self.matrix[start:stop]
-        if self.metric == "cosine":
-            norms = np.linalg.norm(block, axis=1, keepdims=True)
-            norms[norms == 0] = 1.0
-            block /= norms
-        else:
-            if self.sqnorms.shape[0] < self.matrix.shape[0]:
-                grown = np.empty(self.matrix.shape[0], dtype=np.float32)
-                grown[: self.sqnorms.shape[0]] = self.sqnorms
-                self.sqnorms = grown
-            self.sqnorms[start:stop] = np.einsum("ij,ij->i", block, block)
+    @classmethod
+    def _from_checkpoint(
+        cls,
+        conn: sqlite3.Connection,
+        checkpoint: Checkpoint,
+        index_id: int,
+        version: int,
+        metric: str,
+    ) -> IndexCache:
+        """Map a checkpoint, then apply the rows written since it from SQLite."""
+        count = int(checkpoint.rows.shape[0])
+        dimension = int(checkpoint.rows.shape[1])
+        cache = cls(
+            index_id=index_id,
+            version=version,
+            metric=metric,
+            dimension=dimension,
+            keys=KeyList(checkpoint.keys),
+            matrix=np.empty((0, dimension), dtype=np.float32),
+            sqnorms=np.empty(0, dtype=np.float32),
+            count=count,
+            base=checkpoint.rows,
+            base_sqnorms=checkpoint.sqnorms,
+            live=np.ones(count, dtype=np.bool_),
+        )
+        changed = changed_keys(conn, index_id)
+        if changed:
+            cache.apply_delete(changed)
+            for start in range(0, len(changed), 500):
+                chunk = changed[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT key, data FROM vectors WHERE index_id = ? AND key IN ({marks}) "
+                    "ORDER BY rowid",
+                    (index_id, *chunk),
+                ).fetchall()
+                if rows:
+                    data = np.stack([np.frombuffer(r[1], dtype="<f4") for r in rows])
+                    cache.apply_put([str(r[0]) for r in rows], data)
+        return cache
 
     # -- keeping in step with this process's writes ----------------------------------
+
+    def _row(self, position: int) -> FloatArray:
+        if position < self.base_count:
+            row: FloatArray = self.base[position]
+            return row
+        extra: FloatArray = self.matrix[position - self.base_count]
+        return extra
 
     def apply_put(self, keys: list[str], data: FloatArray) -> None:
         """Upsert rows (``data`` is raw float32, shape ``(len(keys), dimension)``)."""
         self.columns.clear()
+        positions = self.positions
+        latest = {key: i for i, key in enumerate(keys)}
+        offset = self.base_count
         new_rows: list[int] = []
-        for i, key in enumerate(keys):
-            pos = self.positions.get(key)
-            if pos is None:
-                new_rows.append(i)
-            else:
-                self.matrix[pos] = data[i]
-                self._prepare_rows(pos, pos + 1)
-        if new_rows:
-            needed = self.count + len(new_rows)
-            if needed > self.matrix.shape[0]:
-                capacity = max(needed, int(self.matrix.shape[0] * 1.25) + 16)
-                grown = np.empty((capacity, self.dimension), dtype=np.float32)
-                grown[: self.count] = self.matrix[: self.count]
-                self.matrix = grown
-            start = self.count
-            self.matrix[start:needed] = data[new_rows]
-            for offset, i in enumerate(new_rows):
-                self.keys.append(keys[i])
-                self.positions[keys[i]] = start + offset
-            self.count = needed
-            self._prepare_rows(start, needed)
+        for key, i in latest.items():
+            pos = positions.get(key)
+            if pos is not None and pos >= offset:
+                block = np.array(data[i : i + 1], dtype=np.float32)
+                self.sqnorms[pos - offset] = prepare_rows(block, self.metric)[0]
+                self.matrix[pos - offset] = block[0]
+                continue
+            if pos is not None:
+                self.live[pos] = False
+                self.dead += 1
+            new_rows.append(i)
+        if not new_rows:
+            return
+        start = self.count - offset
+        needed = start + len(new_rows)
+        if needed > self.matrix.shape[0]:
+            capacity = max(needed, int(self.matrix.shape[0] * 1.25) + 16)
+            grown = np.empty((capacity, self.dimension), dtype=np.float32)
+            grown[:start] = self.matrix[:start]
+            self.matrix = grown
+            norms = np.empty(capacity, dtype=np.float32)
+            norms[:start] = self.sqnorms[:start]
+            self.sqnorms = norms
+        block = np.array(data[new_rows], dtype=np.float32)
+        self.sqnorms[start:needed] = prepare_rows(block, self.metric)
+        self.matrix[start:needed] = block
+        live = np.ones(offset + needed, dtype=np.bool_)
+        live[: self.count] = self.live[: self.count]
+        self.live = live
+        for n, i in enumerate(new_rows):
+            self.keys.append(keys[i])
+            positions[keys[i]] = offset + start + n
+        self.count = offset + needed
 
     def apply_delete(self, keys: list[str]) -> None:
-        """Remove rows (swap with the last row)."""
+        """Remove rows (their positions stay, marked not live)."""
         self.columns.clear()
+        positions = self.positions
         for key in keys:
-            pos = self.positions.pop(key, None)
-            if pos is None:
-                continue
-            last = self.count - 1
-            if pos != last:
-                moved = self.keys[last]
-                self.keys[pos] = moved
-                self.positions[moved] = pos
-                self.matrix[pos] = self.matrix[last]
-                if self.metric != "cosine":
-                    self.sqnorms[pos] = self.sqnorms[last]
-            self.keys.pop()
-            self.count = last
+            pos = positions.pop(key, None)
+            if pos is not None:
+                self.live[pos] = False
+                self.dead += 1
 
     # -- filters ------------------------------------------------------------------------
 
@@ -321,20 +439,45 @@ class IndexCache:
 
     # -- ranking ------------------------------------------------------------------------
 
+    def _scores(self, query: FloatArray, rows: npt.NDArray[np.intp] | None) -> FloatArray:
+        """``row @ query`` for every position (or ``rows``), mapped rows included."""
+        offset = self.base_count
+        extra = self.matrix[: self.count - offset]
+        if rows is None:
+            if offset == 0:
+                whole: FloatArray = extra @ query
+                return whole
+            return np.concatenate([self.base @ query, extra @ query])
+        out = np.empty(rows.shape[0], dtype=np.float32)
+        in_base = rows < offset
+        if in_base.any():
+            out[in_base] = self.base[rows[in_base]] @ query
+        if not in_base.all():
+            out[~in_base] = extra[rows[~in_base] - offset] @ query
+        return out
+
+    def _sqnorms(self, rows: npt.NDArray[np.intp] | None) -> FloatArray:
+        offset = self.base_count
+        extra = self.sqnorms[: self.count - offset]
+        norms: FloatArray = np.concatenate([self.base_sqnorms, extra]) if offset else extra
+        return norms if rows is None else norms[rows]
+
     def distances(
         self, query: FloatArray, rows_subset: npt.NDArray[np.intp] | None = None
     ) -> FloatArray:
-        """Distances from a query to every row, or to ``rows_subset``.
+        """Distances from a query to every position, or to ``rows_subset``.
 
         Cosine: ``1 - cos``; euclidean: the L2 distance.
         """
-        rows = self.matrix[: self.count] if rows_subset is None else self.matrix[rows_subset]
         if self.metric == "cosine":
             q = query / np.float32(np.linalg.norm(query))
-            cosine: FloatArray = np.float32(1.0) - rows @ q
+            cosine: FloatArray = np.float32(1.0) - self._scores(q, rows_subset)
             return cosine
-        norms = self.sqnorms[: self.count] if rows_subset is None else self.sqnorms[rows_subset]
-        sq: FloatArray = norms - np.float32(2.0) * (rows @ query) + query @ query
+        sq: FloatArray = (
+            self._sqnorms(rows_subset)
+            - np.float32(2.0) * self._scores(query, rows_subset)
+            + query @ query
+        )
         np.maximum(sq, 0, out=sq)
         np.sqrt(sq, out=sq)
         return sq
@@ -342,9 +485,12 @@ class IndexCache:
     def nearest(
         self, query: FloatArray, k: int, mask: BoolArray | None
     ) -> tuple[npt.NDArray[np.intp], FloatArray]:
-        """Return (positions, distances) of the ``k`` nearest rows allowed by ``mask``."""
+        """Return (positions, distances) of the ``k`` nearest live rows allowed by ``mask``."""
         if self.count == 0 or k <= 0:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float32)
+        if self.dead:
+            live = self.live[: self.count]
+            mask = live if mask is None else mask & live
         candidates = None
         if mask is not None:
             candidates = np.flatnonzero(mask)

@@ -8,6 +8,12 @@ directory.
 Durability: WAL journal, one transaction per API request. A process killed in the
 middle of a PutVectors leaves the whole request or none of it; readers in other
 processes see committed data only.
+
+Vectors are also kept, per index, in memory-mapped checkpoint files under
+``<path>/vectors/`` (see :mod:`langchain_s3vectors.local.vectorfile`), so a process
+opens an index without reading every vector out of SQLite. They are derived data:
+SQLite stays the source of truth, and a store without them (or with damaged ones)
+reads its vectors from SQLite. They cost about the vectors' raw float32 size on disk.
 """
 
 from __future__ import annotations
@@ -57,6 +63,17 @@ CREATE TABLE IF NOT EXISTS vectors (
     metadata TEXT,
     PRIMARY KEY (index_id, key)
 );
+CREATE TABLE IF NOT EXISTS vector_checkpoints (
+    index_id INTEGER PRIMARY KEY,
+    version INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    stem TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vector_changes (
+    index_id INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (index_id, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS text_fields (
     index_id INTEGER NOT NULL,
     metadata_key TEXT NOT NULL,
@@ -84,6 +101,7 @@ class Storage:
         self.lock = threading.RLock()
         if path is None:
             self.db_path: Path | None = None
+            self.vector_dir: Path | None = None
             conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         else:
             directory = Path(path).expanduser()
@@ -92,6 +110,7 @@ class Storage:
                 raise NotADirectoryError(msg)
             directory.mkdir(parents=True, exist_ok=True)
             self.db_path = directory.resolve() / DB_FILENAME
+            self.vector_dir = directory.resolve() / "vectors"
             conn = sqlite3.connect(
                 self.db_path, check_same_thread=False, isolation_level=None, timeout=60.0
             )
@@ -104,6 +123,8 @@ class Storage:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+        #: Whether this process committed a write since opening (schema set-up aside).
+        self.wrote = False
 
     def close(self) -> None:
         """Close the connection."""
@@ -121,6 +142,7 @@ class Storage:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+            self.wrote = True
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

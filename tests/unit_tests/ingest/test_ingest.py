@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from langchain_s3vectors import limits
+from langchain_s3vectors import LocalS3VectorsClient, limits
 from langchain_s3vectors.embeddings import LazyEmbeddings, default_embeddings
 from langchain_s3vectors.errors import ConfigurationError, InvalidInputError
 from langchain_s3vectors.ingest import (
@@ -237,19 +237,36 @@ def test_unreadable_file_in_folder_is_reported_not_fatal(
 
 
 def test_upload_runs_in_background_while_embedding(tmp_path: Path) -> None:
-    threads: set[str] = set()
+    put_threads: set[str] = set()
+    embed_threads: set[str] = set()
+    put_started = threading.Event()
+    overlapped: list[bool] = []
 
-    class Recording(S3VectorsStore):
-        def add_embeddings(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-            threads.add(threading.current_thread().name)
-            return super().add_embeddings(*args, **kwargs)
+    class Recording(LocalS3VectorsClient):
+        def put_vectors(self, **kwargs):  # type: ignore[no-untyped-def]
+            put_threads.add(threading.current_thread().name)
+            put_started.set()
+            return super().put_vectors(**kwargs)
 
-    store = Recording.local(None, CountingEmbeddings())
-    (tmp_path / "a.txt").write_text("\n\n".join(words(30, start=i * 30) for i in range(10)))
-    report = ingest(store, tmp_path, root=tmp_path, chunk_size=200, chunk_overlap=0, batch_size=3)
-    assert report.added >= 10
-    assert threads
-    assert all(name.startswith("s3vectors-upload") for name in threads)
+    class Embedding(CountingEmbeddings):
+        def embed_documents(self, texts):  # type: ignore[no-untyped-def]
+            embed_threads.add(threading.current_thread().name)
+            if self.texts >= 600:
+                # Pipelined, the first write is already under way while this batch is
+                # embedded; one after the other, it would not start until all are.
+                overlapped.append(put_started.wait(timeout=30))
+            return super().embed_documents(texts)
+
+    store = S3VectorsStore("kbase", "docs", Embedding(), client=Recording())
+    (tmp_path / "a.txt").write_text("\n\n".join(words(120, start=i * 120) for i in range(60)))
+    report = ingest(store, tmp_path, root=tmp_path, chunk_size=100, chunk_overlap=0, batch_size=100)
+    assert report.added > 600
+    assert overlapped
+    assert all(overlapped)
+    # Writes go out on the store's writer threads while the caller keeps embedding.
+    assert put_threads
+    assert all(name.startswith("s3vectors-write") for name in put_threads)
+    assert embed_threads == {threading.current_thread().name}
     assert sum(list_sources(store).values()) == report.added
 
 

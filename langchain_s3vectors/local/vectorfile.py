@@ -1,0 +1,325 @@
+"""Memory-mapped vector files: a checkpoint of one index's search matrix.
+
+SQLite is the source of truth for every key, vector and metadata value. Reading all
+vectors out of it on the first query of a process costs time in proportion to the
+index size, so a persistent store also keeps, per index, a *checkpoint*: the search
+matrix at one data version, in files that are memory-mapped instead of read::
+
+    <store>/vectors/index-<id>-<token>.rows.npy     float32 (n, dimension): unit rows
+                                                   for cosine, raw rows for euclidean
+    <store>/vectors/index-<id>-<token>.norms.npy    float32 (n,): squared row norms
+    <store>/vectors/index-<id>-<token>.keyoff.npy   int64 (n + 1,): key offsets
+    <store>/vectors/index-<id>-<token>.keys.bin     the keys, UTF-8, back to back
+
+File names carry only the index's numeric id and a random token, never a bucket or
+index name.
+
+Crash safety: the files are written and fsynced first, under a new name; only then
+does one SQLite transaction record them as the index's checkpoint (table
+``vector_checkpoints``), and only if the index's data version has not moved meanwhile.
+A process killed at any point leaves either the old checkpoint or the new one; files
+that no committed row names are removed by the next checkpoint. Writes after a
+checkpoint record the keys they touch (table ``vector_changes``) in their own
+transaction, so opening an index maps the checkpoint and reads only those keys' rows
+from SQLite: open time depends on the changes since the checkpoint, not on the index
+size. A checkpoint whose files cannot be opened is ignored (the index is then read
+from SQLite, as without a checkpoint).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from langchain_s3vectors.local.storage import Storage
+
+#: Directory (inside the store's directory) holding the vector files.
+VECTOR_DIRNAME = "vectors"
+#: Vectors read from SQLite per step while writing a checkpoint.
+_BLOCK = 4096
+_SUFFIXES = (".rows.npy", ".norms.npy", ".keyoff.npy", ".keys.bin")
+
+FloatArray = npt.NDArray[np.float32]
+
+
+def prepare_rows(block: FloatArray, metric: str) -> FloatArray:
+    """Turn raw rows into search rows in place; return their squared norms.
+
+    Cosine rows are scaled to unit length (a zero row stays zero); euclidean rows are
+    kept as they are.
+    """
+    if metric == "cosine":
+        norms = np.linalg.norm(block, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        block /= norms
+    sq: FloatArray = np.einsum("ij,ij->i", block, block)
+    return sq
+
+
+class KeyFile:
+    """The keys of a checkpoint, decoded one at a time on demand."""
+
+    def __init__(self, offsets: npt.NDArray[np.int64], blob: npt.NDArray[np.uint8]) -> None:
+        """Wrap the (memory-mapped) offsets and key bytes."""
+        self._offsets = offsets
+        self._blob = blob
+
+    def __len__(self) -> int:
+        """Number of keys."""
+        return int(self._offsets.shape[0]) - 1
+
+    def __getitem__(self, position: int) -> str:
+        """The key at ``position``."""
+        start, stop = int(self._offsets[position]), int(self._offsets[position + 1])
+        return bytes(self._blob[start:stop]).decode("utf-8")
+
+    def all(self) -> list[str]:
+        """Every key, in row order."""
+        raw = self._blob.tobytes()
+        bounds = self._offsets.tolist()
+        return [raw[bounds[i] : bounds[i + 1]].decode("utf-8") for i in range(len(bounds) - 1)]
+
+
+@dataclass
+class Checkpoint:
+    """An opened checkpoint: memory-mapped rows, squared norms and keys."""
+
+    version: int
+    rows: FloatArray
+    sqnorms: FloatArray
+    keys: KeyFile
+
+
+def _paths(directory: Path, stem: str) -> list[Path]:
+    return [directory / (stem + suffix) for suffix in _SUFFIXES]
+
+
+def checkpoint_row(conn: sqlite3.Connection, index_id: int) -> tuple[int, int, str] | None:
+    """``(version, count, stem)`` of an index's committed checkpoint, or ``None``."""
+    try:
+        row = conn.execute(
+            "SELECT version, count, stem FROM vector_checkpoints WHERE index_id = ?",
+            (index_id,),
+        ).fetchone()
+    except Exception:  # noqa: BLE001 - a store written before checkpoints existed
+        return None
+    return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
+
+
+def changed_keys(conn: sqlite3.Connection, index_id: int) -> list[str]:
+    """Keys written or deleted since the index's checkpoint."""
+    return [
+        str(r[0])
+        for r in conn.execute("SELECT key FROM vector_changes WHERE index_id = ?", (index_id,))
+    ]
+
+
+def log_changes(conn: sqlite3.Connection, index_id: int, keys: list[str]) -> None:
+    """Record, inside a write transaction, the keys it touches (only after a checkpoint)."""
+    if conn.execute("SELECT 1 FROM vector_checkpoints WHERE index_id = ?", (index_id,)).fetchone():
+        conn.executemany(
+            "INSERT OR IGNORE INTO vector_changes (index_id, key) VALUES (?, ?)",
+            [(index_id, key) for key in keys],
+        )
+
+
+def open_checkpoint(
+    conn: sqlite3.Connection, directory: Path, index_id: int, dimension: int
+) -> Checkpoint | None:
+    """Map an index's committed checkpoint, or return ``None`` when it has none."""
+    row = checkpoint_row(conn, index_id)
+    if row is None:
+        return None
+    version, count, stem = row
+    rows_path, norms_path, offsets_path, keys_path = _paths(directory, stem)
+    try:
+        rows = np.load(rows_path, mmap_mode="r")
+        sqnorms = np.load(norms_path, mmap_mode="r")
+        offsets = np.load(offsets_path, mmap_mode="r")
+        blob = (
+            np.memmap(keys_path, dtype=np.uint8, mode="r")
+            if keys_path.stat().st_size
+            else np.empty(0, dtype=np.uint8)
+        )
+    except (OSError, ValueError):
+        return None  # removed by a newer checkpoint, or damaged: read SQLite instead
+    if (
+        rows.shape != (count, dimension)
+        or sqnorms.shape != (count,)
+        or offsets.shape != (count + 1,)
+    ):
+        return None
+    return Checkpoint(version, rows, sqnorms, KeyFile(offsets, blob))
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_files(
+    directory: Path,
+    stem: str,
+    blocks: Iterator[tuple[list[str], FloatArray]],
+    count: int,
+    dimension: int,
+    metric: str,
+) -> None:
+    rows_path, norms_path, offsets_path, keys_path = _paths(directory, stem)
+    rows = np.lib.format.open_memmap(
+        rows_path, mode="w+", dtype=np.float32, shape=(count, dimension)
+    )
+    sqnorms = np.empty(count, dtype=np.float32)
+    offsets = np.zeros(count + 1, dtype=np.int64)
+    done = 0
+    with keys_path.open("wb") as keys_file:
+        for keys, block in blocks:
+            stop = done + len(keys)
+            if stop > count:
+                msg = "the index changed while its checkpoint was being written"
+                raise RuntimeError(msg)
+            sqnorms[done:stop] = prepare_rows(block, metric)
+            rows[done:stop] = block
+            encoded = [key.encode("utf-8") for key in keys]
+            offsets[done + 1 : stop + 1] = offsets[done] + np.cumsum([len(e) for e in encoded])
+            keys_file.write(b"".join(encoded))
+            done = stop
+        keys_file.flush()
+        os.fsync(keys_file.fileno())
+    if done != count:
+        msg = "the index changed while its checkpoint was being written"
+        raise RuntimeError(msg)
+    rows.flush()
+    del rows
+    np.save(norms_path, sqnorms)
+    np.save(offsets_path, offsets)
+    for path in (rows_path, norms_path, offsets_path):
+        _fsync(path)
+    _fsync(directory)
+
+
+def _blocks(
+    conn: sqlite3.Connection, index_id: int, dimension: int
+) -> Iterator[tuple[list[str], FloatArray]]:
+    cursor = conn.execute(
+        "SELECT key, data FROM vectors WHERE index_id = ? ORDER BY rowid", (index_id,)
+    )
+    while batch := cursor.fetchmany(_BLOCK):
+        block = np.empty((len(batch), dimension), dtype=np.float32)
+        for i, (_, blob) in enumerate(batch):
+            block[i] = np.frombuffer(blob, dtype="<f4")
+        yield [str(r[0]) for r in batch], block
+
+
+def _remove(directory: Path, stems: set[str]) -> None:
+    for stem in stems:
+        for path in _paths(directory, stem):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+def _stems(directory: Path, index_id: int) -> set[str]:
+    prefix = f"index-{index_id}-"
+    return {
+        p.name.split(".", 1)[0] for p in directory.glob(prefix + "*") if p.name.startswith(prefix)
+    }
+
+
+def write_checkpoint(storage: Storage, directory: Path, index_id: int, *, min_vectors: int) -> bool:
+    """Write a new checkpoint of one index when it changed since the last one.
+
+    Args:
+        storage: The store's SQLite storage.
+        directory: The vector file directory.
+        index_id: The index.
+        min_vectors: Skip indexes with fewer vectors (reading them is fast anyway).
+
+    Returns:
+        Whether a new checkpoint was committed.
+    """
+    with storage.read() as conn:
+        row = conn.execute(
+            "SELECT version, metric, dimension FROM indexes WHERE id = ?", (index_id,)
+        ).fetchone()
+        if row is None:
+            return False
+        version, metric, dimension = int(row[0]), str(row[1]), int(row[2])
+        current = checkpoint_row(conn, index_id)
+        if current is not None and current[0] == version:
+            return False
+        count = int(
+            conn.execute("SELECT count(*) FROM vectors WHERE index_id = ?", (index_id,)).fetchone()[
+                0
+            ]
+        )
+        if count < max(1, min_vectors):
+            return False
+        directory.mkdir(exist_ok=True)
+        stem = f"index-{index_id}-{secrets.token_hex(8)}"
+        try:
+            _write_files(
+                directory, stem, _blocks(conn, index_id, dimension), count, dimension, metric
+            )
+        except BaseException:
+            _remove(directory, {stem})
+            raise
+    try:
+        return _commit(storage, directory, index_id, stem, version, count)
+    except BaseException:
+        _remove(directory, {stem})  # e.g. the database is read-only
+        raise
+
+
+def _commit(
+    storage: Storage, directory: Path, index_id: int, stem: str, version: int, count: int
+) -> bool:
+    with storage.transaction() as conn:
+        now = conn.execute("SELECT version FROM indexes WHERE id = ?", (index_id,)).fetchone()
+        mine = all(p.exists() for p in _paths(directory, stem))
+        if now is None or int(now[0]) != version or not mine:
+            _remove(directory, {stem})  # written meanwhile, or superseded: try again later
+            return False
+        old = checkpoint_row(conn, index_id)
+        conn.execute(
+            "INSERT OR REPLACE INTO vector_checkpoints (index_id, version, count, stem) "
+            "VALUES (?, ?, ?, ?)",
+            (index_id, version, count, stem),
+        )
+        conn.execute("DELETE FROM vector_changes WHERE index_id = ?", (index_id,))
+        # Files no committed row names (a crashed or superseded writer's) go now.
+        keep = {stem} | ({old[2]} if old is not None else set())
+        _remove(directory, _stems(directory, index_id) - keep)
+    if old is not None and old[2] != stem:
+        _remove(directory, {old[2]})
+    return True
+
+
+def drop_checkpoints(storage: Storage, directory: Path) -> None:
+    """Forget the checkpoints of indexes that no longer exist, and their files."""
+    with storage.transaction() as conn:
+        gone = [
+            (int(r[0]), str(r[1]))
+            for r in conn.execute(
+                "SELECT index_id, stem FROM vector_checkpoints "
+                "WHERE index_id NOT IN (SELECT id FROM indexes)"
+            )
+        ]
+        for index_id, _ in gone:
+            conn.execute("DELETE FROM vector_checkpoints WHERE index_id = ?", (index_id,))
+            conn.execute("DELETE FROM vector_changes WHERE index_id = ?", (index_id,))
+    for index_id, _ in gone:
+        _remove(directory, _stems(directory, index_id))

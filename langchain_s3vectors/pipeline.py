@@ -1,0 +1,81 @@
+"""Pipelined ingest: embed the next chunks while earlier ones are being written.
+
+:func:`embed_and_write` hands the store a generator that embeds one batch of chunks
+each time it is asked for more; :meth:`S3VectorsStore.add_embedding_batches` pulls it
+on the caller's thread while up to ``max_concurrency`` PutVectors requests are in
+flight on worker threads (boto3 blocks, and the embedding model releases the GIL while
+it computes). When writing is the slower side the generator waits for a free request
+slot, so at most ``max_concurrency`` requests' worth of records is held; when embedding
+is the slower side the writers wait for it. An ingest therefore takes about the longer
+of "embed everything" and "write everything at the cap", not their sum.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    from langchain_core.embeddings import Embeddings
+
+    from langchain_s3vectors.ingest import Chunk
+    from langchain_s3vectors.sharding import Shard
+    from langchain_s3vectors.vectorstores import S3VectorsStore
+
+__all__ = ["embed_and_write", "paced_share"]
+
+
+def embed_and_write(
+    store: S3VectorsStore,
+    chunks: Sequence[Chunk],
+    embeddings: Embeddings,
+    batch_size: int,
+    *,
+    on_batch: Callable[[int], Any] | None = None,
+) -> list[str]:
+    """Embed ``chunks`` in batches and upsert them, the two overlapping.
+
+    Args:
+        store: The vector store.
+        chunks: The chunks to embed and write (unique keys).
+        embeddings: The embedding model.
+        batch_size: Chunks per embedding call.
+        on_batch: Called with the size of each batch once it is embedded (progress).
+
+    Returns:
+        The keys written.
+
+    Raises:
+        PartialWriteError: A write failed, or the model returned a bad vector, after
+            earlier batches were stored (their ids are in ``stored_ids``).
+    """
+
+    def batches() -> Iterator[tuple[list[str], list[list[float]], list[dict[str, Any]], list[str]]]:
+        for start in range(0, len(chunks), batch_size):
+            batch = chunks[start : start + batch_size]
+            texts = [chunk.text for chunk in batch]
+            vectors = embeddings.embed_documents(texts)
+            if on_batch is not None:
+                on_batch(len(batch))
+            yield texts, vectors, [dict(c.metadata) for c in batch], [c.key for c in batch]
+
+    return store.add_embedding_batches(batches())
+
+
+@contextmanager
+def paced_share(store: S3VectorsStore, shard: Shard | None) -> Iterator[None]:
+    """Within the block, pace ``store``'s writes at ``shard``'s share of its rate limit.
+
+    A store without a limiter (the embedded client) is left unpaced.
+    """
+    limiter = store.rate_limiter
+    if shard is None or shard.count == 1 or limiter is None:
+        yield
+        return
+    store.rate_limiter = shard.rate_limiter(limiter)
+    try:
+        yield
+    finally:
+        store.rate_limiter = limiter
