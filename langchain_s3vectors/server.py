@@ -569,6 +569,7 @@ def run(
     write_caps_mode: str = "token-bucket",
     fd: int | None = None,
     log_level: str = "warning",
+    access_log: bool = False,
 ) -> None:
     """Serve the store at ``path`` with uvicorn until interrupted.
 
@@ -582,7 +583,8 @@ def run(
         write_caps_mode: ``"token-bucket"`` or ``"sliding-window"``.
         fd: An already bound, listening socket's file descriptor to serve on instead
             of binding ``host``/``port`` (lets a parent process pick the port).
-        log_level: uvicorn's log level.
+        log_level: uvicorn's log level (``"info"`` also logs where it listens).
+        access_log: Log one line per request (needs ``log_level="info"``).
 
     Example:
         >>> run("./vectors", port=8000)  # doctest: +SKIP
@@ -598,10 +600,10 @@ def run(
     )
     if fd is not None:
         sock = socket.socket(fileno=fd)
-        config = uvicorn.Config(app, log_level=log_level, access_log=False)
+        config = uvicorn.Config(app, log_level=log_level, access_log=access_log)
         uvicorn.Server(config).run(sockets=[sock])
         return
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
 
 
 @contextmanager

@@ -39,7 +39,12 @@ from langchain_s3vectors.errors import (
 )
 from langchain_s3vectors.fastpath import maybe_enable_fast_put_vectors
 from langchain_s3vectors.filters import FilterError, matches, normalize_filter, validate_filter
-from langchain_s3vectors.records import DEFAULT_PAGE_CONTENT_KEY, RecordCodec, validate_key
+from langchain_s3vectors.records import (
+    DEFAULT_PAGE_CONTENT_KEY,
+    RecordCodec,
+    check_unicode,
+    validate_key,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
@@ -310,6 +315,7 @@ class S3VectorsStore(VectorStore):
         *,
         vector_bucket_name: str = "local",
         index_name: str = "documents",
+        read_only: bool = False,
         **kwargs: Any,
     ) -> Self:
         """A store on the embedded local S3 Vectors (no AWS needed).
@@ -319,6 +325,8 @@ class S3VectorsStore(VectorStore):
             embedding: The embeddings.
             vector_bucket_name: The bucket.
             index_name: The index.
+            read_only: Open an existing store at ``path`` for reading only (nothing is
+                created; works on a read-only mount); writes fail.
             **kwargs: Other :class:`S3VectorsStore` arguments.
 
         Example:
@@ -329,7 +337,7 @@ class S3VectorsStore(VectorStore):
         """
         from langchain_s3vectors.local import LocalS3VectorsClient  # noqa: PLC0415
 
-        client = LocalS3VectorsClient(path=None if path is None else str(path))
+        client = LocalS3VectorsClient(path=None if path is None else str(path), read_only=read_only)
         return cls(vector_bucket_name, index_name, embedding, client=client, **kwargs)
 
     @classmethod
@@ -686,6 +694,7 @@ class S3VectorsStore(VectorStore):
             str(uuid.uuid4()) if ids is None or ids[i] is None else ids[i]
             for i in range(len(texts))
         ]
+        _check_unique(keys)
         metas: list[Mapping[str, Any] | None] = (
             list(metadatas) if metadatas is not None else [None] * len(texts)
         )
@@ -1162,6 +1171,7 @@ class S3VectorsStore(VectorStore):
             if not text.strip():
                 msg = "full-text query must contain some text"
                 raise InvalidInputError(msg)
+            check_unicode(text, "the query")
             request["queryTexts"] = [
                 {"text": text[: limits.QUERY_TEXT_MAX_LENGTH], "metadataKey": self.page_content_key}
             ]
@@ -1237,6 +1247,7 @@ class S3VectorsStore(VectorStore):
     ) -> list[tuple[Document, float]]:
         """Nearest documents to a query, with distances (cosine: 0..2, euclidean: L2)."""
         self._query_request(k, filter)  # reject bad arguments before embedding
+        _check_query_text(query)
         vector = self._query_emb().embed_query(query)
         return self.similarity_search_with_score_by_vector(vector, k, filter)
 
@@ -1249,6 +1260,7 @@ class S3VectorsStore(VectorStore):
         **kwargs: Any,
     ) -> list[tuple[Document, float]]:
         self._query_request(k, filter)
+        _check_query_text(query)
         vector = await self._query_emb().aembed_query(query)
         return await self.asimilarity_search_with_score_by_vector(vector, k, filter)
 
@@ -1399,6 +1411,7 @@ class S3VectorsStore(VectorStore):
     ) -> list[Document]:
         _check_k(k)
         self._query_request(max(k, fetch_k), filter)
+        _check_query_text(query)
         vector = self._query_emb().embed_query(query)
         return self.max_marginal_relevance_search_by_vector(vector, k, fetch_k, lambda_mult, filter)
 
@@ -1414,6 +1427,7 @@ class S3VectorsStore(VectorStore):
     ) -> list[Document]:
         _check_k(k)
         self._query_request(max(k, fetch_k), filter)
+        _check_query_text(query)
         vector = await self._query_emb().aembed_query(query)
         return await self.amax_marginal_relevance_search_by_vector(
             vector, k, fetch_k, lambda_mult, filter
@@ -1548,6 +1562,30 @@ def _check_k(k: object) -> None:
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         msg = f"k must be a positive integer, got {k!r}"
         raise InvalidInputError(msg)
+
+
+def _check_query_text(query: object) -> None:
+    """Refuse an empty, blank or unencodable query the same way in every search mode."""
+    if not isinstance(query, str) or not query.strip():
+        msg = f"the query must contain some text, got {query!r}"
+        raise InvalidInputError(msg)
+    check_unicode(query, "the query")
+
+
+def _check_unique(keys: Sequence[str]) -> None:
+    """Refuse one call that gives the same id twice (the last would silently win)."""
+    if len(set(keys)) == len(keys):
+        return
+    seen: dict[str, int] = {}
+    for position, key in enumerate(keys):
+        if key in seen:
+            msg = (
+                f"ids must be unique within one call: {key!r} is given for documents "
+                f"{seen[key]} and {position}, and the second would silently replace the "
+                "first; drop or rename the duplicate"
+            )
+            raise InvalidInputError(msg)
+        seen[key] = position
 
 
 def _key_of(record: Mapping[str, Any]) -> str:

@@ -233,7 +233,19 @@ def test_serve_calls_the_server(
         "--enforce-write-caps",
     )
     assert result.exit_code == 0, result.output
-    assert calls == [(tmp_path, "127.0.0.1", 9100, {"latency_ms": 5.0, "enforce_write_caps": True})]
+    assert calls == [
+        (
+            tmp_path,
+            "127.0.0.1",
+            9100,
+            {
+                "latency_ms": 5.0,
+                "enforce_write_caps": True,
+                "log_level": "info",
+                "access_log": True,
+            },
+        )
+    ]
 
 
 def test_import_without_typer_prints_hint_and_exits_1() -> None:
