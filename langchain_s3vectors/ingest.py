@@ -67,6 +67,7 @@ from langchain_s3vectors.errors import (
     ConfigurationError,
     InvalidInputError,
 )
+from langchain_s3vectors.records import json_size
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -115,10 +116,11 @@ _PROBE = 4
 _FILES_PER_LOOKUP = 256
 #: Metadata key holding the :func:`root_id` of the folder a chunk was ingested from.
 ROOT_ID_KEY = "root_id"
-#: UTF-8 bytes of chunk text that fit in a vector's metadata beside the other fields.
-MAX_CHUNK_BYTES = limits.MAX_METADATA_BYTES - limits.MAX_FILTERABLE_METADATA_BYTES
-#: Largest ``chunk_size`` (characters) whose chunks always fit: 4 UTF-8 bytes a character.
-MAX_CHUNK_SIZE = MAX_CHUNK_BYTES // 4
+#: JSON bytes of chunk text that fit in a vector's metadata beside the other fields
+#: (filterable metadata takes at most 2 KB; a little is left for the key and quotes).
+MAX_CHUNK_BYTES = limits.MAX_METADATA_BYTES - limits.MAX_FILTERABLE_METADATA_BYTES - 128
+#: Largest ``chunk_size`` (characters): 8,000 characters of at most 4 UTF-8 bytes fit.
+MAX_CHUNK_SIZE = 8000
 #: Chunks to embed beyond which ingest warns, before starting, that it will take a while.
 LARGE_INGEST_CHUNKS = 2000
 #: Chunks embedded per call to the embedding model.
@@ -129,6 +131,9 @@ _SPLITTER_HINT = 'pip install "langchain-s3vectors[ingest]"'
 #: Leading bytes searched for NUL to tell binary files from text.
 _SNIFF_BYTES = 8192
 _NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+#: Control characters other than whitespace; text is mostly free of them.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+_MAX_CONTROL_SHARE = 0.3
 
 logger = logging.getLogger(__name__)
 
@@ -304,8 +309,10 @@ def decode_text(data: bytes) -> tuple[str, str | None]:
     UTF-8 (with or without a byte-order mark) and UTF-16 with a byte-order mark are
     decoded as such. Mostly-UTF-8 data with a few invalid bytes keeps its UTF-8 text
     and has only the bad bytes replaced by U+FFFD. Data with no valid UTF-8 beyond
-    ASCII is handed to charset-normalizer (a legacy encoding such as cp1252). Data
-    with NUL bytes, or that no text encoding fits, is binary and refused.
+    ASCII is legacy text: Windows-1252 when it decodes as such (the WHATWG default for
+    legacy Western text, a superset of ISO-8859-1's printable range), else
+    charset-normalizer's guess. Data with NUL bytes, mostly control characters, or that
+    no text encoding fits, is binary and refused.
 
     Returns:
         ``(text, note)``: the note says what was replaced or which encoding was
@@ -335,27 +342,37 @@ def decode_text(data: bytes) -> tuple[str, str | None]:
         msg = "binary content (NUL bytes), not text"
         raise InvalidInputError(msg)
     try:
-        return data.decode("utf-8-sig"), None
+        return _text_only(data.decode("utf-8-sig")), None
     except UnicodeDecodeError:
         pass
     text = data.decode("utf-8-sig", errors="replace")
     bad = text.count("\ufffd") - data.count("\ufffd".encode())
     if _NON_ASCII.search(text):  # real UTF-8 text with a few stray bytes
         plural = "byte that is" if bad == 1 else "bytes that are"
-        return text, f"{bad} {plural} not valid UTF-8 replaced with U+FFFD"
-    return _guess_encoding(data)
+        return _text_only(text), f"{bad} {plural} not valid UTF-8 replaced with U+FFFD"
+    try:
+        return _text_only(data.decode("cp1252")), "not UTF-8; decoded as cp1252"
+    except UnicodeDecodeError:
+        return _guess_encoding(data)
+
+
+def _text_only(text: str) -> str:
+    """``text``, unless its start is mostly control characters (binary data)."""
+    sample = text[:_SNIFF_BYTES]
+    if len(_CONTROL.findall(sample)) > _MAX_CONTROL_SHARE * max(len(sample), 1):
+        msg = "binary content (mostly control characters), not text"
+        raise InvalidInputError(msg)
+    return text
 
 
 def _guess_encoding(data: bytes) -> tuple[str, str | None]:
-    try:
-        from charset_normalizer import from_bytes  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - charset-normalizer comes with the ingest extra
-        return data.decode("cp1252", errors="replace"), "not UTF-8; decoded as cp1252"
+    from charset_normalizer import from_bytes  # noqa: PLC0415
+
     best = from_bytes(data).best()
     if best is None:
         msg = "binary content (no text encoding fits), not text"
         raise InvalidInputError(msg)
-    return str(best), f"not UTF-8; decoded as {best.encoding}"
+    return _text_only(str(best)), f"not UTF-8; decoded as {best.encoding}"
 
 
 def _markdown_title(text: str) -> str | None:
@@ -651,10 +668,10 @@ def _chunks(
     pieces = [piece for piece in split(text) if piece.strip()]
     chunks: list[Chunk] = []
     for number, piece in enumerate(pieces):
-        size = len(piece.encode("utf-8", errors="surrogatepass"))
+        size = json_size(piece)
         if size > MAX_CHUNK_BYTES:
             msg = (
-                f"chunk {number} is {size} bytes of UTF-8, more than a vector's metadata "
+                f"chunk {number} is {size} bytes as JSON, more than a vector's metadata "
                 f"holds ({MAX_CHUNK_BYTES} bytes for the text); use a smaller chunk size"
             )
             raise InvalidInputError(msg)
