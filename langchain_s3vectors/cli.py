@@ -30,10 +30,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -623,21 +624,29 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
             raise _fail(f"serve needs the server extra: {hint} ({exc})") from None
         path = _serve_path(_state(ctx), local)
         what = f"the store in {path}" if path else "an in-memory store (lost at exit)"
-        typer.echo(
-            f"Serving {what} over the S3 Vectors API at http://{host}:{port} "
-            "(no authentication). Press Ctrl+C to stop.",
-            err=True,
-        )
         with _errors():
-            run(
-                path,
-                host,
-                port,
-                latency_ms=latency_ms,
-                enforce_write_caps=enforce_write_caps,
-                log_level="warning" if quiet else "info",
-                access_log=not quiet,
+            # Bound here, so the address printed is the real one (also with --port 0)
+            # and clients may connect as soon as it is printed.
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            listener = socket.create_server((host, port), family=family)
+            bound = listener.getsockname()[1]
+            shown = f"[{host}]" if family == socket.AF_INET6 else host
+            typer.echo(
+                f"Serving {what} over the S3 Vectors API at http://{shown}:{bound} "
+                "(no authentication). Press Ctrl+C to stop.",
+                err=True,
             )
+            with suppress(KeyboardInterrupt):  # Ctrl+C is how the server is stopped
+                run(
+                    path,
+                    host,
+                    bound,
+                    latency_ms=latency_ms,
+                    enforce_write_caps=enforce_write_caps,
+                    fd=listener.detach(),
+                    log_level="warning" if quiet else "info",
+                    access_log=not quiet,
+                )
         typer.echo(f"Stopped serving {what}.", err=True)
 
     return app

@@ -1320,6 +1320,7 @@ class S3VectorsStore(VectorStore):
     ) -> list[tuple[Document, float]]:
         flt = kwargs.get("filter")
         self._query_request(k, flt)
+        _check_query_text(query)
         vector = self._query_emb().embed_query(query)
         results, metric = self._run_query(self._query_request(k, flt, vector=vector), k)
         fn = self._relevance_fn(metric)
@@ -1331,6 +1332,7 @@ class S3VectorsStore(VectorStore):
     ) -> list[tuple[Document, float]]:
         flt = kwargs.get("filter")
         self._query_request(k, flt)
+        _check_query_text(query)
         vector = await self._query_emb().aembed_query(query)
         results, metric = await self._arun_query(self._query_request(k, flt, vector=vector), k)
         fn = self._relevance_fn(metric)
