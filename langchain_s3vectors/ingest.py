@@ -66,10 +66,12 @@ from langchain_s3vectors import limits
 from langchain_s3vectors.errors import (
     ConfigurationError,
     InvalidInputError,
+    S3VectorsError,
 )
 from langchain_s3vectors.records import json_size
 
 if TYPE_CHECKING:
+    import threading
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from langchain_core.embeddings import Embeddings
@@ -79,6 +81,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SUPPORTED_EXTENSIONS",
     "Chunk",
+    "IngestCancelledError",
     "IngestReport",
     "check_chunking",
     "check_paths",
@@ -136,6 +139,10 @@ _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 _MAX_CONTROL_SHARE = 0.3
 
 logger = logging.getLogger(__name__)
+
+
+class IngestCancelledError(S3VectorsError):
+    """An ingest stopped early because its ``cancel`` event was set."""
 
 
 @dataclass
@@ -944,6 +951,7 @@ def ingest(
     prune: bool = False,
     dry_run: bool = False,
     progress_interval: float = 10.0,
+    cancel: threading.Event | None = None,
 ) -> IngestReport:
     """Ingest files and folders into ``store``, incrementally.
 
@@ -965,6 +973,9 @@ def ingest(
         dry_run: Plan only: read the files and the index, count what would be added,
             updated and deleted, and change nothing (no model is loaded).
         progress_interval: Seconds between progress log lines.
+        cancel: Set it (from another thread) to stop between two batches: what was
+            uploaded stays (ingesting again completes it), nothing is deleted, and
+            :class:`IngestCancelledError` is raised.
 
     Returns:
         What was added, updated, left unchanged and deleted (or would be).
@@ -972,6 +983,7 @@ def ingest(
     Raises:
         InvalidInputError: A path is missing or unsupported, or bad chunk settings.
         ConfigurationError: A needed optional package is missing.
+        IngestCancelledError: ``cancel`` was set.
         S3VectorsError: The store failed (see :mod:`langchain_s3vectors.errors`).
 
     Example:
@@ -1003,6 +1015,7 @@ def ingest(
                 _resolve_embeddings(store, embedding),
                 batch_size,
                 progress=_Progress(len(pending), enabled=progress, interval=progress_interval),
+                cancel=cancel,
             )
         if stale:
             store.delete(ids=stale)
@@ -1076,6 +1089,7 @@ def _embed_and_upload(
     batch_size: int,
     *,
     progress: _Progress,
+    cancel: threading.Event | None = None,
 ) -> None:
     """Embed batch n+1 while batch n uploads in a background thread."""
     embeddings = factory()
@@ -1083,6 +1097,14 @@ def _embed_and_upload(
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3vectors-upload") as pool:
             for start in range(0, len(pending), batch_size):
+                if cancel is not None and cancel.is_set():
+                    if upload is not None:
+                        upload.result()
+                    msg = (
+                        f"ingest cancelled after {start} of {len(pending)} chunks; ingest "
+                        "again to finish (unchanged chunks are skipped)"
+                    )
+                    raise IngestCancelledError(msg)
                 batch = pending[start : start + batch_size]
                 vectors = embeddings.embed_documents([chunk.text for chunk in batch])
                 if upload is not None:

@@ -1574,11 +1574,11 @@ def _check_query_text(query: object) -> None:
     check_unicode(query, "the query")
 
 
-def _check_unique(keys: Sequence[str]) -> None:
+def _check_unique(keys: Sequence[str | None]) -> None:
     """Refuse one call that gives the same id twice (the last would silently win)."""
     if len(set(keys)) == len(keys):
         return
-    seen: dict[str, int] = {}
+    seen: dict[str | None, int] = {}
     for position, key in enumerate(keys):
         if key in seen:
             msg = (

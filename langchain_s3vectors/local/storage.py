@@ -114,6 +114,7 @@ class Storage:
         """Open (and create, unless read-only) the database."""
         self.lock = threading.RLock()
         self.read_only = read_only
+        self.db_path: Path | None = None
         if path is not None:
             directory = Path(path).expanduser()
             if directory.exists() and not directory.is_dir():
@@ -124,7 +125,6 @@ class Storage:
             self.conn = _open_read_only(self.db_path)
             return
         if path is None:
-            self.db_path: Path | None = None
             conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         else:
             directory.mkdir(parents=True, exist_ok=True)
