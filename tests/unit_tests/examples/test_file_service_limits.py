@@ -224,3 +224,12 @@ def test_a_client_that_goes_away_cancels_its_indexing() -> None:
 def test_safe_name_keeps_ordinary_names() -> None:
     assert file_service.safe_name("Café notes.md") == "Café notes.md"
     assert file_service.safe_name(None) == ""
+
+
+@pytest.mark.parametrize("mode", ["similarity", "mmr", "hybrid", "fulltext"])
+def test_a_blank_search_is_refused_in_every_mode(mode: str) -> None:
+    client = TestClient(file_service.create_app(_fake_store()))
+    assert _upload(client, "a.md", b"alpha text").status_code == 201
+    blank = client.get("/search", params={"q": " ", "mode": mode})
+    assert blank.status_code == 400
+    assert "must contain some text" in blank.json()["detail"]
