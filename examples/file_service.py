@@ -327,7 +327,7 @@ def create_app(  # noqa: C901, PLR0915 - one small function per route
         response: Response,
         store: StoreDep,
         file: Annotated[UploadFile, File()],
-        wait: Annotated[float | None, Query(ge=0, le=3600)] = None,
+        wait: Annotated[float | None, Query(ge=0, le=300)] = None,
     ) -> dict[str, Any]:
         name = safe_name(file.filename)
         if not name or Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:

@@ -234,16 +234,20 @@ class _CliLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """The CLI's stderr handler for the package's log lines (progress, warnings)."""
 
 
-def _log_to_stderr() -> None:
-    """Show the package's INFO log lines (ingest progress) on the current stderr."""
+def _log_to_stderr(ctx: typer.Context) -> None:
+    """Show the package's INFO log lines (ingest progress) on stderr while a command runs."""
     log = logging.getLogger("langchain_s3vectors")
-    for handler in list(log.handlers):
-        if isinstance(handler, _CliLogHandler):
-            log.removeHandler(handler)
+    level = log.level
     handler = _CliLogHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+
+    def restore() -> None:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+    ctx.call_on_close(restore)
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
@@ -341,7 +345,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
         with _errors():
             settings = S3VectorsSettings(**overrides)
         ctx.obj = _State(factory, settings, local)
-        _log_to_stderr()
+        _log_to_stderr(ctx)
 
     @app.command()
     def init(ctx: typer.Context, *, as_json: JsonOpt = False) -> None:

@@ -694,7 +694,6 @@ class S3VectorsStore(VectorStore):
             str(uuid.uuid4()) if ids is None or ids[i] is None else ids[i]
             for i in range(len(texts))
         ]
-        _check_unique(keys)
         metas: list[Mapping[str, Any] | None] = (
             list(metadatas) if metadatas is not None else [None] * len(texts)
         )
@@ -703,6 +702,7 @@ class S3VectorsStore(VectorStore):
             where = f"document {i} (id {key!r})"
             validate_key(key, where=where)
             codec.build_metadata(text, meta, where=where)
+        _check_unique(keys)
         return keys, metas  # type: ignore[return-value]
 
     def _records(

@@ -8,6 +8,7 @@ on stderr that names the input and the fix, before any work.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -471,3 +472,15 @@ def test_serve_refuses_two_different_store_folders(
     assert "two store folders given" in one_error_line(result)
     assert not (tmp_path / "a").exists()
     assert not (tmp_path / "b").exists()
+
+
+def test_the_command_leaves_package_logging_as_it_found_it(
+    runner: CliRunner, app: Any, tmp_path: Path
+) -> None:
+    log = logging.getLogger("langchain_s3vectors")
+    before = (list(log.handlers), log.level)
+    docs = _folder(tmp_path / "docs", {"a.md": "alpha"})
+    result = run(runner, app, "--local", str(tmp_path / "kb"), "ingest", str(docs))
+    assert result.exit_code == 0
+    assert "embedded 1/1 chunks" in result.stderr  # progress lines while it ran
+    assert (list(log.handlers), log.level) == before
