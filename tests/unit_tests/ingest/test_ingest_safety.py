@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from pathlib import Path
 
@@ -298,7 +297,6 @@ def test_no_progress_output_when_disabled(
     assert not [r for r in caplog.records if r.getMessage().startswith("embedded")]
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX")
-def test_discover_reports_nothing_for_plain_folders(tmp_path: Path) -> None:
+def test_discover_lists_plain_folders_sorted_without_hidden_files(tmp_path: Path) -> None:
     docs = _write(tmp_path / "docs", {"b.md": "b", "a.txt": "a", ".hidden.md": "h"})
     assert list(discover_files([docs])) == [docs / "a.txt", docs / "b.md"]
