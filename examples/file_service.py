@@ -90,6 +90,8 @@ DEFAULT_MAX_QUEUED_JOBS = 4
 #: Finished jobs whose status is kept for ``GET /jobs/{id}``.
 KEPT_JOBS = 100
 _NAME_BYTES = 255
+#: Chunks embedded per batch: a cancelled job stops within one batch's time.
+EMBED_BATCH = 32
 
 _STATUS: list[tuple[type[Exception], int]] = [
     (InvalidInputError, 400),
@@ -428,7 +430,9 @@ def _index_upload(store: S3VectorsStore, folder: Path, name: str, job: Job) -> d
             raise InvalidInputError(msg)
         if plan.chunks == 0:
             raise EmptyUploadError(_empty_message(name))
-        report = ingest(store, [path], root=folder, progress=False, cancel=job.cancel)
+        report = ingest(
+            store, [path], root=folder, progress=False, cancel=job.cancel, batch_size=EMBED_BATCH
+        )
         return {"source": name, **report.as_dict()}
     finally:
         shutil.rmtree(folder, ignore_errors=True)

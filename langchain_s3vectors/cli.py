@@ -419,8 +419,11 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
             raise typer.BadParameter(msg)
         where = _parse_filter(filter_json)
         if not text.strip():
-            msg = "the query is empty: give some text to search for, e.g. 'how do I rotate keys?'"
-            raise typer.BadParameter(msg, param_hint="'TEXT'")
+            raise _fail(
+                "the query is empty: give some text to search for, e.g. "
+                "s3vectors-rag query 'how do I rotate keys?'",
+                EXIT_USAGE,
+            )
         with _errors():
             store = _state(ctx).reader()
             _require_index(store)

@@ -48,8 +48,8 @@ def _sources(client: TestClient) -> set[str]:
 
 
 def _many_chunks(batches: int = 2) -> bytes:
-    # More chunks than one embedding batch (256), so a cancel is seen between batches.
-    return "\n\n".join([PARAGRAPH] * (256 * batches + 10)).encode()
+    # More chunks than one embedding batch, so a cancel is seen between batches.
+    return "\n\n".join([PARAGRAPH] * (file_service.EMBED_BATCH * batches + 10)).encode()
 
 
 def test_uploads_over_the_limit_are_refused_with_413(tmp_path: Path) -> None:
@@ -180,7 +180,7 @@ def test_shutdown_cancels_running_indexing_between_batches() -> None:
         threading.Thread(target=lambda: job.cancel.wait(60) and embedding.gate.set()).start()
     # Leaving the block ran the shutdown: the job was cancelled after its first batch.
     assert job.status == "cancelled"
-    assert job.error.startswith("ingest cancelled after 256 of ")
+    assert job.error.startswith(f"ingest cancelled after {file_service.EMBED_BATCH} of ")
 
 
 def test_a_client_that_goes_away_cancels_its_indexing() -> None:

@@ -259,7 +259,10 @@ def test_an_empty_query_is_refused_in_every_mode(
     for text in ("", "   "):
         result = run(runner, app, *kb, "query", text, "--mode", mode)
         assert result.exit_code == EXIT_USAGE
-        assert "the query is empty" in result.output
+        assert one_error_line(result) == (
+            "Error: the query is empty: give some text to search for, e.g. "
+            "s3vectors-rag query 'how do I rotate keys?'"
+        )
 
 
 def test_store_refuses_empty_queries_and_lone_surrogates_in_every_mode() -> None:
