@@ -255,7 +255,7 @@ def safe_name(raw: str | None) -> str:
     return name
 
 
-def create_app(  # noqa: C901, PLR0915 - one small function per route
+def create_app(
     store: S3VectorsStore | None = None,
     *,
     store_factory: Callable[[], S3VectorsStore] = default_store,
@@ -300,18 +300,8 @@ def create_app(  # noqa: C901, PLR0915 - one small function per route
 
     app.add_middleware(UploadLimit, limit=limit)
 
-    @app.exception_handler(S3VectorsError)
-    async def _package_error(_: Request, exc: S3VectorsError) -> JSONResponse:
-        status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 500)
-        return JSONResponse({"detail": str(exc)}, status_code=status)
-
-    @app.exception_handler(OSError)
-    @app.exception_handler(sqlite3.Error)
-    @app.exception_handler(ConfigurationError)
-    async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
-        logger.error("the document store cannot be used: %s", exc)
-        detail = "the document store is unavailable; the server log says why"
-        return JSONResponse({"detail": detail}, status_code=503)
+    _add_error_handlers(app)
+    _add_upload_routes(app, jobs, limit, wait_seconds)
 
     @app.get("/health")
     def health(store: StoreDep) -> dict[str, Any]:
@@ -322,39 +312,6 @@ def create_app(  # noqa: C901, PLR0915 - one small function per route
             "index": store.index_name,
             "index_exists": store.index_info() is not None,
         }
-
-    @app.post("/files", status_code=201)
-    async def upload(
-        request: Request,
-        response: Response,
-        store: StoreDep,
-        file: Annotated[UploadFile, File()],
-        wait: Annotated[float | None, Query(ge=0, le=300)] = None,
-    ) -> dict[str, Any]:
-        name = safe_name(file.filename)
-        if not name or Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
-            supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-            raise HTTPException(415, f"unsupported file {name!r}; upload one of: {supported}")
-        data = await file.read(limit + 1)
-        if len(data) > limit:
-            raise HTTPException(413, _too_large_message(limit))
-        if not data.strip():
-            raise HTTPException(422, _empty_message(name))
-        folder = Path(tempfile.mkdtemp(prefix="upload-"))
-        (folder / name).write_bytes(data)
-        try:
-            job = jobs.submit(name, lambda job: _index_upload(store, folder, name, job))
-        except HTTPException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        return await _wait_for(job, request, response, wait_seconds if wait is None else wait)
-
-    @app.get("/jobs/{job_id}")
-    def job_status(job_id: str) -> dict[str, Any]:
-        job = jobs.get(job_id)
-        if job is None:
-            raise HTTPException(404, f"no job {job_id!r} (jobs are kept for a while only)")
-        return job.as_dict()
 
     @app.get("/files")
     def files(store: StoreDep) -> list[dict[str, Any]]:
@@ -399,6 +356,60 @@ def create_app(  # noqa: C901, PLR0915 - one small function per route
         ]
 
     return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Package errors keep their status; a store that cannot be opened is a bare 503."""
+
+    @app.exception_handler(S3VectorsError)
+    async def _package_error(_: Request, exc: S3VectorsError) -> JSONResponse:
+        status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 500)
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(sqlite3.Error)
+    @app.exception_handler(ConfigurationError)
+    async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        logger.error("the document store cannot be used: %s", exc)
+        detail = "the document store is unavailable; the server log says why"
+        return JSONResponse({"detail": detail}, status_code=503)
+
+
+def _add_upload_routes(app: FastAPI, jobs: Jobs, limit: int, wait_seconds: float) -> None:
+    """``POST /files`` (validated, then indexed by ``jobs``) and ``GET /jobs/{id}``."""
+
+    @app.post("/files", status_code=201)
+    async def upload(
+        request: Request,
+        response: Response,
+        store: StoreDep,
+        file: Annotated[UploadFile, File()],
+        wait: Annotated[float | None, Query(ge=0, le=300)] = None,
+    ) -> dict[str, Any]:
+        name = safe_name(file.filename)
+        if not name or Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
+            supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+            raise HTTPException(415, f"unsupported file {name!r}; upload one of: {supported}")
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise HTTPException(413, _too_large_message(limit))
+        if not data.strip():
+            raise HTTPException(422, _empty_message(name))
+        folder = Path(tempfile.mkdtemp(prefix="upload-"))
+        (folder / name).write_bytes(data)
+        try:
+            job = jobs.submit(name, lambda job: _index_upload(store, folder, name, job))
+        except HTTPException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return await _wait_for(job, request, response, wait_seconds if wait is None else wait)
+
+    @app.get("/jobs/{job_id}")
+    def job_status(job_id: str) -> dict[str, Any]:
+        job = jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id!r} (jobs are kept for a while only)")
+        return job.as_dict()
 
 
 def _too_large_message(limit: int) -> str:

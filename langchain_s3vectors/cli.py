@@ -630,33 +630,53 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
             hint = 'pip install "langchain-s3vectors[server]"'
             raise _fail(f"serve needs the server extra: {hint} ({exc})") from None
         path = _serve_path(_state(ctx), local)
-        what = f"the store in {path}" if path else "an in-memory store (lost at exit)"
         with _errors():
-            # Bound here, so the address printed is the real one (also with --port 0)
-            # and clients may connect as soon as it is printed.
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            listener = socket.create_server((host, port), family=family)
-            bound = listener.getsockname()[1]
-            shown = f"[{host}]" if family == socket.AF_INET6 else host
-            typer.echo(
-                f"Serving {what} over the S3 Vectors API at http://{shown}:{bound} "
-                "(no authentication). Press Ctrl+C to stop.",
-                err=True,
+            _serve(
+                run,
+                path,
+                host,
+                port,
+                quiet=quiet,
+                latency_ms=latency_ms,
+                enforce_write_caps=enforce_write_caps,
             )
-            with suppress(KeyboardInterrupt):  # Ctrl+C is how the server is stopped
-                run(
-                    path,
-                    host,
-                    bound,
-                    latency_ms=latency_ms,
-                    enforce_write_caps=enforce_write_caps,
-                    fd=listener.detach(),
-                    log_level="warning" if quiet else "info",
-                    access_log=not quiet,
-                )
-        typer.echo(f"Stopped serving {what}.", err=True)
 
     return app
+
+
+def _serve(
+    run: Callable[..., None],
+    path: Path | None,
+    host: str,
+    port: int,
+    *,
+    quiet: bool,
+    **options: Any,
+) -> None:
+    """Bind, say where the server listens and what it serves, serve until Ctrl+C."""
+    what = f"the store in {path}" if path else "an in-memory store (lost at exit)"
+    # Bound here, so the address printed is the real one (also with --port 0) and
+    # clients may connect as soon as it is printed.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family)
+    bound = listener.getsockname()[1]
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    typer.echo(
+        f"Serving {what} over the S3 Vectors API at http://{shown}:{bound} "
+        "(no authentication). Press Ctrl+C to stop.",
+        err=True,
+    )
+    with suppress(KeyboardInterrupt):  # Ctrl+C is how the server is stopped
+        run(
+            path,
+            host,
+            bound,
+            **options,
+            fd=listener.detach(),
+            log_level="warning" if quiet else "info",
+            access_log=not quiet,
+        )
+    typer.echo(f"Stopped serving {what}.", err=True)
 
 
 def _check_chunking(chunk_size: int, chunk_overlap: int) -> None:
