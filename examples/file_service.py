@@ -4,11 +4,30 @@ Endpoints:
 
 * ``POST /files``: multipart upload (field ``file``) of a ``.txt``, ``.md``, ``.rst``,
   ``.html`` or ``.pdf`` file; it is split, embedded and indexed under its file name
-  (uploading the same name again re-indexes it incrementally).
+  (uploading the same name again re-indexes it incrementally). The answer is ``201``
+  with the ingest report when indexing finishes within ``wait`` seconds (query
+  parameter, default 30), else ``202`` with a job to follow at ``GET /jobs/{id}``.
+* ``GET /jobs/{id}``: a job's status: ``queued``, ``running``, ``done`` (with the
+  report), ``failed`` (with the reason) or ``cancelled``.
 * ``GET /files``: the indexed files with their chunk counts.
 * ``DELETE /files/{source}``: delete every chunk of one file.
 * ``GET /search?q=...&k=4&mode=similarity|mmr|hybrid|fulltext&filter={json}``.
 * ``GET /health``: the backend, bucket and index, and whether the index exists.
+
+Limits and safety:
+
+* uploads larger than ``max_upload_bytes`` (``FILE_SERVICE_MAX_UPLOAD_BYTES``, default
+  10 MiB) are refused with ``413``, from the ``Content-Length`` header before the body
+  is read when the client sends one;
+* an empty file (or one with no text) is refused with ``422`` and changes nothing;
+* files are indexed by one background worker with at most ``max_queued_jobs`` waiting
+  (``503`` with ``Retry-After`` beyond); a client that goes away while waiting cancels
+  its job between two embedding batches, and shutting the server down cancels every
+  job the same way, so it stops promptly;
+* the file name becomes the source after dropping any folder part (``/`` or ``\\``)
+  and control characters;
+* error messages name the uploaded file, never a path on the server; a store that
+  cannot be opened answers ``503`` and the details go to the server log.
 
 ``create_app(store)`` builds the app around any :class:`S3VectorsStore`. The
 module-level ``app`` uses the store the settings describe (environment and ``.env``,
@@ -22,34 +41,57 @@ Needs ``fastapi``, ``python-multipart`` and ``uvicorn``.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
+import logging
 import os
+import shutil
+import sqlite3
 import tempfile
 import threading
-from pathlib import Path, PurePath
+import unicodedata
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PureWindowsPath
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from langchain_s3vectors import S3VectorsStore
 from langchain_s3vectors.errors import (
     AccessDeniedError,
+    ConfigurationError,
     InvalidInputError,
     ResourceNotFoundError,
     S3VectorsError,
     TextSearchNotEnabledError,
     TransientServiceError,
 )
-from langchain_s3vectors.ingest import SUPPORTED_EXTENSIONS, ingest
+from langchain_s3vectors.ingest import SUPPORTED_EXTENSIONS, IngestCancelledError, ingest
 from langchain_s3vectors.manage import delete_source, list_sources
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import AsyncIterator, Callable
 
     from langchain_core.documents import Document
 
 Mode = Literal["similarity", "mmr", "hybrid", "fulltext"]
+
+logger = logging.getLogger("file_service")
+
+#: Default largest upload, in bytes (``FILE_SERVICE_MAX_UPLOAD_BYTES`` overrides it).
+DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+#: Jobs that may wait behind the running one.
+DEFAULT_MAX_QUEUED_JOBS = 4
+#: Finished jobs whose status is kept for ``GET /jobs/{id}``.
+KEPT_JOBS = 100
+_NAME_BYTES = 255
+#: Chunks embedded per batch: a cancelled job stops within one batch's time.
+EMBED_BATCH = 32
 
 _STATUS: list[tuple[type[Exception], int]] = [
     (InvalidInputError, 400),
@@ -80,12 +122,157 @@ def default_store() -> S3VectorsStore:
     return store_from_env(S3VECTORS_BACKEND=os.environ.get("S3VECTORS_BACKEND", "local"))
 
 
-def create_app(  # noqa: C901 - one small function per route
+class EmptyUploadError(InvalidInputError):
+    """An upload with no text to index."""
+
+
+@dataclass
+class Job:
+    """One upload being indexed in the background."""
+
+    id: str
+    source: str
+    status: str = "queued"
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    error_status: int = 400
+    cancel: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The job as its status endpoint shows it."""
+        body: dict[str, Any] = {"job": self.id, "source": self.source, "status": self.status}
+        if self.result is not None:
+            body["report"] = self.result
+        if self.error is not None:
+            body["error"] = self.error
+        return body
+
+
+class Jobs:
+    """Bounded background indexing: one worker, a short queue, a status per upload."""
+
+    def __init__(self, max_queued: int) -> None:
+        """One worker thread; at most ``max_queued`` jobs wait behind the running one."""
+        self.max_queued = max_queued
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="file-service-ingest")
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def submit(self, source: str, work: Callable[[Job], dict[str, Any]]) -> Job:
+        """Queue ``work``; 503 when the queue is full or the service is stopping."""
+        with self._lock:
+            active = sum(job.status in {"queued", "running"} for job in self._jobs.values())
+            if self.closed or active > self.max_queued:
+                raise HTTPException(
+                    503,
+                    "the service is busy indexing other files; try again later",
+                    headers={"Retry-After": "30"},
+                )
+            job = Job(id=str(next(self._ids)), source=source)
+            self._jobs[job.id] = job
+            while len(self._jobs) > KEPT_JOBS + self.max_queued + 1:
+                self._jobs.popitem(last=False)
+        self._pool.submit(self._run, job, work)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        """The job with this id, if it is still kept."""
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    @staticmethod
+    def _run(job: Job, work: Callable[[Job], dict[str, Any]]) -> None:
+        try:
+            if job.cancel.is_set():
+                job.status = "cancelled"
+                return
+            job.status = "running"
+            job.result = work(job)
+            job.status = "done"
+        except IngestCancelledError as exc:
+            job.status, job.error = "cancelled", str(exc)
+        except EmptyUploadError as exc:
+            job.status, job.error, job.error_status = "failed", str(exc), 422
+        except S3VectorsError as exc:
+            job.status, job.error = "failed", str(exc)
+            job.error_status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 500)
+        except Exception:
+            logger.exception("indexing %s failed", job.source)
+            job.status, job.error, job.error_status = "failed", "indexing failed", 500
+        finally:
+            job.finished.set()
+
+    def shutdown(self) -> None:
+        """Cancel every job (between two batches) and wait for the worker to stop."""
+        with self._lock:
+            self.closed = True
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.cancel.set()
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+
+class UploadLimit:
+    """Refuse, from its ``Content-Length``, an upload over the limit before reading it.
+
+    A plain ASGI middleware, so the endpoint still sees the client going away.
+    """
+
+    def __init__(self, app: Any, limit: int) -> None:
+        """Wrap ``app``; ``limit`` in bytes (the multipart envelope gets 4 KiB more)."""
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Answer 413 for a POST /files declaring too large a body; else pass it on."""
+        if scope["type"] == "http" and scope["path"] == "/files":
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.limit + 4096:
+                await _too_large(self.limit)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def safe_name(raw: str | None) -> str:
+    """The source name for an uploaded file name: its last part, printable, no leading dots.
+
+    Both ``/`` and ``\\`` separate folders (browsers on Windows send either).
+
+    Example:
+        >>> safe_name("..\\\\..\\\\win\\\\evil2.md"), safe_name("../notes.txt")
+        ('evil2.md', 'notes.txt')
+        >>> safe_name("C:evil.md"), safe_name("\\x00.bashrc.md")
+        ('evil.md', 'bashrc.md')
+    """
+    name = PureWindowsPath((raw or "").replace("\x00", "")).name
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".").strip()
+    if len(name.encode("utf-8")) > _NAME_BYTES:
+        raise HTTPException(400, f"file name too long (over {_NAME_BYTES} bytes); rename it")
+    return name
+
+
+def create_app(
     store: S3VectorsStore | None = None,
     *,
     store_factory: Callable[[], S3VectorsStore] = default_store,
+    max_upload_bytes: int | None = None,
+    max_queued_jobs: int = DEFAULT_MAX_QUEUED_JOBS,
+    wait_seconds: float = 30.0,
 ) -> FastAPI:
     """The file service around ``store`` (default: ``store_factory()`` on first request).
+
+    Args:
+        store: The store; default: built by ``store_factory`` on first use.
+        store_factory: Builds the store.
+        max_upload_bytes: Largest upload (413 beyond); default
+            ``FILE_SERVICE_MAX_UPLOAD_BYTES`` or 10 MiB.
+        max_queued_jobs: Uploads that may wait for the indexing worker (503 beyond).
+        wait_seconds: Default of ``POST /files``'s ``wait``: how long a request waits
+            for its job before answering 202.
 
     Example:
         .. code-block:: python
@@ -95,15 +282,26 @@ def create_app(  # noqa: C901 - one small function per route
             client = TestClient(create_app(S3VectorsStore.local(None, embedding)))
             client.get("/files").json()  # []
     """
-    app = FastAPI(title="langchain-s3vectors file service")
+    limit = max_upload_bytes or int(
+        os.environ.get("FILE_SERVICE_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
+    )
+    jobs = Jobs(max_queued_jobs)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await asyncio.to_thread(jobs.shutdown)
+
+    app = FastAPI(title="langchain-s3vectors file service", lifespan=lifespan)
     app.state.store = store
     app.state.store_factory = store_factory
     app.state.store_lock = threading.Lock()
+    app.state.jobs = jobs
 
-    @app.exception_handler(S3VectorsError)
-    async def _package_error(_: Request, exc: S3VectorsError) -> JSONResponse:
-        status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 500)
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+    app.add_middleware(UploadLimit, limit=limit)
+
+    _add_error_handlers(app)
+    _add_upload_routes(app, jobs, limit, wait_seconds)
 
     @app.get("/health")
     def health(store: StoreDep) -> dict[str, Any]:
@@ -114,20 +312,6 @@ def create_app(  # noqa: C901 - one small function per route
             "index": store.index_name,
             "index_exists": store.index_info() is not None,
         }
-
-    @app.post("/files", status_code=201)
-    def upload(store: StoreDep, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
-        name = PurePath(file.filename or "").name
-        if not name or Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
-            supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-            raise HTTPException(415, f"unsupported file {name!r}; upload one of: {supported}")
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp, name)
-            path.write_bytes(file.file.read())
-            report = ingest(store, [path], root=tmp)
-        if report.failed:
-            raise HTTPException(400, f"could not index {name}: {report.failed[0][1]}")
-        return {"source": name, **report.as_dict()}
 
     @app.get("/files")
     def files(store: StoreDep) -> list[dict[str, Any]]:
@@ -172,6 +356,121 @@ def create_app(  # noqa: C901 - one small function per route
         ]
 
     return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Package errors keep their status; a store that cannot be opened is a bare 503."""
+
+    @app.exception_handler(S3VectorsError)
+    async def _package_error(_: Request, exc: S3VectorsError) -> JSONResponse:
+        status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 500)
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(OSError)
+    @app.exception_handler(sqlite3.Error)
+    @app.exception_handler(ConfigurationError)
+    async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        logger.error("the document store cannot be used: %s", exc)
+        detail = "the document store is unavailable; the server log says why"
+        return JSONResponse({"detail": detail}, status_code=503)
+
+
+def _add_upload_routes(app: FastAPI, jobs: Jobs, limit: int, wait_seconds: float) -> None:
+    """``POST /files`` (validated, then indexed by ``jobs``) and ``GET /jobs/{id}``."""
+
+    @app.post("/files", status_code=201)
+    async def upload(
+        request: Request,
+        response: Response,
+        store: StoreDep,
+        file: Annotated[UploadFile, File()],
+        wait: Annotated[float | None, Query(ge=0, le=300)] = None,
+    ) -> dict[str, Any]:
+        name = safe_name(file.filename)
+        if not name or Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
+            supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+            raise HTTPException(415, f"unsupported file {name!r}; upload one of: {supported}")
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise HTTPException(413, _too_large_message(limit))
+        if not data.strip():
+            raise HTTPException(422, _empty_message(name))
+        folder = Path(tempfile.mkdtemp(prefix="upload-"))
+        (folder / name).write_bytes(data)
+        try:
+            job = jobs.submit(name, lambda job: _index_upload(store, folder, name, job))
+        except HTTPException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return await _wait_for(job, request, response, wait_seconds if wait is None else wait)
+
+    @app.get("/jobs/{job_id}")
+    def job_status(job_id: str) -> dict[str, Any]:
+        job = jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id!r} (jobs are kept for a while only)")
+        return job.as_dict()
+
+
+def _too_large_message(limit: int) -> str:
+    return (
+        f"the file is larger than this service accepts ({limit} bytes); split it, or raise "
+        "FILE_SERVICE_MAX_UPLOAD_BYTES on the server"
+    )
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"detail": _too_large_message(limit)}, status_code=413)
+
+
+def _empty_message(name: str) -> str:
+    return (
+        f"{name} has no text to index; nothing was changed (to remove an indexed file, "
+        f"DELETE /files/{name})"
+    )
+
+
+def _index_upload(store: S3VectorsStore, folder: Path, name: str, job: Job) -> dict[str, Any]:
+    """Index one saved upload (the job's work); the saved copy is removed afterwards."""
+    try:
+        path = folder / name
+        plan = ingest(store, [path], root=folder, dry_run=True, progress=False)
+        if plan.failed:
+            reason = plan.failed[0][1].replace(str(folder), "")
+            msg = f"could not index {name}: {reason}"
+            raise InvalidInputError(msg)
+        if plan.chunks == 0:
+            raise EmptyUploadError(_empty_message(name))
+        report = ingest(
+            store, [path], root=folder, progress=False, cancel=job.cancel, batch_size=EMBED_BATCH
+        )
+        return {"source": name, **report.as_dict()}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _wait_for(job: Job, request: Request, response: Response, wait: float) -> dict[str, Any]:
+    """The job's outcome if it ends within ``wait`` seconds, else 202 and where to follow it.
+
+    A client that goes away while waiting cancels its job.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while not job.finished.is_set():
+        if await request.is_disconnected():
+            job.cancel.set()
+            logger.info("client went away; cancelling the indexing of %s", job.source)
+            break
+        if loop.time() >= deadline:
+            response.status_code = 202
+            response.headers["Location"] = f"/jobs/{job.id}"
+            return job.as_dict()
+        await asyncio.sleep(0.05)
+    if job.status == "done" and job.result is not None:
+        return job.result
+    if job.status == "cancelled":
+        raise HTTPException(409, job.error or "the indexing was cancelled")
+    raise HTTPException(job.error_status, job.error or "indexing failed")
 
 
 def _parse_filter(raw: str | None) -> dict[str, Any] | None:

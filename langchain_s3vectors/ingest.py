@@ -12,7 +12,16 @@ a stable key, ``"<source>#<chunk number>"``, and this metadata:
 ``title``     the document title (Markdown heading, HTML ``<title>``, PDF title,
               or the file name)
 ``file_type`` ``txt``, ``md``, ``rst``, ``html`` or ``pdf``
+``root_id``   which ingest root the source is relative to (see :func:`root_id`);
+              ``prune`` only ever deletes chunks of the root being ingested
 ============  ===============================================================
+
+Folders are read recursively, following symbolic links; a file reached twice (through
+a link) is read once, and link loops, dangling links and binary files are skipped and
+reported in :attr:`IngestReport.failed`. Text is decoded as UTF-8; a file with a few
+invalid bytes keeps its text with only those bytes replaced, and a file in a legacy
+encoding is decoded with charset-normalizer's guess; either is noted in
+:attr:`IngestReport.notes`. ``dry_run=True`` plans without embedding or writing.
 
 Ingesting again is incremental: the stored hashes of a file's chunks are fetched
 (GetVectors on the expected keys), unchanged chunks are skipped, changed ones are
@@ -37,12 +46,16 @@ Example:
 
 from __future__ import annotations
 
+import codecs
+import errno
 import hashlib
 import itertools
+import logging
 import os
 import re
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -52,11 +65,14 @@ from langchain_s3vectors import limits
 from langchain_s3vectors.errors import (
     ConfigurationError,
     InvalidInputError,
+    S3VectorsError,
 )
 from langchain_s3vectors.pipeline import embed_and_write, paced_share
+from langchain_s3vectors.records import json_size
 from langchain_s3vectors.sharding import Shard
 
 if TYPE_CHECKING:
+    import threading
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from langchain_core.embeddings import Embeddings
@@ -66,14 +82,19 @@ if TYPE_CHECKING:
 __all__ = [
     "SUPPORTED_EXTENSIONS",
     "Chunk",
+    "IngestCancelledError",
     "IngestReport",
+    "check_chunking",
+    "check_paths",
     "chunk_key",
     "content_hash",
+    "decode_text",
     "discover_files",
     "existing_chunks",
     "existing_chunks_many",
     "ingest",
     "load_file",
+    "root_id",
     "source_of",
     "split_file",
     "upload_chunks",
@@ -97,11 +118,32 @@ HASH_CHARS = 32
 _PROBE = 4
 #: Files whose stored chunks are looked up together.
 _FILES_PER_LOOKUP = 256
+#: Metadata key holding the :func:`root_id` of the folder a chunk was ingested from.
+ROOT_ID_KEY = "root_id"
+#: JSON bytes of chunk text that fit in a vector's metadata beside the other fields
+#: (filterable metadata takes at most 2 KB; a little is left for the key and quotes).
+MAX_CHUNK_BYTES = limits.MAX_METADATA_BYTES - limits.MAX_FILTERABLE_METADATA_BYTES - 128
+#: Largest ``chunk_size`` (characters): 8,000 characters of at most 4 UTF-8 bytes fit.
+MAX_CHUNK_SIZE = 8000
+#: Chunks to embed beyond which ingest warns, before starting, that it will take a while.
+LARGE_INGEST_CHUNKS = 2000
 #: Chunks embedded per call to the embedding model.
 DEFAULT_EMBED_BATCH = 256
 _MAX_TITLE = 200
 _PDF_HINT = 'pip install "langchain-s3vectors[pdf]"'
 _SPLITTER_HINT = 'pip install "langchain-s3vectors[ingest]"'
+#: Leading bytes searched for NUL to tell binary files from text.
+_SNIFF_BYTES = 8192
+_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+#: Control characters other than whitespace; text is mostly free of them.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+_MAX_CONTROL_SHARE = 0.3
+
+logger = logging.getLogger(__name__)
+
+
+class IngestCancelledError(S3VectorsError):
+    """An ingest stopped early because its ``cancel`` event was set."""
 
 
 @dataclass
@@ -119,6 +161,9 @@ class IngestReport:
         sources: The ``source`` of every file read.
         failed: ``(source, reason)`` of every file that could not be read (skipped).
         removed_sources: Sources deleted because their files are gone (``prune``).
+        skipped: ``(source, reason)`` of files not read again (a second link to a file).
+        notes: ``(source, note)`` of files read with a caveat (bytes replaced, encoding).
+        dry_run: Nothing was embedded or written; the counts say what would be.
     """
 
     added: int = 0
@@ -131,6 +176,9 @@ class IngestReport:
     sources: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     removed_sources: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    dry_run: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The report as a JSON-ready dict (without the source list)."""
@@ -144,6 +192,9 @@ class IngestReport:
             "seconds": round(self.seconds, 3),
             "failed": [{"source": source, "reason": reason} for source, reason in self.failed],
             "removed_sources": list(self.removed_sources),
+            "skipped": [{"source": source, "reason": reason} for source, reason in self.skipped],
+            "notes": [{"source": source, "note": note} for source, note in self.notes],
+            "dry_run": self.dry_run,
         }
 
 
@@ -255,12 +306,81 @@ class _HTMLText(HTMLParser):
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+def _read_text(path: Path) -> tuple[str, str | None]:
+    """The text of a file and a note on how it was decoded when not plain UTF-8."""
+    return decode_text(path.read_bytes())
+
+
+def decode_text(data: bytes) -> tuple[str, str | None]:
+    r"""Decode a text file's bytes; refuse binary content.
+
+    UTF-8 (with or without a byte-order mark) and UTF-16 with a byte-order mark are
+    decoded as such. Mostly-UTF-8 data with a few invalid bytes keeps its UTF-8 text
+    and has only the bad bytes replaced by U+FFFD. Data with no valid UTF-8 beyond
+    ASCII is legacy text: Windows-1252 when it decodes as such (the WHATWG default for
+    legacy Western text, a superset of ISO-8859-1's printable range), else
+    charset-normalizer's guess. Data with NUL bytes, mostly control characters, or that
+    no text encoding fits, is binary and refused.
+
+    Returns:
+        ``(text, note)``: the note says what was replaced or which encoding was
+        guessed, ``None`` for clean UTF-8.
+
+    Raises:
+        InvalidInputError: The data is binary.
+
+    Example:
+        >>> decode_text("Café".encode())
+        ('Café', None)
+        >>> text, note = decode_text("Café ".encode() + b"\xff")
+        >>> text.startswith("Café "), note
+        (True, '1 byte that is not valid UTF-8 replaced with U+FFFD')
+        >>> decode_text(b"\x7fELF\x00\x00")
+        Traceback (most recent call last):
+        ...
+        langchain_s3vectors.errors.InvalidInputError: binary content (NUL bytes), not text
+    """
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom) and not data.startswith(codecs.BOM_UTF32_LE):
+            try:
+                return data.decode(codec), None
+            except UnicodeDecodeError:
+                break
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        msg = "binary content (NUL bytes), not text"
+        raise InvalidInputError(msg)
     try:
-        return data.decode("utf-8-sig")
+        return _text_only(data.decode("utf-8-sig")), None
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        pass
+    text = data.decode("utf-8-sig", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    if _NON_ASCII.search(text):  # real UTF-8 text with a few stray bytes
+        plural = "byte that is" if bad == 1 else "bytes that are"
+        return _text_only(text), f"{bad} {plural} not valid UTF-8 replaced with U+FFFD"
+    try:
+        return _text_only(data.decode("cp1252")), "not UTF-8; decoded as cp1252"
+    except UnicodeDecodeError:
+        return _guess_encoding(data)
+
+
+def _text_only(text: str) -> str:
+    """``text``, unless its start is mostly control characters (binary data)."""
+    sample = text[:_SNIFF_BYTES]
+    if len(_CONTROL.findall(sample)) > _MAX_CONTROL_SHARE * max(len(sample), 1):
+        msg = "binary content (mostly control characters), not text"
+        raise InvalidInputError(msg)
+    return text
+
+
+def _guess_encoding(data: bytes) -> tuple[str, str | None]:
+    from charset_normalizer import from_bytes  # noqa: PLC0415
+
+    best = from_bytes(data).best()
+    if best is None:
+        msg = "binary content (no text encoding fits), not text"
+        raise InvalidInputError(msg)
+    return _text_only(str(best)), f"not UTF-8; decoded as {best.encoding}"
 
 
 def _markdown_title(text: str) -> str | None:
@@ -294,7 +414,7 @@ def _load_pdf(path: Path) -> tuple[str, str | None]:
         pages = [page.extract_text() or "" for page in reader.pages]
         title = reader.metadata.title if reader.metadata else None
     except Exception as exc:
-        msg = f"Could not read PDF {path}: {exc}"
+        msg = f"Could not read PDF {path.name}: {exc}"
         raise InvalidInputError(msg) from exc
     return "\n\n".join(pages), str(title) if title else None
 
@@ -309,7 +429,7 @@ def load_file(path: str | Path) -> tuple[str, str, str]:
         ``(text, title, file_type)``.
 
     Raises:
-        InvalidInputError: Unsupported extension or unreadable file.
+        InvalidInputError: Unsupported extension, unreadable or binary file.
         ConfigurationError: A PDF without pypdf installed.
 
     Example:
@@ -319,7 +439,12 @@ def load_file(path: str | Path) -> tuple[str, str, str]:
         >>> load_file(p)
         ('Hi there', 'T', 'html')
     """
-    path = Path(path)
+    text, title, file_type, _ = _load(Path(path))
+    return text, title, file_type
+
+
+def _load(path: Path) -> tuple[str, str, str, str | None]:
+    """``(text, title, file_type, note)``; the note says how the text was decoded."""
     file_type = SUPPORTED_EXTENSIONS.get(path.suffix.lower())
     if file_type is None:
         msg = (
@@ -328,13 +453,14 @@ def load_file(path: str | Path) -> tuple[str, str, str]:
         )
         raise InvalidInputError(msg)
     title: str | None = None
+    note: str | None = None
     if file_type == "pdf":
         text, title = _load_pdf(path)
     else:
         try:
-            raw = _read_text(path)
+            raw, note = _read_text(path)
         except OSError as exc:
-            msg = f"Cannot read {path}: {exc}"
+            msg = f"Cannot read {path.name}: {exc.strerror or exc}"
             raise InvalidInputError(msg) from exc
         if file_type == "html":
             parser = _HTMLText()
@@ -349,41 +475,122 @@ def load_file(path: str | Path) -> tuple[str, str, str]:
             elif file_type == "rst":
                 title = _rst_title(text)
     title = (title or path.stem).strip()[:_MAX_TITLE]
-    return text, title, file_type
+    return text, title, file_type, note
 
 
 def discover_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """Every supported file under ``paths`` (files as given, folders recursively, sorted).
 
     Hidden files and folders (names starting with ``.``) inside a folder are skipped.
+    Symbolic links are followed; a file or folder reached twice is read once, and
+    link loops and dangling links are left out (:func:`ingest` reports them).
 
     Raises:
         InvalidInputError: A path does not exist, or a file has an unsupported type.
     """
+    for path, resolved, _ in _candidates(paths):
+        if resolved is not None:
+            yield path
+
+
+def check_paths(paths: Iterable[str | Path]) -> None:
+    """Refuse a missing path or an unsupported file before anything is read or written.
+
+    Raises:
+        InvalidInputError: A path does not exist (or is a broken link), or a file has
+            an unsupported type.
+
+    Example:
+        >>> check_paths(["no/such/folder"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        langchain_s3vectors.errors.InvalidInputError: Cannot ingest no/such/folder: no such ...
+    """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found: list[Path] = []
-            for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                found.extend(
-                    Path(dirpath, name)
-                    for name in filenames
-                    if not name.startswith(".")
-                    and Path(name).suffix.lower() in SUPPORTED_EXTENSIONS
-                )
-            yield from sorted(found)
-        elif path.is_file():
+            continue
+        if path.is_file():
             if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
                 msg = (
                     f"Cannot ingest {path}: unsupported file type {path.suffix!r}. "
                     f"Supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}."
                 )
                 raise InvalidInputError(msg)
-            yield path
-        else:
-            msg = f"Cannot ingest {path}: no such file or directory."
-            raise InvalidInputError(msg)
+            continue
+        _, why = _resolve(path)
+        reason = why if path.is_symlink() else "no such file or directory"
+        msg = f"Cannot ingest {path}: {reason}. Check the path."
+        raise InvalidInputError(msg)
+
+
+def _candidates(
+    paths: Iterable[str | Path],
+) -> Iterator[tuple[Path, Path | None, str | None]]:
+    """``(path, resolved path, None)`` per file to read, ``(path, None, why)`` per skip."""
+    seen: dict[Path, Path] = {}
+    check_paths(paths)
+    for raw in paths:
+        path = Path(raw)
+        found = _walk_folder(path) if path.is_dir() else [(path, None)]
+        for file, problem in found:
+            resolved, why = (None, problem) if problem else _resolve(file)
+            if resolved is None:
+                yield file, None, why
+                continue
+            first = seen.get(resolved)
+            if first is None:
+                seen[resolved] = file
+                yield file, resolved, None
+            elif first != file:  # the same path given twice is simply read once
+                yield file, None, f"same file as {first.as_posix()} (read once)"
+
+
+def _resolve(path: Path) -> tuple[Path | None, str | None]:
+    """The real path of a file, or why it has none (a link loop, a dangling link)."""
+    try:
+        return path.resolve(strict=True), None
+    except RuntimeError:  # Python 3.11 and 3.12 report a link loop this way
+        return None, "symbolic link loop"
+    except FileNotFoundError:
+        return None, "dangling symbolic link (its target does not exist)"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, "symbolic link loop"
+        return None, f"cannot read: {exc.strerror or exc}"
+
+
+def _walk_folder(folder: Path) -> list[tuple[Path, str | None]]:
+    """Supported files under ``folder`` following links, each folder once; problems noted."""
+    found: list[tuple[Path, str | None]] = []
+    visited = {os.path.realpath(folder)}
+
+    def unreadable(exc: OSError) -> None:
+        found.append((Path(str(exc.filename)), f"cannot read folder: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True, onerror=unreadable):
+        keep: list[str] = []
+        for name in sorted(dirnames):
+            if name.startswith("."):
+                continue
+            real = os.path.realpath(Path(dirpath, name))
+            if real in visited:
+                inside = Path(os.path.realpath(dirpath)).is_relative_to(real)
+                why = "symbolic link loop" if inside else "folder already read through a link"
+                found.append((Path(dirpath, name), why))
+                continue
+            visited.add(real)
+            keep.append(name)
+        dirnames[:] = keep
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            path = Path(dirpath, name)
+            if path.suffix.lower() in SUPPORTED_EXTENSIONS:
+                found.append((path, None))
+            elif path.is_symlink() and not path.exists():  # a broken link to a folder?
+                found.append((path, _resolve(path)[1]))
+    return sorted(found, key=lambda item: item[0])
 
 
 def source_of(path: Path, root: Path) -> str:
@@ -401,18 +608,41 @@ def source_of(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _make_splitter(chunk_size: int, chunk_overlap: int) -> Callable[[str], list[str]]:
-    try:
-        from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: PLC0415
-    except ImportError as exc:
-        msg = f"Ingesting files needs langchain-text-splitters: {_SPLITTER_HINT}"
-        raise ConfigurationError(msg) from exc
+def check_chunking(chunk_size: int, chunk_overlap: int) -> None:
+    """Refuse chunk settings that cannot work, before anything is read or embedded.
+
+    Raises:
+        InvalidInputError: ``chunk_size`` outside 1..:data:`MAX_CHUNK_SIZE`, or
+            ``chunk_overlap`` outside 0..chunk_size-1.
+
+    Example:
+        >>> check_chunking(100000, 150)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        langchain_s3vectors.errors.InvalidInputError: chunk_size=100000 is too large: ...
+    """
+    if chunk_size > MAX_CHUNK_SIZE:
+        msg = (
+            f"chunk_size={chunk_size} is too large: a chunk's text is stored in its vector's "
+            f"metadata ({limits.MAX_METADATA_BYTES // 1024} KB at most), so the largest size "
+            f"that always fits is {MAX_CHUNK_SIZE} characters; use {MAX_CHUNK_SIZE} or less."
+        )
+        raise InvalidInputError(msg)
     if chunk_size < 1 or chunk_overlap < 0 or chunk_overlap >= chunk_size:
         msg = (
             f"chunk_size={chunk_size}, chunk_overlap={chunk_overlap}: need chunk_size >= 1 "
             "and 0 <= chunk_overlap < chunk_size."
         )
         raise InvalidInputError(msg)
+
+
+def _make_splitter(chunk_size: int, chunk_overlap: int) -> Callable[[str], list[str]]:
+    try:
+        from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: PLC0415
+    except ImportError as exc:
+        msg = f"Ingesting files needs langchain-text-splitters: {_SPLITTER_HINT}"
+        raise ConfigurationError(msg) from exc
+    check_chunking(chunk_size, chunk_overlap)
     splitter = RecursiveCharacterTextSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
     return splitter.split_text
 
@@ -435,22 +665,52 @@ def split_file(
         ['a.md#0']
     """
     split = _split or _make_splitter(chunk_size, chunk_overlap)
-    text, title, file_type = load_file(path)
+    return _chunks(Path(path), source, split, None)[0]
+
+
+def _chunks(
+    path: Path, source: str, split: Callable[[str], list[str]], root_id: str | None
+) -> tuple[list[Chunk], str | None]:
+    """The chunks of one file and the note on how it was decoded."""
+    text, title, file_type, note = _load(path)
     pieces = [piece for piece in split(text) if piece.strip()]
-    return [
-        Chunk(
-            key=chunk_key(source, number),
-            text=piece,
-            metadata={
-                "source": source,
-                "chunk": number,
-                "content_hash": content_hash(piece),
-                "title": title,
-                "file_type": file_type,
-            },
-        )
-        for number, piece in enumerate(pieces)
-    ]
+    chunks: list[Chunk] = []
+    for number, piece in enumerate(pieces):
+        size = json_size(piece)
+        if size > MAX_CHUNK_BYTES:
+            msg = (
+                f"chunk {number} is {size} bytes as JSON, more than a vector's metadata "
+                f"holds ({MAX_CHUNK_BYTES} bytes for the text); use a smaller chunk size"
+            )
+            raise InvalidInputError(msg)
+        metadata: dict[str, Any] = {
+            "source": source,
+            "chunk": number,
+            "content_hash": content_hash(piece),
+            "title": title,
+            "file_type": file_type,
+        }
+        if root_id is not None:
+            metadata[ROOT_ID_KEY] = root_id
+        chunks.append(Chunk(key=chunk_key(source, number), text=piece, metadata=metadata))
+    return chunks, note
+
+
+def root_id(root: str | Path) -> str:
+    """The ``root_id`` stored with every chunk ingested relative to ``root``.
+
+    The first 16 hex characters of the sha256 of the root's absolute path: ``prune``
+    deletes only chunks that were ingested from the same root, so folders ingested
+    with different roots (whose sources may look alike) never prune each other.
+
+    Example:
+        >>> root_id("/data/docs") == root_id("/data/docs/")
+        True
+        >>> len(root_id("/data/docs"))
+        16
+    """
+    path = Path(os.path.realpath(Path(root).expanduser()))
+    return hashlib.sha256(path.as_posix().encode("utf-8", errors="surrogatepass")).hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- syncing
@@ -519,15 +779,85 @@ def upload_chunks(
     store.add_embeddings(texts, vectors, metadatas, ids=ids)
 
 
-def _progress(total: int, *, enabled: bool | None) -> Any:
-    show = sys.stderr.isatty() if enabled is None else enabled
-    if not show or total == 0:
-        return None
-    try:
-        from tqdm.auto import tqdm  # type: ignore[import-untyped]  # noqa: PLC0415
-    except ImportError:
-        return None
-    return tqdm(total=total, desc="embedding", unit="chunk", file=sys.stderr)
+class _Progress:
+    """Embedding progress: a tqdm bar on a terminal, else a log line now and then.
+
+    Log lines (logger ``langchain_s3vectors.ingest``, level INFO) come after the first
+    batch, which gives the first estimate, then every ``interval`` seconds and at the
+    end; each has the count, the rate and the time left.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        *,
+        enabled: bool | None,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.total = total
+        self.done = 0
+        self.interval = interval
+        self.clock = clock
+        self.started = self.last = clock()
+        self.bar: Any = None
+        self.lines = False
+        on_terminal = sys.stderr.isatty()
+        if enabled is False or total == 0:
+            return
+        if enabled or on_terminal:
+            try:
+                from tqdm.auto import tqdm  # type: ignore[import-untyped]  # noqa: PLC0415
+            except ImportError:
+                self.lines = True
+            else:
+                self.bar = tqdm(total=total, desc="embedding", unit="chunk", file=sys.stderr)
+        else:
+            self.lines = True
+
+    def update(self, count: int) -> None:
+        first = self.done == 0
+        self.done += count
+        if self.bar is not None:
+            self.bar.update(count)
+            return
+        now = self.clock()
+        if self.lines and (first or self.done >= self.total or now - self.last >= self.interval):
+            self.last = now
+            logger.info("%s", self.line(now))
+
+    def line(self, now: float) -> str:
+        elapsed = max(now - self.started, 1e-9)
+        rate = self.done / elapsed
+        left = (self.total - self.done) / rate if rate > 0 else float("inf")
+        percent = 100 * self.done // max(self.total, 1)
+        return (
+            f"embedded {self.done}/{self.total} chunks ({percent}%), {rate:.1f} chunks/s, "
+            f"{_duration(elapsed)} elapsed, about {_duration(left)} left"
+        )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _duration(seconds: float) -> str:
+    """``1h 02m``, ``3m 05s``, ``12s``.
+
+    Example:
+        >>> _duration(3725), _duration(185), _duration(12.4)
+        ('1h 02m', '3m 05s', '12s')
+    """
+    if seconds == float("inf"):
+        return "?"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
 
 
 def _resolve_embeddings(
@@ -563,7 +893,7 @@ def _plan_file(
 
 def _plan(
     store: S3VectorsStore,
-    files: Iterable[Path],
+    files: Iterable[tuple[Path, Path | None, str | None]],
     base: Path,
     split: Callable[[str], list[str]],
     report: IngestReport,
@@ -572,6 +902,7 @@ def _plan(
     pending: list[Chunk] = []
     stale: list[str] = []
     group: dict[str, list[Chunk]] = {}
+    tag = root_id(base)
 
     def plan_group() -> None:
         stored = existing_chunks_many(store, {src: len(ch) for src, ch in group.items()})
@@ -581,15 +912,22 @@ def _plan(
             stale.extend(gone)
         group.clear()
 
-    for path in files:
+    for path, resolved, problem in files:
+        if resolved is None:
+            duplicate = bool(problem and problem.startswith("same file"))
+            target = report.skipped if duplicate else report.failed
+            target.append((path.as_posix(), problem or "cannot read"))
+            continue
         source = source_of(path, base)
         try:
-            chunks = split_file(path, source, _split=split)
+            chunks, note = _chunks(path, source, split, tag)
         except InvalidInputError as exc:
             report.failed.append((source, str(exc)))
             continue
+        if note:
+            report.notes.append((source, note))
         if source in group:
-            plan_group()  # the same file given twice: plan it twice, in order
+            plan_group()  # two paths with one source: plan them in order
         report.files += 1
         report.chunks += len(chunks)
         report.sources.append(source)
@@ -613,6 +951,9 @@ def ingest(
     progress: bool | None = None,
     prune: bool = False,
     shard: Shard | str | None = None,
+    dry_run: bool = False,
+    progress_interval: float = 10.0,
+    cancel: threading.Event | None = None,
 ) -> IngestReport:
     """Ingest files and folders into ``store``, incrementally.
 
@@ -621,15 +962,22 @@ def ingest(
         paths: Files and/or folders.
         root: Sources are paths relative to this folder (default: the current
             directory); files outside it keep the path as given.
-        chunk_size: Characters per chunk.
+        chunk_size: Characters per chunk, 1..:data:`MAX_CHUNK_SIZE`.
         chunk_overlap: Characters shared by neighbouring chunks.
         embedding: Embeddings, or a zero-argument factory called only if something
             must be embedded; default: the store's embeddings.
         batch_size: Chunks per embedding call (and per upload).
-        progress: Show a progress bar; default: only when stderr is a terminal.
+        progress: ``True``: a progress bar; ``False``: nothing; ``None`` (default): a
+            bar when stderr is a terminal, else INFO log lines with rate and time left.
         prune: Also delete the stored chunks of files that are gone from the folders
-            given (sources under a folder's path that were not read this time). Needs
-            one ListVectors scan of the index.
+            given: sources under a folder's path, ingested from the same root, that
+            were not read this time. Needs one ListVectors scan of the index.
+        dry_run: Plan only: read the files and the index, count what would be added,
+            updated and deleted, and change nothing (no model is loaded).
+        progress_interval: Seconds between progress log lines.
+        cancel: Set it (from another thread) to stop between two batches: what was
+            uploaded stays (ingesting again completes it), nothing is deleted, and
+            :class:`IngestCancelledError` is raised.
         shard: Ingest only this share of the sources, e.g. ``"0/4"`` or
             ``Shard(0, 4)`` (see :mod:`langchain_s3vectors.sharding`): N processes with
             shards ``0/N`` .. ``N-1/N`` fill one index with each chunk exactly once,
@@ -637,11 +985,12 @@ def ingest(
             write rate limit.
 
     Returns:
-        What was added, updated, left unchanged and deleted.
+        What was added, updated, left unchanged and deleted (or would be).
 
     Raises:
         InvalidInputError: A path is missing or unsupported, or bad chunk settings.
         ConfigurationError: A needed optional package is missing.
+        IngestCancelledError: ``cancel`` was set.
         S3VectorsError: The store failed (see :mod:`langchain_s3vectors.errors`).
 
     Example:
@@ -658,14 +1007,19 @@ def ingest(
         msg = f"batch_size must be at least 1, not {batch_size}."
         raise InvalidInputError(msg)
     share = Shard.parse(shard) if isinstance(shard, str) else shard
-    report = IngestReport()
-    files = discover_files(paths)
+    report = IngestReport(dry_run=dry_run)
+    candidates = list(_candidates(paths))  # every path checked before anything is read
     if share is not None:
-        files = (path for path in files if share.owns(source_of(path, base)))
-    pending, stale = _plan(store, files, base, split, report)
+        candidates = [c for c in candidates if share.owns(source_of(c[0], base))]
+    pending, stale = _plan(store, candidates, base, split, report)
     if prune:
         folders = [Path(p) for p in paths if Path(p).is_dir()]
         stale.extend(_vanished(store, folders, base, report, share))
+    report.deleted = len(stale)
+    if dry_run:
+        report.seconds = time.perf_counter() - started
+        return report
+    _announce(pending, stale, report)
     with paced_share(store, share):
         if pending:
             _embed_and_upload(
@@ -673,13 +1027,35 @@ def ingest(
                 pending,
                 _resolve_embeddings(store, embedding),
                 batch_size,
-                progress=progress,
+                progress=_Progress(len(pending), enabled=progress, interval=progress_interval),
+                cancel=cancel,
             )
         if stale:
             store.delete(ids=stale)
-            report.deleted = len(stale)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _announce(pending: Sequence[Chunk], stale: Sequence[str], report: IngestReport) -> None:
+    """Log the plan; warn before a large amount of embedding starts."""
+    if len(pending) >= LARGE_INGEST_CHUNKS:
+        sizes = Counter(str(chunk.metadata["source"]) for chunk in pending)
+        biggest, count = sizes.most_common(1)[0]
+        logger.warning(
+            "%d chunks to embed from %d files (largest: %s, %d chunks); this can take a "
+            "while: the first progress line estimates how long (preview with a dry run)",
+            len(pending),
+            len(sizes),
+            biggest,
+            count,
+        )
+    elif pending or stale:
+        logger.info(
+            "%d chunks to embed, %d unchanged, %d to delete",
+            len(pending),
+            report.unchanged,
+            len(stale),
+        )
 
 
 def _vanished(
@@ -689,7 +1065,12 @@ def _vanished(
     report: IngestReport,
     shard: Shard | None = None,
 ) -> list[str]:
-    """Keys of stored chunks whose source lies under ``folders`` but was not seen."""
+    """Keys of stored chunks of this root whose source lies under ``folders`` but was not seen.
+
+    A chunk without a ``root_id`` (ingested by an older version) counts as this
+    root's only when the folder's prefix is not empty, i.e. the folder is not the root
+    itself: an empty prefix would otherwise match every source in the index.
+    """
     from langchain_s3vectors.manage import iter_vectors  # noqa: PLC0415
 
     if not folders:
@@ -698,16 +1079,21 @@ def _vanished(
     for folder in folders:
         prefix = source_of(folder, base)
         prefixes.append("" if prefix in {".", ""} else prefix.rstrip("/") + "/")
-    seen = set(report.sources) | {source for source, _ in report.failed}
+    tag = root_id(base)
+    seen = set(report.sources) | {source for source, _ in report.failed + report.skipped}
     keys: list[str] = []
     removed: set[str] = set()
     for record in iter_vectors(store):  # a missing index yields nothing
-        source = (record.get("metadata") or {}).get("source")
-        if (
-            isinstance(source, str)
-            and source not in seen
-            and (shard is None or shard.owns(source))
-            and any(source.startswith(prefix) for prefix in prefixes)
+        metadata = record.get("metadata") or {}
+        source = metadata.get("source")
+        if not isinstance(source, str) or source in seen:
+            continue
+        if shard is not None and not shard.owns(source):
+            continue
+        owner = metadata.get(ROOT_ID_KEY)
+        if any(
+            source.startswith(prefix) and (owner == tag or (owner is None and prefix))
+            for prefix in prefixes
         ):
             keys.append(record["key"])
             removed.add(source)
@@ -721,19 +1107,25 @@ def _embed_and_upload(
     factory: Callable[[], Embeddings],
     batch_size: int,
     *,
-    progress: bool | None,
+    progress: _Progress,
+    cancel: threading.Event | None = None,
 ) -> None:
     """Embed the next batches while the store sends earlier ones (see :mod:`.pipeline`)."""
     embeddings = factory()
-    bar = _progress(len(pending), enabled=progress)
     try:
-        embed_and_write(
+        written = embed_and_write(
             store,
             pending,
             embeddings,
             batch_size,
-            on_batch=None if bar is None else bar.update,
+            on_batch=progress.update,
+            cancel=cancel,
         )
+        if len(written) < len(pending):
+            msg = (
+                f"ingest cancelled after {len(written)} of {len(pending)} chunks; ingest "
+                "again to finish (unchanged chunks are skipped)"
+            )
+            raise IngestCancelledError(msg)
     finally:
-        if bar is not None:
-            bar.close()
+        progress.close()

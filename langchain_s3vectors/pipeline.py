@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import threading
     from collections.abc import Callable, Iterator, Sequence
 
     from langchain_core.embeddings import Embeddings
@@ -34,6 +35,7 @@ def embed_and_write(
     batch_size: int,
     *,
     on_batch: Callable[[int], Any] | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[str]:
     """Embed ``chunks`` in batches and upsert them, the two overlapping.
 
@@ -43,9 +45,11 @@ def embed_and_write(
         embeddings: The embedding model.
         batch_size: Chunks per embedding call.
         on_batch: Called with the size of each batch once it is embedded (progress).
+        cancel: Once set (from another thread), no further batch is embedded; the
+            batches already embedded are still written.
 
     Returns:
-        The keys written.
+        The keys written: fewer than ``chunks`` only when ``cancel`` was set.
 
     Raises:
         PartialWriteError: A write failed, or the model returned a bad vector, after
@@ -54,6 +58,8 @@ def embed_and_write(
 
     def batches() -> Iterator[tuple[list[str], list[list[float]], list[dict[str, Any]], list[str]]]:
         for start in range(0, len(chunks), batch_size):
+            if cancel is not None and cancel.is_set():
+                return
             batch = chunks[start : start + batch_size]
             texts = [chunk.text for chunk in batch]
             vectors = embeddings.embed_documents(texts)

@@ -46,6 +46,7 @@ __all__ = [
     "DEFAULT_PAGE_CONTENT_KEY",
     "FLOAT32_MAX",
     "RecordCodec",
+    "check_unicode",
     "checked_rows",
     "json_size",
     "record_payload_size",
@@ -75,7 +76,10 @@ def json_size(value: Any) -> int:
         >>> json_size({"city": "Zürich"})
         18
     """
-    return len(_compact_json(value).encode("utf-8"))
+    try:
+        return len(_compact_json(value).encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(_surrogate_message("the text or metadata", exc)) from None
 
 
 try:  # orjson is optional: it sizes a record's metadata several times faster.
@@ -90,6 +94,31 @@ try:  # orjson is optional: it sizes a record's metadata several times faster.
 
 except ImportError:  # pragma: no cover - exercised only where orjson is missing
     _approximate_json_size = json_size
+
+
+def _surrogate_message(what: str, exc: UnicodeEncodeError) -> str:
+    bad = exc.object[exc.start : exc.end]
+    return (
+        f"{what} contains a lone surrogate {bad!r}, which is not valid Unicode and cannot "
+        "be stored as UTF-8; remove it, or repair the string, e.g. "
+        "s.encode('utf-8', 'replace').decode('utf-8')"
+    )
+
+
+def check_unicode(text: str, what: str) -> None:
+    r"""Refuse a string that cannot be encoded as UTF-8 (a lone surrogate).
+
+    Example:
+        >>> check_unicode("Café", "the query")
+        >>> check_unicode("bad \ud800", "the query")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        langchain_s3vectors.errors.InvalidInputError: the query contains a lone surrogate ...
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(_surrogate_message(what, exc)) from None
 
 
 def record_payload_size(record: Mapping[str, Any]) -> int:
@@ -196,10 +225,17 @@ def validate_vector(
     bad = ~(np.isfinite(array) & (np.abs(array) <= FLOAT32_MAX))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        value = float(array[i])
+        if math.isnan(value):
+            hint = "Check the embedding model's output (NaN usually means empty or corrupt input)"
+        else:
+            hint = (
+                f"float32 holds magnitudes up to {FLOAT32_MAX:.4g}; scale the vector down "
+                "(or normalise it) before storing it"
+            )
         msg = (
-            f"{prefix}embedding value {i} is {float(array[i])!r}; S3 Vectors stores finite "
-            "float32 values only. Check the embedding model's output (NaN usually means "
-            "empty or corrupt input text)"
+            f"{prefix}embedding value {i} is {value!r}; S3 Vectors stores finite float32 "
+            f"values only. {hint}"
         )
         raise InvalidInputError(msg)
     if distance_metric == "cosine" and not array.any():

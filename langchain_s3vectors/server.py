@@ -673,6 +673,7 @@ def run(
     fd: int | None = None,
     log_level: str = "warning",
     region_name: str = "us-east-1",
+    access_log: bool = False,
 ) -> None:
     """Serve the store at ``path`` with uvicorn until interrupted.
 
@@ -686,8 +687,9 @@ def run(
         write_caps_mode: ``"token-bucket"`` or ``"sliding-window"``.
         fd: An already bound, listening socket's file descriptor to serve on instead
             of binding ``host``/``port`` (lets a parent process pick the port).
-        log_level: uvicorn's log level.
+        log_level: uvicorn's log level (``"info"`` also logs where it listens).
         region_name: The region of the store at ``path``.
+        access_log: Log one line per request (needs ``log_level="info"``).
 
     Example:
         >>> run("./vectors", port=8000)  # doctest: +SKIP
@@ -704,10 +706,10 @@ def run(
     )
     if fd is not None:
         sock = socket.socket(fileno=fd)
-        config = uvicorn.Config(app, log_level=log_level, access_log=False)
+        config = uvicorn.Config(app, log_level=log_level, access_log=access_log)
         uvicorn.Server(config).run(sockets=[sock])
         return
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
 
 
 @contextmanager

@@ -5,6 +5,7 @@
 ==============================  ==========================================================
 ``S3VECTORS_BACKEND``           ``aws`` (default) or ``local`` (the embedded client)
 ``S3VECTORS_LOCAL_PATH``        directory of the local backend (default ``.s3vectors``)
+``S3VECTORS_LOCAL_READ_ONLY``   open the local store read-only (``true``/``false``)
 ``AWS_REGION``                  region of the S3 Vectors bucket (``AWS_DEFAULT_REGION`` too)
 ``AWS_PROFILE``                 named profile from ``~/.aws/config``
 ``AWS_ACCESS_KEY_ID`` ...       static credentials (secret parts are never printed)
@@ -89,6 +90,10 @@ class S3VectorsSettings(BaseSettings):
     local_path: Path = Field(
         default=Path(".s3vectors"),
         validation_alias=AliasChoices("S3VECTORS_LOCAL_PATH", "local_path"),
+    )
+    local_read_only: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("S3VECTORS_LOCAL_READ_ONLY", "local_read_only"),
     )
     region: str | None = Field(
         default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION", "region")
@@ -294,6 +299,7 @@ def build_store(
             emb,
             vector_bucket_name=bucket,
             index_name=settings.index_name,
+            read_only=settings.local_read_only,
             **store_kwargs,
         )
     # The store builds the boto3 client itself (retry mode, connection pool, fast path).

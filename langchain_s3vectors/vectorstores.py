@@ -43,6 +43,7 @@ from langchain_s3vectors.filters import FilterError, matches, normalize_filter, 
 from langchain_s3vectors.records import (
     DEFAULT_PAGE_CONTENT_KEY,
     RecordCodec,
+    check_unicode,
     checked_rows,
     validate_key,
     validate_vector,
@@ -321,6 +322,7 @@ class S3VectorsStore(VectorStore):
         *,
         vector_bucket_name: str = "local",
         index_name: str = "documents",
+        read_only: bool = False,
         **kwargs: Any,
     ) -> Self:
         """A store on the embedded local S3 Vectors (no AWS needed).
@@ -330,6 +332,8 @@ class S3VectorsStore(VectorStore):
             embedding: The embeddings.
             vector_bucket_name: The bucket.
             index_name: The index.
+            read_only: Open an existing store at ``path`` for reading only (nothing is
+                created; works on a read-only mount); writes fail.
             **kwargs: Other :class:`S3VectorsStore` arguments.
 
         Example:
@@ -340,7 +344,7 @@ class S3VectorsStore(VectorStore):
         """
         from langchain_s3vectors.local import LocalS3VectorsClient  # noqa: PLC0415
 
-        client = LocalS3VectorsClient(path=None if path is None else str(path))
+        client = LocalS3VectorsClient(path=None if path is None else str(path), read_only=read_only)
         return cls(vector_bucket_name, index_name, embedding, client=client, **kwargs)
 
     @classmethod
@@ -721,6 +725,7 @@ class S3VectorsStore(VectorStore):
             where = f"document {i} (id {key!r})"
             validate_key(key, where=where)
             codec.build_metadata(text, meta, where=where)
+        _check_unique(keys)
         return keys, metas  # type: ignore[return-value]
 
     def _checked_vectors(
@@ -1289,6 +1294,7 @@ class S3VectorsStore(VectorStore):
             if not text.strip():
                 msg = "full-text query must contain some text"
                 raise InvalidInputError(msg)
+            check_unicode(text, "the query")
             request["queryTexts"] = [
                 {"text": text[: limits.QUERY_TEXT_MAX_LENGTH], "metadataKey": self.page_content_key}
             ]
@@ -1364,6 +1370,7 @@ class S3VectorsStore(VectorStore):
     ) -> list[tuple[Document, float]]:
         """Nearest documents to a query, with distances (cosine: 0..2, euclidean: L2)."""
         self._query_request(k, filter)  # reject bad arguments before embedding
+        _check_query_text(query)
         vector = self._query_emb().embed_query(query)
         return self.similarity_search_with_score_by_vector(vector, k, filter)
 
@@ -1376,6 +1383,7 @@ class S3VectorsStore(VectorStore):
         **kwargs: Any,
     ) -> list[tuple[Document, float]]:
         self._query_request(k, filter)
+        _check_query_text(query)
         vector = await self._query_emb().aembed_query(query)
         return await self.asimilarity_search_with_score_by_vector(vector, k, filter)
 
@@ -1435,6 +1443,7 @@ class S3VectorsStore(VectorStore):
     ) -> list[tuple[Document, float]]:
         flt = kwargs.get("filter")
         self._query_request(k, flt)
+        _check_query_text(query)
         vector = self._query_emb().embed_query(query)
         results, metric = self._run_query(self._query_request(k, flt, vector=vector), k)
         fn = self._relevance_fn(metric)
@@ -1446,6 +1455,7 @@ class S3VectorsStore(VectorStore):
     ) -> list[tuple[Document, float]]:
         flt = kwargs.get("filter")
         self._query_request(k, flt)
+        _check_query_text(query)
         vector = await self._query_emb().aembed_query(query)
         results, metric = await self._arun_query(self._query_request(k, flt, vector=vector), k)
         fn = self._relevance_fn(metric)
@@ -1526,6 +1536,7 @@ class S3VectorsStore(VectorStore):
     ) -> list[Document]:
         _check_k(k)
         self._query_request(max(k, fetch_k), filter)
+        _check_query_text(query)
         vector = self._query_emb().embed_query(query)
         return self.max_marginal_relevance_search_by_vector(vector, k, fetch_k, lambda_mult, filter)
 
@@ -1541,6 +1552,7 @@ class S3VectorsStore(VectorStore):
     ) -> list[Document]:
         _check_k(k)
         self._query_request(max(k, fetch_k), filter)
+        _check_query_text(query)
         vector = await self._query_emb().aembed_query(query)
         return await self.amax_marginal_relevance_search_by_vector(
             vector, k, fetch_k, lambda_mult, filter
@@ -1692,6 +1704,30 @@ def _check_k(k: object) -> None:
             f"use k <= {limits.MAX_TOP_K}, or read every record with iter_records()"
         )
         raise InvalidInputError(msg)
+
+
+def _check_query_text(query: object) -> None:
+    """Refuse an empty, blank or unencodable query the same way in every search mode."""
+    if not isinstance(query, str) or not query.strip():
+        msg = f"the query must contain some text, got {query!r}"
+        raise InvalidInputError(msg)
+    check_unicode(query, "the query")
+
+
+def _check_unique(keys: Sequence[str | None]) -> None:
+    """Refuse one call that gives the same id twice (the last would silently win)."""
+    if len(set(keys)) == len(keys):
+        return
+    seen: dict[str | None, int] = {}
+    for position, key in enumerate(keys):
+        if key in seen:
+            msg = (
+                f"ids must be unique within one call: {key!r} is given for documents "
+                f"{seen[key]} and {position}, and the second would silently replace the "
+                "first; drop or rename the duplicate"
+            )
+            raise InvalidInputError(msg)
+        seen[key] = position
 
 
 def _key_of(record: Mapping[str, Any]) -> str:

@@ -95,15 +95,16 @@ class ClientBase:
         *,
         region_name: str = DEFAULT_REGION,
         account_id: str = DEFAULT_ACCOUNT,
+        read_only: bool = False,
     ) -> None:
-        """Open or create the store."""
+        """Open or create the store (``read_only``: open an existing one for reading)."""
         if not re.fullmatch(r"[0-9]{12}", account_id):
             msg = f"account_id must be twelve digits, got {account_id!r}"
             raise ValueError(msg)
         if not re.fullmatch(r"[a-z0-9-]+", region_name):
             msg = f"region_name must look like 'us-east-1', got {region_name!r}"
             raise ValueError(msg)
-        self._storage = Storage(path)
+        self._storage = Storage(path, read_only=read_only)
         self._region = region_name
         self._account = account_id
         self._model = _service_model()

@@ -94,6 +94,8 @@ class LocalS3VectorsClient(ResourcesMixin):
             everything in memory.
         region_name: Region used in ARNs.
         account_id: Twelve-digit account id used in ARNs.
+        read_only: Open the existing store at ``path`` for reading only: nothing is
+            created, a store on a read-only mount can be read, and writes fail.
 
     Setup:
         .. code-block:: bash

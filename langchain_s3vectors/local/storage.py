@@ -84,6 +84,34 @@ CREATE TABLE IF NOT EXISTS text_fields (
 """
 
 
+def _open_read_only(db_path: Path) -> sqlite3.Connection:
+    """Open an existing database read-only; immutable when its folder is read-only.
+
+    A WAL database needs its ``-shm`` file; on a read-only mount SQLite cannot create
+    it, and ``immutable=1`` (no locking, no WAL) is the documented way to read such a
+    file. See https://www.sqlite.org/uri.html (``mode=ro``, ``immutable``).
+    """
+    if not db_path.is_file():
+        msg = f"no store at {str(db_path.parent)!r}: {DB_FILENAME} does not exist"
+        raise FileNotFoundError(msg)
+    uri = db_path.as_uri()
+    last: sqlite3.Error | None = None
+    for options in ("mode=ro", "mode=ro&immutable=1"):
+        conn = sqlite3.connect(
+            f"{uri}?{options}", uri=True, check_same_thread=False, isolation_level=None
+        )
+        try:
+            conn.execute("PRAGMA busy_timeout=60000")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            conn.close()
+            last = exc
+            continue
+        return conn
+    msg = f"cannot open the store at {str(db_path.parent)!r} for reading: {last}"
+    raise PermissionError(msg)
+
+
 def segment_hash(key: str) -> int:
     """Stable 32-bit hash of a vector key, used to split ListVectors into segments."""
     return zlib.crc32(key.encode("utf-8"))
@@ -94,20 +122,32 @@ class Storage:
 
     Args:
         path: Directory for the database, or ``None`` for an in-memory store.
+        read_only: Open an existing database for reading only: nothing is created,
+            and a store on a read-only mount (where SQLite cannot write its ``-shm``
+            file) is opened as immutable. Writes then fail.
     """
 
-    def __init__(self, path: str | Path | None) -> None:
-        """Open (and create) the database."""
+    def __init__(self, path: str | Path | None, *, read_only: bool = False) -> None:
+        """Open (and create, unless read-only) the database."""
         self.lock = threading.RLock()
-        if path is None:
-            self.db_path: Path | None = None
-            self.vector_dir: Path | None = None
-            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
-        else:
+        self.read_only = read_only
+        self.db_path: Path | None = None
+        self.vector_dir: Path | None = None
+        #: Whether this process committed a write since opening (schema set-up aside).
+        self.wrote = False
+        if path is not None:
             directory = Path(path).expanduser()
             if directory.exists() and not directory.is_dir():
                 msg = f"LocalS3VectorsClient path {str(directory)!r} exists and is not a directory"
                 raise NotADirectoryError(msg)
+        if read_only and path is not None:
+            self.db_path = Path(path).expanduser().resolve() / DB_FILENAME
+            self.vector_dir = self.db_path.parent / "vectors"
+            self.conn = _open_read_only(self.db_path)
+            return
+        if path is None:
+            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        else:
             directory.mkdir(parents=True, exist_ok=True)
             self.db_path = directory.resolve() / DB_FILENAME
             self.vector_dir = directory.resolve() / "vectors"
@@ -123,7 +163,6 @@ class Storage:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
-        #: Whether this process committed a write since opening (schema set-up aside).
         self.wrote = False
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -217,6 +218,7 @@ def test_serve_calls_the_server(
     calls: list[tuple[Any, ...]] = []
 
     def fake_run(path: Any, host: str, port: int, **kwargs: Any) -> None:
+        os.close(kwargs.pop("fd"))  # the listening socket the command bound
         calls.append((path, host, port, kwargs))
 
     monkeypatch.setattr(server, "run", fake_run)
@@ -227,13 +229,28 @@ def test_serve_calls_the_server(
         "--local",
         str(tmp_path),
         "--port",
-        "9100",
+        "0",
         "--latency-ms",
         "5",
         "--enforce-write-caps",
     )
     assert result.exit_code == 0, result.output
-    assert calls == [(tmp_path, "127.0.0.1", 9100, {"latency_ms": 5.0, "enforce_write_caps": True})]
+    bound = calls[0][2]
+    assert bound > 0  # --port 0: the command bound a free port and passed it on
+    assert f"at http://127.0.0.1:{bound} " in result.stderr
+    assert calls == [
+        (
+            tmp_path,
+            "127.0.0.1",
+            bound,
+            {
+                "latency_ms": 5.0,
+                "enforce_write_caps": True,
+                "log_level": "info",
+                "access_log": True,
+            },
+        )
+    ]
 
 
 def test_import_without_typer_prints_hint_and_exits_1() -> None:

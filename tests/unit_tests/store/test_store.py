@@ -420,9 +420,12 @@ def test_no_embedding_store_works_with_vectors():
         store.similarity_search("a")
 
 
-def test_duplicate_ids_in_one_call_last_wins(store):
-    store.add_texts(["apple", "dog"], ids=["same", "same"])
-    assert [d.page_content for d in store.get_by_ids(["same"])] == ["dog"]
+def test_duplicate_ids_in_one_call_are_refused_before_writing(store):
+    # S3 Vectors' PutVectors upserts by key, so a repeated id would silently keep only
+    # the last text; the store refuses the call instead, and nothing is written.
+    with pytest.raises(InvalidInputError, match="'same' is given for documents 0 and 1"):
+        store.add_texts(["apple", "dog"], ids=["same", "same"])
+    assert store.get_by_ids(["same"]) == []
 
 
 def test_from_texts_and_non_filterable_keys(vocab):
