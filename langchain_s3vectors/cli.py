@@ -392,11 +392,14 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
         """Ingest files and folders (.txt .md .rst .html .pdf); unchanged chunks are skipped."""
         from langchain_s3vectors.ingest import check_paths  # noqa: PLC0415
         from langchain_s3vectors.ingest import ingest as run_ingest  # noqa: PLC0415
+        from langchain_s3vectors.sharding import Shard  # noqa: PLC0415
 
         _check_chunking(chunk_size, chunk_overlap)
         state = _state(ctx)
         with _errors():
             check_paths(paths)
+            if shard is not None:
+                Shard.parse(shard)  # a bad --shard is refused before a store is created
             store = _dry_run_store(state) if dry_run else state.writer()
             report = run_ingest(
                 store,
