@@ -17,8 +17,8 @@ Every figure is printed beside its baseline measured in the same run:
     of torch on both query kinds.
 
 The 100k store is built once from "real-ish" vectors, cached in ``benchmarks/.cache``:
-real MiniLM vectors of botocore's API documentation, each mixed with another and with
-noise, normalised. ONNX models are cached in ``benchmarks/.cache/models``.
+real MiniLM vectors of 400 chunks of botocore's API documentation, each mixed with
+another and with noise, normalised. ONNX models are cached in ``benchmarks/.cache/models``.
 
 Usage::
 
@@ -77,7 +77,7 @@ def build_store(path: Path, n: int) -> None:
     marker = path / f"built-{n}"
     if marker.exists():
         return
-    texts = botocore_texts(2000)
+    texts = botocore_texts(400)
     base = np.asarray(default_embeddings(backend="onnx").embed_documents(texts), np.float32)
     rng = np.random.default_rng(15)
     a, b = rng.integers(0, len(base), n), rng.integers(0, len(base), n)
