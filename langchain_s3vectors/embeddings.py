@@ -135,7 +135,8 @@ def check_backend(backend: str) -> str:
         'onnx-int8'
         >>> check_backend("gpu")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
-        ...ConfigurationError: EMBEDDING_BACKEND must be one of torch, onnx, ...
+        ...
+        langchain_s3vectors.errors.ConfigurationError: EMBEDDING_BACKEND must be one of ...
     """
     name = backend.strip().lower()
     if name not in EMBEDDING_BACKENDS:
