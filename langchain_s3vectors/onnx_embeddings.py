@@ -552,4 +552,13 @@ def _open(path: str, variant: Variant, root: str) -> OnnxEmbeddings:
         logger.warning("ONNX Runtime could not load %s; rebuilding it", onnx_path)
         (onnx_path.parent / "manifest.json").unlink(missing_ok=True)
         onnx_path = ensure_onnx_model(path, variant=variant, cache_dir=root)
+    try:
         return OnnxEmbeddings(onnx_path, path, variant=variant)
+    except ConfigurationError:
+        raise
+    except Exception as exc:
+        msg = (
+            f"ONNX Runtime cannot load {str(onnx_path)!r}, even freshly exported: {exc}. "
+            "Upgrade onnxruntime, or set EMBEDDING_BACKEND=torch."
+        )
+        raise ConfigurationError(msg) from exc
