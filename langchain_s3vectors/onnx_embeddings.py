@@ -12,9 +12,10 @@ is needed, which takes PyTorch and ``transformers`` (the ``huggingface`` extra) 
 The ``int8`` variant is then made from it with ONNX Runtime's dynamic quantization.
 Both are kept in the user's cache directory (see :func:`cache_root`), one directory per
 model fingerprint and variant holding ``model.onnx`` and a ``manifest.json`` with its
-size and SHA-256. A directory is built under a temporary name and renamed into place,
-so concurrent processes never see a half-written model; a file that fails its checksum
-or does not load is rebuilt.
+size, modification time and SHA-256. A directory is built under a temporary name and
+renamed into place, so concurrent processes never see a half-written model; a file
+whose size or time differs from its manifest, or that ONNX Runtime cannot load, is
+rebuilt.
 
 Example:
     >>> from langchain_s3vectors.onnx_embeddings import VARIANTS, onnx_embeddings
@@ -202,16 +203,24 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _is_valid(directory: Path) -> bool:
-    """Whether a cache directory holds a complete model matching its manifest."""
+def _is_valid(directory: Path, *, verify_hash: bool = False) -> bool:
+    """Whether a cache directory holds a complete model matching its manifest.
+
+    By default the size and modification time are compared, which is instant; a file
+    changed in place is then caught by ONNX Runtime refusing it (see ``_open``).
+    ``verify_hash`` compares the SHA-256 as well.
+    """
     model = directory / "model.onnx"
     try:
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("format") != _FORMAT_VERSION:
+        stat = model.stat()
+        if (manifest.get("format"), manifest.get("size"), manifest.get("mtime_ns")) != (
+            _FORMAT_VERSION,
+            stat.st_size,
+            stat.st_mtime_ns,
+        ):
             return False
-        if model.stat().st_size != manifest.get("size"):
-            return False
-        return bool(_file_sha256(model) == manifest.get("sha256"))
+        return not verify_hash or bool(_file_sha256(model) == manifest.get("sha256"))
     except (OSError, ValueError, AttributeError):
         return False
 
@@ -223,6 +232,7 @@ def _write_manifest(directory: Path, source: _ModelSource, variant: str) -> None
         "variant": variant,
         "source": str(source.path),
         "size": model.stat().st_size,
+        "mtime_ns": model.stat().st_mtime_ns,
         "sha256": _file_sha256(model),
         "dimension": source.dimension,
         "max_seq_length": source.max_seq_length,
@@ -236,7 +246,7 @@ def _install(staged: Path, final: Path) -> None:
     When another process installed a valid copy first, that copy is kept.
     """
     if final.exists():
-        if _is_valid(final):
+        if _is_valid(final, verify_hash=True):
             return
         trash = final.with_name(f".trash-{final.name}-{uuid.uuid4().hex[:8]}")
         try:
@@ -248,7 +258,7 @@ def _install(staged: Path, final: Path) -> None:
     try:
         staged.rename(final)
     except OSError:
-        if not _is_valid(final):
+        if not _is_valid(final, verify_hash=True):
             raise
 
 
