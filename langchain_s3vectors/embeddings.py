@@ -51,6 +51,7 @@ __all__ = [
     "INSTALL_HINT",
     "KNOWN_DIMENSIONS",
     "LazyEmbeddings",
+    "check_backend",
     "default_embeddings",
     "detect_device",
     "embedding_dimension",
