@@ -39,8 +39,8 @@ def test_loading_shows_no_progress_bar_unless_asked(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(emb_mod, "_CACHE", {})
-    default_embeddings(device="cpu")
+    default_embeddings(device="cpu", backend="torch")
     assert "Loading weights" not in capfd.readouterr().err
     monkeypatch.setattr(emb_mod, "_CACHE", {})
-    default_embeddings(device="cpu", show_progress=True)
+    default_embeddings(device="cpu", backend="torch", show_progress=True)
     assert "Loading weights" in capfd.readouterr().err
