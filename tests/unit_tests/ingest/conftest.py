@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
+from typer.testing import CliRunner
 
+from langchain_s3vectors.cli import make_app
+from langchain_s3vectors.settings import S3VectorsSettings, build_store
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 #: Variables the settings read; cleared so the host environment cannot leak in.
@@ -73,3 +77,19 @@ def emb() -> CountingEmbeddings:
 @pytest.fixture
 def store(emb: CountingEmbeddings) -> S3VectorsStore:
     return S3VectorsStore.local(None, emb)
+
+
+def fake_factory(settings: S3VectorsSettings) -> S3VectorsStore:
+    """Stores for the CLI under test: the real settings path with a fake embedding."""
+    return build_store(settings, embedding=CountingEmbeddings(DIM))
+
+
+@pytest.fixture
+def app() -> Any:
+    """The CLI app, building its stores with :func:`fake_factory`."""
+    return make_app(fake_factory)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()

@@ -16,26 +16,10 @@ from typer.testing import CliRunner
 
 from langchain_s3vectors import server
 from langchain_s3vectors.cli import EXIT_UNHEALTHY, make_app
-from langchain_s3vectors.settings import S3VectorsSettings, build_store
-from langchain_s3vectors.vectorstores import S3VectorsStore
 
-from .conftest import DIM, CountingEmbeddings
+from .conftest import DIM
 
 pytestmark = pytest.mark.usefixtures("clean_env")
-
-
-def fake_factory(settings: S3VectorsSettings) -> S3VectorsStore:
-    return build_store(settings, embedding=CountingEmbeddings(DIM))
-
-
-@pytest.fixture
-def app() -> Any:
-    return make_app(fake_factory)
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 @pytest.fixture

@@ -25,29 +25,14 @@ import pytest
 from typer.testing import CliRunner
 
 from langchain_s3vectors import manage
-from langchain_s3vectors.cli import EXIT_UNHEALTHY, EXIT_USAGE, make_app
+from langchain_s3vectors.cli import EXIT_UNHEALTHY, EXIT_USAGE
 from langchain_s3vectors.errors import InvalidInputError, TransientServiceError
 from langchain_s3vectors.local import LocalS3VectorsClient
-from langchain_s3vectors.settings import S3VectorsSettings, build_store
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 from .conftest import DIM, CountingEmbeddings
 
 pytestmark = pytest.mark.usefixtures("clean_env")
-
-
-def fake_factory(settings: S3VectorsSettings) -> S3VectorsStore:
-    return build_store(settings, embedding=CountingEmbeddings(DIM))
-
-
-@pytest.fixture
-def app() -> Any:
-    return make_app(fake_factory)
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
 
 
 def run(runner: CliRunner, app: Any, *args: str) -> Any:
