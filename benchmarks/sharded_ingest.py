@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import socket
+import re
 import subprocess
 import sys
 import tempfile
@@ -52,25 +52,22 @@ def cli() -> None:
 
 @contextlib.contextmanager
 def server(path: Path) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     process = subprocess.Popen(
         [
-            *(sys.executable, "-m", "langchain_s3vectors.cli", "serve", "--local", str(path)),
-            *("--port", str(port), "--enforce-write-caps"),
+            *(sys.executable, "-m", "langchain_s3vectors.cli", "serve", "--quiet"),
+            *("--local", str(path), "--port", "0", "--enforce-write-caps"),
         ],
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    port = None
+    for line in process.stderr or ():  # serve says where it listens once it is bound
+        found = re.search(r"at http://127\.0\.0\.1:(\d+) ", line)
+        if found:
+            port = int(found.group(1))
             break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise
-            time.sleep(0.1)
+    if port is None:
+        raise RuntimeError("s3vectors-rag serve exited before it listened")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 import threading
@@ -93,36 +93,27 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = _forward
 
 
+def _listening_port(server: subprocess.Popen[str]) -> int:
+    """The port ``serve`` says it listens on (it prints that once it is bound)."""
+    assert server.stderr is not None
+    for line in server.stderr:
+        found = re.search(r"at http://127\.0\.0\.1:(\d+) ", line)
+        if found:
+            return int(found.group(1))
+    pytest.fail("the server exited before saying where it listens")
+
+
 @pytest.fixture
 def capped_server(tmp_path: Path) -> Iterator[tuple[str, RecordingProxy]]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(256)
-    port = sock.getsockname()[1]
-    sock.close()
     server = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "langchain_s3vectors.cli",
-            "serve",
-            "--local",
-            str(tmp_path / "store"),
-            "--port",
-            str(port),
-            "--enforce-write-caps",
+            *(sys.executable, "-m", "langchain_s3vectors.cli", "serve", "--quiet"),
+            *("--local", str(tmp_path / "store"), "--port", "0", "--enforce-write-caps"),
         ],
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert server.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+    port = _listening_port(server)
     proxy = RecordingProxy(("127.0.0.1", port))
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
