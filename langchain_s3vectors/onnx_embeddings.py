@@ -321,7 +321,10 @@ def _export(source: _ModelSource, target: Path) -> None:
 
     # Eager attention exports the plain MatMul/Softmax pattern that ONNX Runtime's graph
     # optimizer fuses into its Attention kernel.
-    model = AutoModel.from_pretrained(str(source.path), attn_implementation="eager")
+    from langchain_s3vectors.embeddings import _progress_bars  # noqa: PLC0415
+
+    with _progress_bars(enabled=False):  # no "Loading weights" bar on a one-off export
+        model = AutoModel.from_pretrained(str(source.path), attn_implementation="eager")
     model.eval()
 
     class _TokenEmbeddings(torch.nn.Module):

@@ -30,6 +30,7 @@ from langchain_s3vectors.embeddings import (
 )
 from langchain_s3vectors.errors import ConfigurationError
 from langchain_s3vectors.onnx_embeddings import (
+    CACHE_DIR_ENV,
     ONNX_INSTALL_HINT,
     OnnxEmbeddings,
     ensure_onnx_model,
@@ -373,3 +374,19 @@ def test_file_service_search_never_imports_torch(small_store: Path) -> None:
     pytest.importorskip("fastapi")
     result = run_isolated(SERVICE_SCRIPT, str(small_store), str(REPO / "examples"))
     assert result == {"code": 200, "hits": 1, "torch": False}
+
+
+def test_first_export_shows_no_loading_bar(tmp_path: Path) -> None:
+    """A newcomer's first run exports the model; it prints no weight-loading progress bar."""
+    code = (
+        "from langchain_s3vectors.embeddings import default_embeddings\n"
+        "print(len(default_embeddings(backend='onnx').embed_query('S3 Vectors')))\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", CACHE_DIR_ENV: str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "384"
+    assert list(tmp_path.rglob("model.onnx"))  # it really exported into the fresh cache
+    assert "Loading weights" not in done.stderr
