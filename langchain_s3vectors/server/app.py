@@ -76,6 +76,11 @@ class _Regions:
         self._lock = threading.Lock()
 
     def client_for(self, request: Request) -> Any:
+        """The store of the request's region, opened on first use.
+
+        Raises:
+            ServiceError: A new region past :data:`MAX_REGIONS`.
+        """
         match = _CREDENTIAL_REGION.search(request.headers.get("authorization", ""))
         region = match.group(1) if match else None
         if region is None or self._factory is None or region == self.home:
