@@ -207,20 +207,48 @@ class RateLimiter:
         queue up fairly behind each other.
         """
         with self._lock:
-            now = self._clock()
-            elapsed = max(0.0, now - self._stamp)
-            self._stamp = now
-            self._requests = min(
-                self.requests_per_second, self._requests + elapsed * self.requests_per_second
-            )
-            self._vectors = min(
-                self.vectors_per_second, self._vectors + elapsed * self.vectors_per_second
-            )
+            self._refill()
             self._requests -= 1
             self._vectors -= vectors
             wait_requests = max(0.0, -self._requests / self.requests_per_second)
             wait_vectors = max(0.0, -self._vectors / self.vectors_per_second)
             return max(wait_requests, wait_vectors)
+
+    def try_acquire(self, vectors: int = 0) -> bool:
+        """Take tokens for one request if the bucket holds them now; never wait.
+
+        A refused request takes nothing. A request larger than a whole second's vector
+        budget is let through when the bucket is full, so it cannot be refused forever.
+
+        Example:
+            >>> limiter = RateLimiter(requests_per_second=2, vectors_per_second=10)
+            >>> limiter.try_acquire(6), limiter.try_acquire(6)
+            (True, False)
+        """
+        with self._lock:
+            self._refill()
+            fits = self._requests >= 1.0 and (
+                self._vectors >= vectors or self._vectors >= self.vectors_per_second
+            )
+            if fits:
+                self._requests -= 1
+                self._vectors -= vectors
+            return fits
+
+    def _refill(self) -> None:
+        """Add the tokens earned since the last call, up to one second of capacity.
+
+        Call it with the lock held.
+        """
+        now = self._clock()
+        elapsed = max(0.0, now - self._stamp)
+        self._stamp = now
+        self._requests = min(
+            self.requests_per_second, self._requests + elapsed * self.requests_per_second
+        )
+        self._vectors = min(
+            self.vectors_per_second, self._vectors + elapsed * self.vectors_per_second
+        )
 
     def acquire(self, vectors: int = 0) -> None:
         """Block until one request carrying ``vectors`` vectors may be sent."""

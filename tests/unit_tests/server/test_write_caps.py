@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from langchain_s3vectors.batching import RateLimiter
 from langchain_s3vectors.local import LocalS3VectorsClient
 from langchain_s3vectors.server import WriteCaps, serve_in_thread
 
@@ -160,3 +161,35 @@ def test_reads_are_not_capped(capped: tuple[str, Any], make_client: Any) -> None
     client = make_client(url, retries={"total_max_attempts": 1})
     for _ in range(10):
         assert client.list_vectors(vectorBucketName="capped", indexName="idx")["vectors"] == []
+
+
+def test_rate_limiter_try_acquire_takes_tokens_now_or_nothing() -> None:
+    clock = Clock()
+    limiter = RateLimiter(requests_per_second=2, vectors_per_second=10, clock=clock)
+    assert limiter.try_acquire(6)
+    assert not limiter.try_acquire(6)  # refused: 4 vectors left, and none taken
+    assert limiter.try_acquire(4)
+    assert not limiter.try_acquire(0)  # both requests of this second used
+    clock.now += 0.5  # one request and five vectors back
+    assert limiter.try_acquire(5)
+    assert limiter.reserve(0) > 0  # the blocking path sees the same bucket
+
+
+def test_rate_limiter_try_acquire_admits_an_oversized_request_when_full() -> None:
+    clock = Clock()
+    limiter = RateLimiter(requests_per_second=10, vectors_per_second=100, clock=clock)
+    assert limiter.try_acquire(500)  # 400 vectors in debt, paid back at 100 per second
+    clock.now += 4.0
+    assert not limiter.try_acquire(1)
+    clock.now += 1.0
+    assert limiter.try_acquire(100)
+
+
+def test_token_bucket_caps_are_rate_limiters_per_index() -> None:
+    caps = WriteCaps(5, 50, clock=Clock())
+    caps.admit("b/one", 1)
+    caps.admit("b/two", 1)
+    assert {name: type(bucket) for name, bucket in caps._buckets.items()} == {
+        "b/one": RateLimiter,
+        "b/two": RateLimiter,
+    }
