@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+import langchain_s3vectors
+
 PACKAGE = "langchain_s3vectors"
 ROOT = Path(__file__).resolve().parents[2] / PACKAGE
 
@@ -133,9 +135,17 @@ def _imports(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
 
 
 def _resolve(name: str, modules: dict[str, Path]) -> str | None:
-    """The package module a dotted name refers to (``from pkg import name`` included)."""
+    """The package module a dotted name refers to (``from pkg import name`` included).
+
+    A public name of the lazy root (``from langchain_s3vectors import S3VectorsStore``)
+    resolves to the module it is loaded from.
+    """
+    lazy = langchain_s3vectors._LAZY
+    attribute = name.removeprefix(PACKAGE + ".")
+    if attribute in lazy:
+        return lazy[attribute]
     if name == PACKAGE or not name.startswith(PACKAGE + "."):
-        return None  # the lazy root, or another distribution
+        return None  # the root itself, or another distribution
     parts = name.split(".")
     while parts:
         candidate = ".".join(parts)
