@@ -18,14 +18,17 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import logging
 from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
-from langchain_s3vectors.errors import S3VectorsError
-from langchain_s3vectors.local import LocalS3VectorsClient
-from langchain_s3vectors.query_constructor import S3VectorsTranslator
-from langchain_s3vectors.retrievers import S3VectorsRetriever
-from langchain_s3vectors.vectorstores import S3VectorsStore
+if TYPE_CHECKING:
+    from langchain_s3vectors.errors import S3VectorsError
+    from langchain_s3vectors.local import LocalS3VectorsClient
+    from langchain_s3vectors.query_constructor import S3VectorsTranslator
+    from langchain_s3vectors.retrievers import S3VectorsRetriever
+    from langchain_s3vectors.vectorstores import S3VectorsStore
 
 # Quiet by default: applications decide where log records go.
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -35,6 +38,16 @@ try:
 except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
+#: Where each public name lives. They are imported on first use (PEP 562), so that
+#: importing a submodule, e.g. the embedded client, does not load LangChain.
+_LAZY = {
+    "LocalS3VectorsClient": "langchain_s3vectors.local",
+    "S3VectorsError": "langchain_s3vectors.errors",
+    "S3VectorsRetriever": "langchain_s3vectors.retrievers",
+    "S3VectorsStore": "langchain_s3vectors.vectorstores",
+    "S3VectorsTranslator": "langchain_s3vectors.query_constructor",
+}
+
 __all__ = [
     "LocalS3VectorsClient",
     "S3VectorsError",
@@ -43,3 +56,19 @@ __all__ = [
     "S3VectorsTranslator",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazily imported public ones included."""
+    return sorted(set(globals()) | set(__all__))

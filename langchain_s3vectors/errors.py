@@ -2,7 +2,9 @@
 
 Every error this package raises on purpose derives from :class:`S3VectorsError`.
 Errors from botocore are translated once, in :func:`translate_client_error`, and
-chained (``raise ... from exc``) so the original is never lost::
+chained (``raise ... from exc``) so the original is never lost. :class:`FilterError`
+(a ``ValueError``), which :mod:`langchain_s3vectors.filters` raises and re-exports,
+is defined here too, so that this module imports nothing from the package::
 
     S3VectorsError
     ├── ConfigurationError          settings, credentials, region, model
@@ -10,6 +12,7 @@ chained (``raise ... from exc``) so the original is never lost::
     │   └── DimensionMismatchError  index / embedding / VECTOR_DIMENSION disagree
     ├── InvalidInputError (ValueError)  rejected before anything is sent or written
     │   └── InvalidFilterError      filter outside the S3 Vectors filter language
+    │                               (also a FilterError)
     ├── ServiceError                the service (or the local client) said no
     │   ├── ResourceNotFoundError   bucket or index does not exist
     │   ├── AccessDeniedError       IAM denied an ``s3vectors:`` action
@@ -39,8 +42,6 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from langchain_s3vectors.filters import FilterError
-
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -49,6 +50,7 @@ __all__ = [
     "ConfigurationError",
     "CredentialsError",
     "DimensionMismatchError",
+    "FilterError",
     "InvalidFilterError",
     "InvalidInputError",
     "PartialWriteError",
@@ -114,6 +116,14 @@ class DimensionMismatchError(ConfigurationError, ValueError):
 
 class InvalidInputError(S3VectorsError, ValueError):
     """Input rejected before any request was sent; nothing was written."""
+
+
+class FilterError(ValueError):
+    """A metadata filter that the S3 Vectors filter language does not accept.
+
+    Raised by :mod:`langchain_s3vectors.filters` (and importable from there); the
+    store raises its subclass :class:`InvalidFilterError`.
+    """
 
 
 class InvalidFilterError(InvalidInputError, FilterError):
@@ -208,6 +218,21 @@ def _status(exc: ClientError) -> int:
     return int(meta.get("HTTPStatusCode", 0) or 0)
 
 
+#: Error codes of a missing bucket or index.
+_NOT_FOUND_CODES = frozenset({"NotFoundException", "NoSuchBucket", "ResourceNotFoundException"})
+#: Error codes of a denied IAM action.
+_ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
+#: Error codes of rejected or expired credentials.
+_BAD_CREDENTIALS_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+    }
+)
+
+
 def translate_client_error(
     exc: BaseException, *, operation: str, resource: str = ""
 ) -> S3VectorsError:
@@ -226,6 +251,13 @@ def translate_client_error(
     where = f" on {resource}" if resource else ""
     if isinstance(exc, S3VectorsError):
         return exc
+    if isinstance(exc, ClientError):
+        return _translate_service_error(exc, operation, where)
+    return _translate_local_error(exc, operation, where)
+
+
+def _translate_local_error(exc: BaseException, operation: str, where: str) -> S3VectorsError:
+    """An error raised before the service answered: configuration, network, parameters."""
     if isinstance(exc, NoCredentialsError):
         return CredentialsError(
             "No AWS credentials found. Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
@@ -244,20 +276,23 @@ def translate_client_error(
         )
     if isinstance(exc, ParamValidationError):
         return InvalidInputError(f"{operation}{where}: {exc}")
-    if not isinstance(exc, ClientError):
-        return S3VectorsError(f"{operation}{where} failed: {exc}")
+    return S3VectorsError(f"{operation}{where} failed: {exc}")
+
+
+def _translate_service_error(exc: ClientError, operation: str, where: str) -> S3VectorsError:
+    """An error the service answered with, by its error code and HTTP status."""
     code = _code(exc)
     status = _status(exc)
     message = str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
     kwargs: dict[str, Any] = {"code": code, "status": status, "operation": operation}
-    if code in ("NotFoundException", "NoSuchBucket", "ResourceNotFoundException"):
+    if code in _NOT_FOUND_CODES:
         return ResourceNotFoundError(
             f"Not found{where}: {message}. Create it (S3VectorsStore creates missing "
             "resources unless create_if_missing=False) or check the bucket/index names "
             "and the region.",
             **kwargs,
         )
-    if code in ("AccessDeniedException", "AccessDenied"):
+    if code in _ACCESS_DENIED_CODES:
         action = IAM_ACTIONS.get(operation, f"s3vectors:{operation}")
         return AccessDeniedError(
             f"Access denied{where}: the caller may not perform {action}. Grant {action} "
@@ -265,16 +300,19 @@ def translate_client_error(
             f"Service said: {message}",
             **kwargs,
         )
-    if code in (
-        "UnrecognizedClientException",
-        "InvalidSignatureException",
-        "ExpiredTokenException",
-        "InvalidClientTokenId",
-    ):
+    if code in _BAD_CREDENTIALS_CODES:
         return CredentialsError(
             f"AWS rejected the credentials ({code}): {message}. Refresh or fix them "
             "(aws sts get-caller-identity shows who you are)."
         )
+    return _translate_refusal(code, status, message, where, kwargs)
+
+
+def _translate_refusal(
+    code: str, status: int, message: str, where: str, kwargs: dict[str, Any]
+) -> ServiceError:
+    """A conflict, a transient failure, or a request the service found invalid."""
+    operation = kwargs["operation"]
     if code == "ConflictException":
         return ResourceConflictError(f"Conflict{where}: {message}", **kwargs)
     if code in TRANSIENT_ERROR_CODES or status >= 500:  # noqa: PLR2004

@@ -41,9 +41,10 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
+from langchain_s3vectors.errors import FilterError
 from langchain_s3vectors.limits import MAX_FILTER_CONSTRAINTS
 
 EQ = "$eq"
@@ -92,10 +93,6 @@ __all__ = [
 ]
 
 
-class FilterError(ValueError):
-    """A metadata filter that the S3 Vectors filter language does not accept."""
-
-
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -110,8 +107,69 @@ def _describe(value: object) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
+def _check_primitive(op: str, key: str, operand: object, path: str) -> None:
+    if not _is_primitive(operand):
+        msg = (
+            f"{path}: {op} on key {key!r} takes a string, number or boolean, "
+            f"got {_describe(operand)}"
+        )
+        raise FilterError(msg)
+
+
+def _check_number(op: str, key: str, operand: object, path: str) -> None:
+    if not _is_number(operand) or not math.isfinite(float(operand)):  # type: ignore[arg-type]
+        msg = f"{path}: {op} on key {key!r} takes a finite number, got {_describe(operand)}"
+        raise FilterError(msg)
+
+
+def _check_list(op: str, key: str, operand: object, path: str) -> None:
+    if not isinstance(operand, list) or not operand:
+        msg = (
+            f"{path}: {op} on key {key!r} takes a non-empty list of strings, numbers or "
+            f"booleans, got {_describe(operand)}"
+        )
+        raise FilterError(msg)
+    for item in operand:
+        if not _is_primitive(item):
+            msg = (
+                f"{path}: {op} on key {key!r} takes a list of strings, numbers or "
+                f"booleans; {_describe(item)} is not one"
+            )
+            raise FilterError(msg)
+
+
+def _check_boolean(op: str, key: str, operand: object, path: str) -> None:
+    if not isinstance(operand, bool):
+        msg = f"{path}: {op} on key {key!r} takes true or false, got {_describe(operand)}"
+        raise FilterError(msg)
+
+
+def _check_prefix(op: str, key: str, operand: object, path: str) -> None:
+    if not isinstance(operand, str) or not operand:
+        msg = (
+            f"{path}: {op} on key {key!r} takes a non-empty string prefix, got {_describe(operand)}"
+        )
+        raise FilterError(msg)
+
+
+#: The operand check of each comparison operator.
+_OPERAND_CHECKS: dict[str, Callable[[str, str, object, str], None]] = {
+    EQ: _check_primitive,
+    NE: _check_primitive,
+    GT: _check_number,
+    GTE: _check_number,
+    LT: _check_number,
+    LTE: _check_number,
+    IN: _check_list,
+    NIN: _check_list,
+    EXISTS: _check_boolean,
+    STARTS_WITH: _check_prefix,
+}
+
+
 def _validate_condition(key: str, op: str, operand: object, path: str) -> None:
-    if op not in COMPARISON_OPERATORS:
+    check = _OPERAND_CHECKS.get(op)
+    if check is None:
         if op in LOGICAL_OPERATORS:
             msg = (
                 f"{path}: {op!r} cannot be applied to the key {key!r}; use it at the top "
@@ -121,40 +179,7 @@ def _validate_condition(key: str, op: str, operand: object, path: str) -> None:
             known = ", ".join(sorted(COMPARISON_OPERATORS))
             msg = f"{path}: unknown operator {op!r} on key {key!r}; supported: {known}"
         raise FilterError(msg)
-    if op in (EQ, NE):
-        if not _is_primitive(operand):
-            msg = (
-                f"{path}: {op} on key {key!r} takes a string, number or boolean, "
-                f"got {_describe(operand)}"
-            )
-            raise FilterError(msg)
-    elif op in NUMERIC_OPERATORS:
-        if not _is_number(operand) or not math.isfinite(float(operand)):  # type: ignore[arg-type]
-            msg = f"{path}: {op} on key {key!r} takes a finite number, got {_describe(operand)}"
-            raise FilterError(msg)
-    elif op in LIST_OPERATORS:
-        if not isinstance(operand, list) or not operand:
-            msg = (
-                f"{path}: {op} on key {key!r} takes a non-empty list of strings, numbers or "
-                f"booleans, got {_describe(operand)}"
-            )
-            raise FilterError(msg)
-        for item in operand:
-            if not _is_primitive(item):
-                msg = (
-                    f"{path}: {op} on key {key!r} takes a list of strings, numbers or "
-                    f"booleans; {_describe(item)} is not one"
-                )
-                raise FilterError(msg)
-    elif op == EXISTS and not isinstance(operand, bool):
-        msg = f"{path}: $exists on key {key!r} takes true or false, got {_describe(operand)}"
-        raise FilterError(msg)
-    elif op == STARTS_WITH and (not isinstance(operand, str) or not operand):
-        msg = (
-            f"{path}: $startsWith on key {key!r} takes a non-empty string prefix, "
-            f"got {_describe(operand)}"
-        )
-        raise FilterError(msg)
+    check(op, key, operand, path)
 
 
 def _validate(
@@ -171,50 +196,62 @@ def _validate(
             msg = f"{path}: filter keys must be strings, got {_describe(key)}"
             raise FilterError(msg)
         if key.startswith("$"):
-            if key not in LOGICAL_OPERATORS:
-                hint = (
-                    f'; put it under a key, e.g. {{"year": {{"{key}": ...}}}}'
-                    if key in COMPARISON_OPERATORS
-                    else ""
-                )
-                msg = f"{path}: unknown top-level operator {key!r}; use $and or $or{hint}"
-                raise FilterError(msg)
-            if not isinstance(value, list) or not value:
-                msg = f"{path}: {key} takes a non-empty list of filters, got {_describe(value)}"
-                raise FilterError(msg)
-            for i, sub in enumerate(value):
-                _validate(sub, f"{path}.{key}[{i}]", non_filterable, keys)
-            continue
-        if not key:
-            msg = f"{path}: a metadata key in a filter must not be empty"
+            _validate_logical(key, value, path, non_filterable, keys)
+        else:
+            _validate_key(key, value, path, non_filterable)
+            if keys is not None:
+                keys.add(key)
+
+
+def _validate_logical(
+    op: str, value: object, path: str, non_filterable: Collection[str], keys: set[str] | None
+) -> None:
+    """Check ``{"$and" | "$or": [filter, ...]}`` and each filter in it."""
+    if op not in LOGICAL_OPERATORS:
+        hint = (
+            f'; put it under a key, e.g. {{"year": {{"{op}": ...}}}}'
+            if op in COMPARISON_OPERATORS
+            else ""
+        )
+        msg = f"{path}: unknown top-level operator {op!r}; use $and or $or{hint}"
+        raise FilterError(msg)
+    if not isinstance(value, list) or not value:
+        msg = f"{path}: {op} takes a non-empty list of filters, got {_describe(value)}"
+        raise FilterError(msg)
+    for i, sub in enumerate(value):
+        _validate(sub, f"{path}.{op}[{i}]", non_filterable, keys)
+
+
+def _validate_key(key: str, value: object, path: str, non_filterable: Collection[str]) -> None:
+    """Check the condition on one metadata key: a bare value or ``{op: operand, ...}``."""
+    if not key:
+        msg = f"{path}: a metadata key in a filter must not be empty"
+        raise FilterError(msg)
+    if key in non_filterable:
+        msg = (
+            f"{path}: metadata key {key!r} is non-filterable in this index and cannot be "
+            "used in a filter; filter on another key, or create the index without it in "
+            "nonFilterableMetadataKeys"
+        )
+        raise FilterError(msg)
+    if isinstance(value, Mapping):
+        if not value:
+            msg = f"{path}: the condition on key {key!r} is an empty object"
             raise FilterError(msg)
-        if key in non_filterable:
-            msg = (
-                f"{path}: metadata key {key!r} is non-filterable in this index and cannot be "
-                "used in a filter; filter on another key, or create the index without it in "
-                "nonFilterableMetadataKeys"
-            )
-            raise FilterError(msg)
-        if keys is not None:
-            keys.add(key)
-        if isinstance(value, Mapping):
-            if not value:
-                msg = f"{path}: the condition on key {key!r} is an empty object"
-                raise FilterError(msg)
-            for op, operand in value.items():
-                _validate_condition(key, str(op), operand, path)
-        elif isinstance(value, list):
-            msg = (
-                f"{path}: key {key!r} compared with a list; use "
-                f'{{"{key}": {{"$in": {value!r}}}}} to match any of several values'
-            )
-            raise FilterError(msg)
-        elif not _is_primitive(value):
-            msg = (
-                f"{path}: key {key!r} must be compared with a string, number or boolean, "
-                f"got {_describe(value)}"
-            )
-            raise FilterError(msg)
+        for op, operand in value.items():
+            _validate_condition(key, str(op), operand, path)
+    elif isinstance(value, list):
+        msg = (
+            f"{path}: key {key!r} compared with a list; use "
+            f'{{"{key}": {{"$in": {value!r}}}}} to match any of several values'
+        )
+        raise FilterError(msg)
+    elif not _is_primitive(value):
+        msg = (
+            f"{path}: key {key!r} must be compared with a string, number or boolean, "
+            f"got {_describe(value)}"
+        )
+        raise FilterError(msg)
 
 
 def validate_filter(flt: object, *, non_filterable: Collection[str] = ()) -> None:
@@ -233,7 +270,7 @@ def validate_filter(flt: object, *, non_filterable: Collection[str] = ()) -> Non
         >>> validate_filter({"year": {"$gt": "2020"}})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        langchain_s3vectors.filters.FilterError: filter: $gt on key 'year' takes a finite ...
+        langchain_s3vectors.errors.FilterError: filter: $gt on key 'year' takes a finite ...
     """
     _validate(flt, "filter", frozenset(non_filterable), None)
     count = count_constraints(flt)  # type: ignore[arg-type]
@@ -338,33 +375,58 @@ def values_equal(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b
 
 
+def _any_equal(values: list[Any], operand: Any) -> bool:
+    return any(values_equal(v, operand) for v in values)
+
+
+def _any_in(values: list[Any], operand: Any) -> bool:
+    return any(values_equal(v, o) for v in values for o in operand)
+
+
+def _any_starts_with(values: list[Any], operand: Any) -> bool:
+    return any(isinstance(v, str) and v.startswith(operand) for v in values)
+
+
+def _numbers(values: list[Any]) -> list[Any]:
+    return [v for v in values if _is_number(v)]
+
+
+#: How each operator (but ``$exists``) matches a present key's values (a list).
+_VALUE_TESTS: dict[str, Callable[[list[Any], Any], bool]] = {
+    EQ: _any_equal,
+    NE: lambda values, operand: not _any_equal(values, operand),
+    IN: _any_in,
+    NIN: lambda values, operand: not _any_in(values, operand),
+    STARTS_WITH: _any_starts_with,
+    GT: lambda values, operand: any(v > operand for v in _numbers(values)),
+    GTE: lambda values, operand: any(v >= operand for v in _numbers(values)),
+    LT: lambda values, operand: any(v < operand for v in _numbers(values)),
+    LTE: lambda values, operand: any(v <= operand for v in _numbers(values)),
+}
+
+
 def _compare(op: str, operand: Any, metadata: Mapping[str, Any], key: str) -> bool:
     values = _values(metadata, key)
     if op == EXISTS:
         return (values is not None) is bool(operand)
     if values is None:
         return op in (NE, NIN)
-    if op == EQ:
-        return any(values_equal(v, operand) for v in values)
-    if op == NE:
-        return not any(values_equal(v, operand) for v in values)
-    if op == IN:
-        return any(values_equal(v, o) for v in values for o in operand)
-    if op == NIN:
-        return not any(values_equal(v, o) for v in values for o in operand)
-    if op == STARTS_WITH:
-        return any(isinstance(v, str) and v.startswith(operand) for v in values)
-    numbers = [v for v in values if _is_number(v)]
-    if op == GT:
-        return any(v > operand for v in numbers)
-    if op == GTE:
-        return any(v >= operand for v in numbers)
-    if op == LT:
-        return any(v < operand for v in numbers)
-    if op == LTE:
-        return any(v <= operand for v in numbers)
-    msg = f"unknown operator {op!r}"  # pragma: no cover - validated before
-    raise FilterError(msg)  # pragma: no cover
+    test = _VALUE_TESTS.get(op)
+    if test is None:  # pragma: no cover - validated before
+        msg = f"unknown operator {op!r}"
+        raise FilterError(msg)
+    return test(values, operand)
+
+
+def _matches_entry(key: str, value: Any, metadata: Mapping[str, Any]) -> bool:
+    """Whether one entry of a filter object (logical or a key's condition) matches."""
+    if key == AND:
+        return all(matches(sub, metadata) for sub in value)
+    if key == OR:
+        return any(matches(sub, metadata) for sub in value)
+    if isinstance(value, Mapping):
+        return all(_compare(op, operand, metadata, key) for op, operand in value.items())
+    return _compare(EQ, value, metadata, key)
 
 
 def matches(flt: Mapping[str, Any], metadata: Mapping[str, Any]) -> bool:
@@ -377,17 +439,4 @@ def matches(flt: Mapping[str, Any], metadata: Mapping[str, Any]) -> bool:
     Returns:
         Whether the vector matches.
     """
-    for key, value in flt.items():
-        if key == AND:
-            if not all(matches(sub, metadata) for sub in value):
-                return False
-        elif key == OR:
-            if not any(matches(sub, metadata) for sub in value):
-                return False
-        elif isinstance(value, Mapping):
-            for op, operand in value.items():
-                if not _compare(op, operand, metadata, key):
-                    return False
-        elif not _compare(EQ, value, metadata, key):
-            return False
-    return True
+    return all(_matches_entry(key, value, metadata) for key, value in flt.items())

@@ -2,7 +2,8 @@
 
 The figures come from the S3 User Guide's "Limitations and restrictions" page for
 S3 Vectors and from botocore's ``s3vectors`` service model. Nothing else in the
-package spells these numbers out: import them from here.
+package spells these numbers out: import them from here. :func:`json_size` measures
+sizes the way the service counts them.
 
 Example:
     >>> from langchain_s3vectors import limits
@@ -11,6 +12,9 @@ Example:
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 #: Length of a vector bucket name (characters).
 BUCKET_NAME_MIN_LENGTH = 3
@@ -101,3 +105,21 @@ DEFAULT_INDEX_MODE = "ENHANCED"
 
 #: Reciprocal Rank Fusion constant used to fuse vector and text rankings.
 RRF_K = 60
+
+
+#: ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)`` without building an
+#: encoder per call.
+_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def json_size(value: Any) -> int:
+    """Size in bytes of ``value`` as compact UTF-8 JSON, the way the service counts it.
+
+    Raises:
+        UnicodeEncodeError: A string in ``value`` holds a lone surrogate.
+
+    Example:
+        >>> json_size({"city": "Zürich"})
+        18
+    """
+    return len(_compact_json(value).encode("utf-8"))

@@ -14,20 +14,29 @@ Vectors are also kept, per index, in memory-mapped checkpoint files under
 opens an index without reading every vector out of SQLite. They are derived data:
 SQLite stays the source of truth, and a store without them (or with damaged ones)
 reads its vectors from SQLite. They cost about the vectors' raw float32 size on disk.
+
+Every SQL statement of the embedded client is in this module, as a function taking the
+connection of the current transaction (:meth:`Storage.transaction` or
+:meth:`Storage.read`). Statements are constants; the only text ever put into one is a
+list of ``?`` placeholders (:func:`_marks`) or the name of a full-text table, which is
+made here from an index id and a digest and checked against :data:`_FTS_TABLE_RE`
+(:func:`_fts`), since SQL cannot bind identifiers.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
+import time
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator, Sequence
 
 DB_FILENAME = "s3vectors.sqlite3"
 
@@ -193,72 +202,497 @@ class Storage:
             finally:
                 self.conn.execute("COMMIT")
 
-    # -- buckets -----------------------------------------------------------------
 
-    def get_bucket(self, conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
-        """Return a bucket row as a dict, or ``None``."""
+# -- statement building ------------------------------------------------------------
+
+#: Full-text tables are named ``fts_<index id>_<16 hex digits>`` (see :func:`fts_table_name`).
+_FTS_TABLE_RE = re.compile(r"fts_[0-9]+_[0-9a-f]{16}")
+#: FTS5 tokenizer clauses are words and numbers (see ``fulltext.tokenizer_for``).
+_TOKENIZER_RE = re.compile(r"[a-z0-9_ ]+")
+#: Rows per statement when a statement names many keys (SQLite's parameter cap is higher).
+_CHUNK = 500
+
+
+def _marks(template: str, count: int) -> str:
+    """``template`` with ``{marks}`` replaced by ``count`` ``?`` placeholders."""
+    return template.format(marks=",".join("?" * count))
+
+
+def _fts(template: str, table: str) -> str:
+    """``template`` with ``{table}`` replaced by a checked full-text table name."""
+    if not _FTS_TABLE_RE.fullmatch(table):
+        msg = f"not a full-text table name: {table!r}"
+        raise ValueError(msg)
+    return template.format(table=table)
+
+
+def fts_table_name(index_id: int, digest: str) -> str:
+    """The name of the full-text table of one metadata key (``digest``: 16 hex digits)."""
+    table = f"fts_{index_id}_{digest}"
+    if not _FTS_TABLE_RE.fullmatch(table):
+        msg = f"not a full-text table name: {table!r}"
+        raise ValueError(msg)
+    return table
+
+
+# -- buckets -----------------------------------------------------------------------
+
+
+def get_bucket(conn: sqlite3.Connection, name: str) -> dict[str, Any] | None:
+    """Return a bucket row as a dict, or ``None``."""
+    row = conn.execute(
+        "SELECT name, created, encryption, default_index_mode, policy, tags "
+        "FROM buckets WHERE name = ?",
+        (name,),
+    ).fetchone()
+    if row is None:
+        return None
+    return {
+        "name": row[0],
+        "created": row[1],
+        "encryption": json.loads(row[2]),
+        "default_index_mode": row[3],
+        "policy": row[4],
+        "tags": json.loads(row[5]),
+    }
+
+
+def insert_bucket(
+    conn: sqlite3.Connection,
+    name: str,
+    encryption: dict[str, Any],
+    default_index_mode: str,
+    tags: dict[str, str],
+) -> None:
+    """Create a bucket row (created now)."""
+    conn.execute(
+        "INSERT INTO buckets (name, created, encryption, default_index_mode, tags) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (name, time.time(), json.dumps(encryption), default_index_mode, json.dumps(tags)),
+    )
+
+
+def list_buckets(
+    conn: sqlite3.Connection, after: str, prefix: str, limit: int
+) -> list[tuple[str, float]]:
+    """``(name, created)`` of up to ``limit`` buckets after ``after`` with a name prefix."""
+    rows = conn.execute(
+        "SELECT name, created FROM buckets WHERE name > ? AND substr(name, 1, ?) = ? "
+        "ORDER BY name LIMIT ?",
+        (after, len(prefix), prefix, limit),
+    ).fetchall()
+    return [(str(r[0]), float(r[1])) for r in rows]
+
+
+def count_indexes(conn: sqlite3.Connection, bucket: str) -> int:
+    """How many indexes a bucket holds."""
+    row = conn.execute("SELECT count(*) FROM indexes WHERE bucket = ?", (bucket,)).fetchone()
+    return int(row[0])
+
+
+def delete_bucket(conn: sqlite3.Connection, name: str) -> None:
+    """Delete a bucket row."""
+    conn.execute("DELETE FROM buckets WHERE name = ?", (name,))
+
+
+def set_bucket_policy(conn: sqlite3.Connection, name: str, policy: str | None) -> None:
+    """Store (or, with ``None``, remove) a bucket's policy document."""
+    conn.execute("UPDATE buckets SET policy = ? WHERE name = ?", (policy, name))
+
+
+def set_bucket_default_mode(conn: sqlite3.Connection, name: str, mode: str) -> None:
+    """Set the index mode new indexes of a bucket get."""
+    conn.execute("UPDATE buckets SET default_index_mode = ? WHERE name = ?", (mode, name))
+
+
+# -- indexes -----------------------------------------------------------------------
+
+
+def get_index(conn: sqlite3.Connection, bucket: str, name: str) -> dict[str, Any] | None:
+    """Return an index row as a dict, or ``None``."""
+    row = conn.execute(
+        "SELECT id, bucket, name, created, dimension, metric, data_type, metadata_config, "
+        "encryption, index_mode, tags, version FROM indexes WHERE bucket = ? AND name = ?",
+        (bucket, name),
+    ).fetchone()
+    if row is None:
+        return None
+    return {
+        "id": row[0],
+        "bucket": row[1],
+        "name": row[2],
+        "created": row[3],
+        "dimension": row[4],
+        "metric": row[5],
+        "data_type": row[6],
+        "metadata_config": json.loads(row[7]),
+        "encryption": json.loads(row[8]),
+        "index_mode": row[9],
+        "tags": json.loads(row[10]),
+        "version": row[11],
+    }
+
+
+def insert_index(conn: sqlite3.Connection, bucket: str, name: str, **columns: Any) -> int:
+    """Create an index row (created now); return its id.
+
+    ``columns``: ``dimension``, ``metric``, ``data_type``, ``metadata_config``,
+    ``encryption`` (dicts, stored as JSON), ``index_mode`` and ``tags`` (a dict).
+    """
+    cur = conn.execute(
+        "INSERT INTO indexes (bucket, name, created, dimension, metric, data_type, "
+        "metadata_config, encryption, index_mode, tags) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            bucket,
+            name,
+            time.time(),
+            columns["dimension"],
+            columns["metric"],
+            columns["data_type"],
+            json.dumps(columns["metadata_config"]),
+            json.dumps(columns["encryption"]),
+            columns["index_mode"],
+            json.dumps(columns["tags"]),
+        ),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def list_indexes(
+    conn: sqlite3.Connection, bucket: str, after: str, prefix: str, limit: int
+) -> list[tuple[str, float]]:
+    """``(name, created)`` of up to ``limit`` indexes of a bucket after ``after``."""
+    rows = conn.execute(
+        "SELECT name, created FROM indexes WHERE bucket = ? AND name > ? "
+        "AND substr(name, 1, ?) = ? ORDER BY name LIMIT ?",
+        (bucket, after, len(prefix), prefix, limit),
+    ).fetchall()
+    return [(str(r[0]), float(r[1])) for r in rows]
+
+
+def index_ids(conn: sqlite3.Connection) -> list[int]:
+    """The id of every index, in order."""
+    return [int(r[0]) for r in conn.execute("SELECT id FROM indexes ORDER BY id")]
+
+
+def index_shape(conn: sqlite3.Connection, index_id: int) -> tuple[int, str, int] | None:
+    """``(version, metric, dimension)`` of an index, or ``None`` when it is gone."""
+    row = conn.execute(
+        "SELECT version, metric, dimension FROM indexes WHERE id = ?", (index_id,)
+    ).fetchone()
+    return None if row is None else (int(row[0]), str(row[1]), int(row[2]))
+
+
+def delete_index(conn: sqlite3.Connection, index_id: int) -> None:
+    """Delete an index: its full-text tables, its vectors and its row."""
+    for _, table in text_fields(conn, index_id).values():
+        conn.execute(_fts("DROP TABLE {table}", table))
+    conn.execute("DELETE FROM text_fields WHERE index_id = ?", (index_id,))
+    conn.execute("DELETE FROM vectors WHERE index_id = ?", (index_id,))
+    conn.execute("DELETE FROM indexes WHERE id = ?", (index_id,))
+
+
+def set_index_mode(conn: sqlite3.Connection, index_id: int, mode: str) -> None:
+    """Set an index's mode (CLASSIC or ENHANCED)."""
+    conn.execute("UPDATE indexes SET index_mode = ? WHERE id = ?", (mode, index_id))
+
+
+def set_metadata_config(conn: sqlite3.Connection, index_id: int, config: dict[str, Any]) -> None:
+    """Store an index's metadata configuration."""
+    conn.execute(
+        "UPDATE indexes SET metadata_config = ? WHERE id = ?", (json.dumps(config), index_id)
+    )
+
+
+def bump_version(conn: sqlite3.Connection, index_id: int) -> int:
+    """Increment and return an index's data version."""
+    conn.execute("UPDATE indexes SET version = version + 1 WHERE id = ?", (index_id,))
+    row = conn.execute("SELECT version FROM indexes WHERE id = ?", (index_id,)).fetchone()
+    return int(row[0])
+
+
+def version(conn: sqlite3.Connection, index_id: int) -> int | None:
+    """Return an index's data version, or ``None`` when it is gone."""
+    row = conn.execute("SELECT version FROM indexes WHERE id = ?", (index_id,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+# -- tags --------------------------------------------------------------------------
+
+
+def bucket_tags(conn: sqlite3.Connection, name: str) -> dict[str, str]:
+    """A bucket's tags."""
+    row = conn.execute("SELECT tags FROM buckets WHERE name = ?", (name,)).fetchone()
+    tags: dict[str, str] = json.loads(row[0])
+    return tags
+
+
+def set_bucket_tags(conn: sqlite3.Connection, name: str, tags: dict[str, str]) -> None:
+    """Replace a bucket's tags."""
+    conn.execute("UPDATE buckets SET tags = ? WHERE name = ?", (json.dumps(tags), name))
+
+
+def index_tags(conn: sqlite3.Connection, index_id: int) -> dict[str, str]:
+    """An index's tags."""
+    row = conn.execute("SELECT tags FROM indexes WHERE id = ?", (index_id,)).fetchone()
+    tags: dict[str, str] = json.loads(row[0])
+    return tags
+
+
+def set_index_tags(conn: sqlite3.Connection, index_id: int, tags: dict[str, str]) -> None:
+    """Replace an index's tags."""
+    conn.execute("UPDATE indexes SET tags = ? WHERE id = ?", (json.dumps(tags), index_id))
+
+
+# -- full-text tables --------------------------------------------------------------
+
+
+def text_fields(conn: sqlite3.Connection, index_id: int) -> dict[str, tuple[str | None, str]]:
+    """Return ``{metadata_key: (language, fts_table)}`` for an index."""
+    rows = conn.execute(
+        "SELECT metadata_key, language, fts_table FROM text_fields WHERE index_id = ?",
+        (index_id,),
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def add_text_field(
+    conn: sqlite3.Connection,
+    index_id: int,
+    key: str,
+    language: str | None,
+    *,
+    table: str,
+    tokenizer: str,
+) -> None:
+    """Create the full-text table of one metadata key and record it.
+
+    ``tokenizer`` is an FTS5 tokenizer clause of
+    :func:`~langchain_s3vectors.local.fulltext.tokenizer_for` (a constant).
+    """
+    if not _TOKENIZER_RE.fullmatch(tokenizer):
+        msg = f"not an FTS5 tokenizer clause: {tokenizer!r}"
+        raise ValueError(msg)
+    create = _fts("CREATE VIRTUAL TABLE {table} USING fts5(body, tokenize = '{{tok}}')", table)
+    conn.execute(create.format(tok=tokenizer))
+    conn.execute(
+        "INSERT INTO text_fields (index_id, metadata_key, language, fts_table) VALUES (?,?,?,?)",
+        (index_id, key, language, table),
+    )
+
+
+def drop_text_field(conn: sqlite3.Connection, index_id: int, key: str, table: str) -> None:
+    """Drop the full-text table of one metadata key and forget it."""
+    conn.execute(_fts("DROP TABLE {table}", table))
+    conn.execute("DELETE FROM text_fields WHERE index_id = ? AND metadata_key = ?", (index_id, key))
+
+
+def metadata_with_key(conn: sqlite3.Connection, index_id: int, key: str) -> list[tuple[int, str]]:
+    """``(rowid, metadata JSON)`` of the vectors whose metadata has ``key``."""
+    path = "$." + json.dumps(key)
+    rows = conn.execute(
+        "SELECT rowid, metadata FROM vectors "
+        "WHERE index_id = ? AND json_type(metadata, ?) IS NOT NULL",
+        (index_id, path),
+    ).fetchall()
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+def insert_texts(conn: sqlite3.Connection, table: str, rows: Iterable[tuple[int, str]]) -> None:
+    """Add ``(vector rowid, text)`` rows to a full-text table."""
+    conn.executemany(_fts("INSERT INTO {table} (rowid, body) VALUES (?, ?)", table), rows)
+
+
+def delete_texts(conn: sqlite3.Connection, table: str, rowids: Sequence[tuple[int]]) -> None:
+    """Remove rows, by vector rowid, from a full-text table."""
+    conn.executemany(_fts("DELETE FROM {table} WHERE rowid = ?", table), rowids)
+
+
+def bm25_matches(conn: sqlite3.Connection, table: str, expression: str) -> list[tuple[str, float]]:
+    """``(vector key, bm25)`` of every match of an FTS5 expression, best (lowest) first."""
+    sql = _fts(
+        "SELECT v.key, bm25({table}) FROM {table} JOIN vectors AS v "
+        "ON v.rowid = {table}.rowid WHERE {table} MATCH ? ORDER BY bm25({table}), v.key",
+        table,
+    )
+    return [(str(r[0]), float(r[1])) for r in conn.execute(sql, (expression,))]
+
+
+# -- vectors -----------------------------------------------------------------------
+
+
+def upsert_vectors(
+    conn: sqlite3.Connection, index_id: int, rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """Insert or replace vectors: ``(key, segment hash, data blob, metadata JSON)`` rows."""
+    conn.executemany(
+        "INSERT INTO vectors (index_id, key, seg, data, metadata) VALUES (?,?,?,?,?) "
+        "ON CONFLICT (index_id, key) DO UPDATE SET data = excluded.data, "
+        "metadata = excluded.metadata",
+        ((index_id, *row) for row in rows),
+    )
+
+
+def rowids(conn: sqlite3.Connection, index_id: int, keys: Sequence[str]) -> dict[str, int]:
+    """``{key: rowid}`` of the stored vectors among ``keys``."""
+    found: dict[str, int] = {}
+    template = "SELECT rowid, key FROM vectors WHERE index_id = ? AND key IN ({marks})"
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        rows = conn.execute(_marks(template, len(chunk)), (index_id, *chunk))
+        found.update({key: rowid for rowid, key in rows})
+    return found
+
+
+def vectors_by_key(
+    conn: sqlite3.Connection, index_id: int, keys: Sequence[str]
+) -> list[tuple[str, bytes, str | None]]:
+    """``(key, data, metadata)`` of the stored vectors among ``keys``, in rowid order."""
+    template = (
+        "SELECT key, data, metadata FROM vectors WHERE index_id = ? AND key IN ({marks}) "
+        "ORDER BY rowid"
+    )
+    return conn.execute(_marks(template, len(keys)), (index_id, *keys)).fetchall()
+
+
+def metadata_by_key(
+    conn: sqlite3.Connection, index_id: int, keys: Sequence[str]
+) -> list[tuple[str, str | None]]:
+    """``(key, metadata JSON)`` of the stored vectors among ``keys``."""
+    template = "SELECT key, metadata FROM vectors WHERE index_id = ? AND key IN ({marks})"
+    return conn.execute(_marks(template, len(keys)), (index_id, *keys)).fetchall()
+
+
+def data_by_key(
+    conn: sqlite3.Connection, index_id: int, keys: Sequence[str]
+) -> list[tuple[str, bytes]]:
+    """``(key, data)`` of the stored vectors among ``keys``, in rowid order."""
+    template = (
+        "SELECT key, data FROM vectors WHERE index_id = ? AND key IN ({marks}) ORDER BY rowid"
+    )
+    return conn.execute(_marks(template, len(keys)), (index_id, *keys)).fetchall()
+
+
+def delete_vectors(conn: sqlite3.Connection, index_id: int, keys: Sequence[str]) -> None:
+    """Delete vectors by key (missing keys are ignored)."""
+    conn.executemany(
+        "DELETE FROM vectors WHERE index_id = ? AND key = ?", [(index_id, k) for k in keys]
+    )
+
+
+def count_vectors(conn: sqlite3.Connection, index_id: int) -> int:
+    """How many vectors an index holds."""
+    row = conn.execute("SELECT count(*) FROM vectors WHERE index_id = ?", (index_id,)).fetchone()
+    return int(row[0])
+
+
+def all_vectors(conn: sqlite3.Connection, index_id: int) -> sqlite3.Cursor:
+    """A cursor over ``(key, data)`` of every vector of an index, in rowid order."""
+    return conn.execute(
+        "SELECT key, data FROM vectors WHERE index_id = ? ORDER BY rowid", (index_id,)
+    )
+
+
+def metadata_values(
+    conn: sqlite3.Connection, index_id: int, key: str
+) -> list[tuple[str, str, Any]]:
+    """``(vector key, JSON type, value)`` of one metadata key, for vectors that have it."""
+    path = "$." + json.dumps(key)
+    return conn.execute(
+        "SELECT key, json_type(metadata, ?), json_extract(metadata, ?) FROM vectors "
+        "WHERE index_id = ? AND metadata IS NOT NULL AND json_type(metadata, ?) IS NOT NULL",
+        (path, path, index_id, path),
+    ).fetchall()
+
+
+#: ListVectors pages, over a whole index or over one of its segments.
+_LIST_PAGE = {
+    False: "SELECT key, data, metadata FROM vectors WHERE index_id = ? "
+    "AND key > ? ORDER BY key LIMIT ?",
+    True: "SELECT key, data, metadata FROM vectors WHERE index_id = ? AND seg % ? = ? "
+    "AND key > ? ORDER BY key LIMIT ?",
+}
+#: Keys from a given one on, to resume a listing after a long key (see ``resume_key``).
+_LIST_FROM = {
+    False: "SELECT key FROM vectors WHERE index_id = ? AND key >= ? ORDER BY key",
+    True: "SELECT key FROM vectors WHERE index_id = ? AND seg % ? = ? AND key >= ? ORDER BY key",
+}
+
+
+def list_page(
+    conn: sqlite3.Connection, index_id: int, segment: tuple[int, int] | None, after: str, limit: int
+) -> list[tuple[str, bytes, str | None]]:
+    """``(key, data, metadata)`` of up to ``limit`` vectors after ``after``, in key order.
+
+    ``segment``: ``(segment count, segment index)`` to list one segment only.
+    """
+    args = (index_id,) if segment is None else (index_id, *segment)
+    sql = _LIST_PAGE[segment is not None]
+    return conn.execute(sql, (*args, after, limit)).fetchall()
+
+
+def keys_from(
+    conn: sqlite3.Connection, index_id: int, segment: tuple[int, int] | None, start: str
+) -> Iterator[str]:
+    """The keys from ``start`` on, in key order (of one segment, with ``segment``)."""
+    args = (index_id,) if segment is None else (index_id, *segment)
+    for (key,) in conn.execute(_LIST_FROM[segment is not None], (*args, start)):
+        yield str(key)
+
+
+# -- vector checkpoints (see vectorfile.py) ----------------------------------------
+
+
+def checkpoint_row(conn: sqlite3.Connection, index_id: int) -> tuple[int, int, str] | None:
+    """``(version, count, stem)`` of an index's committed checkpoint, or ``None``."""
+    try:
         row = conn.execute(
-            "SELECT name, created, encryption, default_index_mode, policy, tags "
-            "FROM buckets WHERE name = ?",
-            (name,),
-        ).fetchone()
-        if row is None:
-            return None
-        return {
-            "name": row[0],
-            "created": row[1],
-            "encryption": json.loads(row[2]),
-            "default_index_mode": row[3],
-            "policy": row[4],
-            "tags": json.loads(row[5]),
-        }
-
-    # -- indexes -----------------------------------------------------------------
-
-    def get_index(self, conn: sqlite3.Connection, bucket: str, name: str) -> dict[str, Any] | None:
-        """Return an index row as a dict, or ``None``."""
-        row = conn.execute(
-            "SELECT id, bucket, name, created, dimension, metric, data_type, metadata_config, "
-            "encryption, index_mode, tags, version FROM indexes WHERE bucket = ? AND name = ?",
-            (bucket, name),
-        ).fetchone()
-        if row is None:
-            return None
-        return {
-            "id": row[0],
-            "bucket": row[1],
-            "name": row[2],
-            "created": row[3],
-            "dimension": row[4],
-            "metric": row[5],
-            "data_type": row[6],
-            "metadata_config": json.loads(row[7]),
-            "encryption": json.loads(row[8]),
-            "index_mode": row[9],
-            "tags": json.loads(row[10]),
-            "version": row[11],
-        }
-
-    @staticmethod
-    def bump_version(conn: sqlite3.Connection, index_id: int) -> int:
-        """Increment and return an index's data version."""
-        conn.execute("UPDATE indexes SET version = version + 1 WHERE id = ?", (index_id,))
-        row = conn.execute("SELECT version FROM indexes WHERE id = ?", (index_id,)).fetchone()
-        return int(row[0])
-
-    @staticmethod
-    def version(conn: sqlite3.Connection, index_id: int) -> int | None:
-        """Return an index's data version, or ``None`` when it is gone."""
-        row = conn.execute("SELECT version FROM indexes WHERE id = ?", (index_id,)).fetchone()
-        return None if row is None else int(row[0])
-
-    # -- full-text tables ----------------------------------------------------------
-
-    @staticmethod
-    def text_fields(conn: sqlite3.Connection, index_id: int) -> dict[str, tuple[str | None, str]]:
-        """Return ``{metadata_key: (language, fts_table)}`` for an index."""
-        rows = conn.execute(
-            "SELECT metadata_key, language, fts_table FROM text_fields WHERE index_id = ?",
+            "SELECT version, count, stem FROM vector_checkpoints WHERE index_id = ?",
             (index_id,),
-        ).fetchall()
-        return {r[0]: (r[1], r[2]) for r in rows}
+        ).fetchone()
+    except sqlite3.Error:  # a store written before checkpoints existed
+        return None
+    return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
+
+
+def changed_keys(conn: sqlite3.Connection, index_id: int) -> list[str]:
+    """Keys written or deleted since the index's checkpoint."""
+    return [
+        str(r[0])
+        for r in conn.execute("SELECT key FROM vector_changes WHERE index_id = ?", (index_id,))
+    ]
+
+
+def log_changes(conn: sqlite3.Connection, index_id: int, keys: Sequence[str]) -> None:
+    """Record, inside a write transaction, the keys it touches (only after a checkpoint)."""
+    if conn.execute("SELECT 1 FROM vector_checkpoints WHERE index_id = ?", (index_id,)).fetchone():
+        conn.executemany(
+            "INSERT OR IGNORE INTO vector_changes (index_id, key) VALUES (?, ?)",
+            [(index_id, key) for key in keys],
+        )
+
+
+def record_checkpoint(
+    conn: sqlite3.Connection, index_id: int, version: int, count: int, stem: str
+) -> None:
+    """Make ``stem`` the index's checkpoint and forget the changes it now covers."""
+    conn.execute(
+        "INSERT OR REPLACE INTO vector_checkpoints (index_id, version, count, stem) "
+        "VALUES (?, ?, ?, ?)",
+        (index_id, version, count, stem),
+    )
+    conn.execute("DELETE FROM vector_changes WHERE index_id = ?", (index_id,))
+
+
+def forget_orphan_checkpoints(conn: sqlite3.Connection) -> list[int]:
+    """Forget the checkpoints of indexes that no longer exist; return those indexes' ids."""
+    gone = [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT index_id FROM vector_checkpoints WHERE index_id NOT IN (SELECT id FROM indexes)"
+        )
+    ]
+    for index_id in gone:
+        conn.execute("DELETE FROM vector_checkpoints WHERE index_id = ?", (index_id,))
+        conn.execute("DELETE FROM vector_changes WHERE index_id = ?", (index_id,))
+    return gone

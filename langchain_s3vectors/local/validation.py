@@ -1,32 +1,83 @@
-"""Request validation for the embedded S3 Vectors client.
+"""Request checks of the embedded S3 Vectors client.
 
-Two layers, in the order the real service applies them:
+Every check of a request is here, in the order the real service applies them:
 
-1. What boto3 checks on the client side, with botocore's own ``ParamValidator``
-   against the installed service model (raises ``ParamValidationError``).
-2. What the service checks: the model's ``max`` and ``enum`` constraints that botocore
-   leaves to the server, and the documented limits on names, keys, dimensions,
-   values and metadata (raises ``ValidationException``).
+1. the service model (what boto3 checks on the client side, then the model's ``max``
+   and ``enum`` constraints): :mod:`~langchain_s3vectors.local.params`;
+2. the service's rules: names and ARNs, the documented limits on keys, dimensions,
+   values, metadata, filters, query texts, tags and pages, and the rules that compare
+   a request with the bucket or index it names (raises ``ValidationException``, or
+   ``NotFoundException`` for another region's ARN).
+
+:class:`RequestChecker` is the one object the control plane, the data plane and the
+search call; it raises the error to send, or returns the request's values checked.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
-from collections.abc import Callable
+import re
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from botocore.exceptions import ClientError, ParamValidationError
-from botocore.validate import ParamValidator
 
 from langchain_s3vectors import limits
-from langchain_s3vectors.records import json_size
+from langchain_s3vectors.filters import (
+    ENHANCED_ONLY_OPERATORS,
+    FilterError,
+    filter_operators,
+    validate_filter,
+)
+from langchain_s3vectors.local.params import (
+    ModelChecker,
+    field_problem,
+    payload_too_large_message,
+    request_payload_bytes,
+)
+from langchain_s3vectors.local.protocol import ARN_RE, scope_hash
 
 if TYPE_CHECKING:
-    from botocore.model import ServiceModel, Shape
+    from collections.abc import Mapping
 
-ErrorFactory = Callable[[str, str, str], ClientError]
+    from botocore.exceptions import ClientError
+    from botocore.model import ServiceModel
+
+    from langchain_s3vectors.local.protocol import Protocol
+
+__all__ = [
+    "CLASSIC_CUTOFF",
+    "RequestChecker",
+    "field_problem",
+    "payload_too_large_message",
+    "request_payload_bytes",
+]
+
+#: Indexes in buckets created on or after this date cannot use CLASSIC mode.
+CLASSIC_CUTOFF = datetime(2026, 9, 30, tzinfo=UTC).timestamp()
+
+NAME_RE = re.compile(limits.NAME_PATTERN)
+BUCKET_NAME_RE = re.compile(limits.BUCKET_NAME_PATTERN)
+
+_REGION_RE = re.compile(r"[a-z0-9-]+")
+_ACCOUNT_RE = re.compile(r"[0-9]{12}")
+
+
+def check_home(region_name: str, account_id: str) -> None:
+    """Refuse a region or account id that cannot appear in an ARN.
+
+    Raises:
+        ValueError: ``account_id`` is not twelve digits, or ``region_name`` does not
+            look like a region.
+    """
+    if not _ACCOUNT_RE.fullmatch(account_id):
+        msg = f"account_id must be twelve digits, got {account_id!r}"
+        raise ValueError(msg)
+    if not _REGION_RE.fullmatch(region_name):
+        msg = f"region_name must look like 'us-east-1', got {region_name!r}"
+        raise ValueError(msg)
 
 
 class RequestChecker:
@@ -34,86 +85,347 @@ class RequestChecker:
 
     Args:
         model: The ``s3vectors`` service model.
-        make_error: Builds the service error for ``(operation, code, message)``.
+        protocol: Builds the errors (and knows the store's region and account).
     """
 
-    def __init__(self, model: ServiceModel, make_error: ErrorFactory) -> None:
+    def __init__(self, model: ServiceModel, protocol: Protocol) -> None:
         """Create the checker."""
-        self._model = model
-        self._make_error = make_error
-        self._validator = ParamValidator()
+        self._protocol = protocol
+        self._model_checker = ModelChecker(model, protocol.error)
 
     def _invalid(self, operation: str, message: str) -> ClientError:
-        return self._make_error(operation, "ValidationException", message)
+        return self._protocol.validation(operation, message)
+
+    # -- the service model -------------------------------------------------------------
 
     def params(self, operation: str, params: dict[str, Any]) -> Any:
-        """Validate parameters exactly as boto3 does, before anything else happens.
+        """Check parameters against the service model (see :class:`ModelChecker`)."""
+        return self._model_checker.params(operation, params)
 
-        botocore's ``ParamValidator`` runs against the installed service model. For
-        PutVectors, walking every float of up to 500 vectors in Python would dominate
-        the call, so the request is checked in two steps: a strict fast check that
-        accepts only plainly valid vectors (plain dicts, string keys, one ``float32``
-        list of numbers, metadata of JSON scalars and lists), and botocore's validator
-        on the rest of the request. Anything the fast check does not accept goes
-        through botocore's validator in full, so the errors are botocore's own.
+    def invalid_field(self, op: str, path: str, constraint: str, value: Any) -> ClientError:
+        """A ValidationException worded as the service words it, with ``fieldList``."""
+        return self._model_checker.invalid_fields(
+            op, [field_problem(path, constraint, value=value)]
+        )
 
-        Returns:
-            For PutVectors, the vectors' values as a float64 array when every vector
-            has the same length (else ``None``); otherwise ``None``.
+    def at_most(self, op: str, path: str, value: int, maximum: int) -> None:
+        """Refuse a number over the model's maximum, as the service words it."""
+        if value > maximum:
+            constraint = f"Member must have value less than or equal to {maximum}"
+            raise self.invalid_field(op, path, constraint, value)
+
+    def page_size(
+        self, op: str, kwargs: Mapping[str, Any], maximum: int, default: int | None = None
+    ) -> int:
+        """``maxResults`` of a list request, at most ``maximum``."""
+        size = kwargs.get("maxResults", maximum if default is None else default)
+        self.at_most(op, "maxResults", size, maximum)
+        return int(size)
+
+    # -- names, ARNs and tokens --------------------------------------------------------
+
+    def name(self, operation: str, kind: str, name: str) -> None:
+        """Check a bucket (``kind="vector bucket"``) or index name."""
+        if kind == "vector bucket":
+            # S3 User Guide, "Vector bucket naming rules": no dots in bucket names.
+            lo, hi = limits.BUCKET_NAME_MIN_LENGTH, limits.BUCKET_NAME_MAX_LENGTH
+            pattern, allowed = BUCKET_NAME_RE, "lowercase letters, digits and hyphens (-)"
+        else:
+            lo, hi = limits.INDEX_NAME_MIN_LENGTH, limits.INDEX_NAME_MAX_LENGTH
+            pattern, allowed = NAME_RE, "lowercase letters, digits, hyphens (-) and dots (.)"
+        if not lo <= len(name) <= hi or not pattern.match(name):
+            msg = (
+                f"Invalid {kind} name {name!r}: use {lo} to {hi} {allowed}, "
+                "starting and ending with a letter or digit"
+            )
+            raise self._invalid(operation, msg)
+
+    def _arn(self, operation: str, arn: str, *, want_index: bool) -> tuple[str, str | None]:
+        match = ARN_RE.match(arn)
+        if match is None or (want_index and match.group("index") is None):
+            kind = "index" if want_index else "vector bucket"
+            raise self._invalid(operation, f"Invalid {kind} ARN: {arn!r}")
+        self._arn_home(operation, match)
+        return match.group("bucket"), match.group("index")
+
+    def _arn_home(self, operation: str, match: re.Match[str]) -> None:
+        """Buckets are regional and belong to an account: another region's ARN is not here."""
+        region, account = match.group("region"), match.group("account")
+        home = self._protocol
+        if region != home.region or account != home.account:
+            kind = "index" if match.group("index") else "vector bucket"
+            msg = (
+                f"The {kind} ARN names region {region} and account {account}, but this "
+                f"endpoint serves region {home.region} and account {home.account}"
+            )
+            raise self._protocol.not_found(operation, msg)
+
+    def resource_arn(self, operation: str, arn: str) -> tuple[str, str | None]:
+        """``(bucket, index or None)`` of the resource a tagging request names."""
+        match = ARN_RE.match(arn)
+        if match is None:
+            raise self._invalid(operation, f"Invalid resource ARN: {arn!r}")
+        self._arn_home(operation, match)
+        return match.group("bucket"), match.group("index")
+
+    def bucket(self, operation: str, params: Mapping[str, Any]) -> str:
+        """The bucket a request names, by ``vectorBucketName`` or ``vectorBucketArn``."""
+        name = params.get("vectorBucketName")
+        arn = params.get("vectorBucketArn")
+        if (name is None) == (arn is None):
+            msg = "Specify exactly one of vectorBucketName and vectorBucketArn"
+            raise self._invalid(operation, msg)
+        if arn is not None:
+            name, _ = self._arn(operation, arn, want_index=False)
+        self.name(operation, "vector bucket", str(name))
+        return str(name)
+
+    def index(self, operation: str, params: Mapping[str, Any]) -> tuple[str, str]:
+        """``(bucket, index)`` a request names, by ``indexArn`` or by the two names."""
+        arn = params.get("indexArn")
+        if arn is not None:
+            if params.get("vectorBucketName") is not None or params.get("indexName") is not None:
+                msg = "Specify either indexArn, or vectorBucketName and indexName, not both"
+                raise self._invalid(operation, msg)
+            bucket, index = self._arn(operation, arn, want_index=True)
+            index = str(index)
+        else:
+            bucket = str(params.get("vectorBucketName") or "")
+            index = str(params.get("indexName") or "")
+            if not bucket or not index:
+                msg = "Specify indexArn, or both vectorBucketName and indexName"
+                raise self._invalid(operation, msg)
+        self.name(operation, "vector bucket", bucket)
+        self.name(operation, "index", index)
+        return bucket, index
+
+    def token(self, operation: str, token: str, scope: str) -> dict[str, Any]:
+        """The payload of a ``nextToken``, which must have been issued for ``scope``."""
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(token.encode()))
+        except (ValueError, TypeError) as exc:
+            raise self._invalid(operation, "The provided nextToken is not valid") from exc
+        if not isinstance(payload, dict) or payload.get("scope") != scope_hash(scope):
+            msg = "The provided nextToken is not valid for this request"
+            raise self._invalid(operation, msg)
+        return payload
+
+    # -- buckets and indexes -----------------------------------------------------------
+
+    def encryption(self, op: str, config: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The encryption configuration to store (SSE-S3 when none is given)."""
+        if not config:
+            return {"sseType": "AES256"}
+        sse = config.get("sseType", "AES256")
+        if sse == "aws:kms" and not config.get("kmsKeyArn"):
+            raise self._invalid(op, "kmsKeyArn is required when sseType is aws:kms")
+        if sse == "AES256" and config.get("kmsKeyArn"):
+            raise self._invalid(op, "kmsKeyArn can only be used with sseType aws:kms")
+        return dict(config)
+
+    def policy(self, op: str, policy: str) -> None:
+        """A bucket policy is an IAM policy document: a JSON object with ``Statement``.
+
+        The model calls it "the JSON that defines the policy" (User Guide, "Managing
+        vector bucket policies"); the embedded store checks its shape, not its grammar.
         """
-        shape = self._model.operation_model(operation).input_shape
-        if shape is None:
-            return None
-        light = params
-        batch = None
-        vectors = params.get("vectors")
-        if operation == "PutVectors" and isinstance(vectors, list) and vectors:
-            fast = all(_fast_vector_ok(v) for v in vectors)
-            if fast:
-                converted = _numeric_batch([v["data"]["float32"] for v in vectors])
-                if converted is False:
-                    fast = False
-                elif converted is None:
-                    fast = all(_floats_ok(v) for v in vectors)
-                else:
-                    batch = converted
-            if fast:
-                light = dict(params)
-                light["vectors"] = [_strip_data(vectors[0])]
-        report = self._validator.validate(light, shape)
-        if report.has_errors() and light is not params:
-            report = self._validator.validate(params, shape)
-        if report.has_errors():
-            error = ParamValidationError(report=report.generate_report())
-            # The service's own wording of the same problems, for the HTTP server.
-            error.field_list = service_fields(report)
-            raise error
-        problems: list[dict[str, str]] = []
-        if light is not params:
-            # Fast-checked vectors: only the list length is left to check here (keys
-            # longer than the model allows are reported by the service-side checks).
-            count = len(params["vectors"])
-            if count > limits.MAX_PUT_VECTORS:
-                problems.append(
-                    field_problem(
-                        "vectors",
-                        f"Member must have length less than or equal to {limits.MAX_PUT_VECTORS}",
-                        value=[],
-                    )
-                )
-            params = {k: v for k, v in params.items() if k != "vectors"}
-        _model_constraints(shape, params, "", problems)
-        if problems:
-            raise self.invalid_fields(operation, problems)
-        return batch
+        try:
+            document = json.loads(policy)
+        except ValueError as exc:
+            raise self._invalid(op, "The bucket policy is not valid JSON") from exc
+        statements = document.get("Statement") if isinstance(document, dict) else None
+        if not isinstance(statements, (list, dict)):
+            msg = (
+                "The bucket policy is not a policy document: it must be a JSON object with a "
+                '"Statement" list, e.g. {"Version": "2012-10-17", "Statement": [...]}'
+            )
+            raise self._invalid(op, msg)
 
-    def invalid_fields(self, operation: str, problems: list[dict[str, str]]) -> ClientError:
-        """A ValidationException in the service's form, with its ``fieldList``."""
-        error = self._invalid(operation, validation_message(problems))
-        error.response["fieldList"] = [
-            {"path": p["path"], "message": p["message"]} for p in problems
+    def index_mode(self, op: str, mode: str, bucket_created: float) -> None:
+        """CLASSIC mode is only for buckets created before :data:`CLASSIC_CUTOFF`."""
+        if mode == "CLASSIC" and bucket_created >= CLASSIC_CUTOFF:
+            msg = (
+                "CLASSIC index mode is only available to indexes in vector buckets created "
+                "before 2026-09-30; use ENHANCED"
+            )
+            raise self._invalid(op, msg)
+
+    def dimension(self, op: str, dimension: int) -> None:
+        """An index dimension within the service's range."""
+        if not limits.MIN_DIMENSION <= dimension <= limits.MAX_DIMENSION:
+            msg = (
+                f"Invalid dimension {dimension}: must be between {limits.MIN_DIMENSION} "
+                f"and {limits.MAX_DIMENSION}"
+            )
+            raise self._invalid(op, msg)
+
+    def metadata_configuration(self, op: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The metadata configuration of a new index, checked."""
+        result: dict[str, Any] = {}
+        nfk = list(config.get("nonFilterableMetadataKeys") or [])
+        if len(nfk) > limits.MAX_NON_FILTERABLE_KEYS:
+            msg = (
+                f"nonFilterableMetadataKeys has {len(nfk)} keys; at most "
+                f"{limits.MAX_NON_FILTERABLE_KEYS} are allowed"
+            )
+            raise self._invalid(op, msg)
+        if len(set(nfk)) != len(nfk):
+            raise self._invalid(op, "nonFilterableMetadataKeys contains duplicate keys")
+        for key in nfk:
+            if len(key) > limits.METADATA_KEY_MAX_LENGTH:
+                raise self._invalid(
+                    op, f"Metadata key too long (max {limits.METADATA_KEY_MAX_LENGTH}): {key!r}"
+                )
+        if nfk:
+            result["nonFilterableMetadataKeys"] = nfk
+        text = config.get("textSearchConfigurations")
+        if text is not None:
+            result["textSearchConfigurations"] = self.text_configs(op, text)
+        return result
+
+    def text_configs(self, op: str, items: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """``textSearchConfigurations`` entries, checked and reduced to what is stored."""
+        if len(items) > limits.MAX_TEXT_SEARCH_KEYS:
+            msg = (
+                f"At most {limits.MAX_TEXT_SEARCH_KEYS} textSearchConfigurations are "
+                f"allowed, got {len(items)}"
+            )
+            raise self._invalid(op, msg)
+        keys = [i["metadataKey"] for i in items]
+        if len(set(keys)) != len(keys):
+            raise self._invalid(op, "textSearchConfigurations contains duplicate metadata keys")
+        out = []
+        for item in items:
+            if len(item["metadataKey"]) > limits.METADATA_KEY_MAX_LENGTH:
+                raise self._invalid(op, f"Metadata key too long: {item['metadataKey']!r}")
+            entry = {"metadataKey": item["metadataKey"]}
+            if item.get("language"):
+                entry["language"] = item["language"]
+            out.append(entry)
+        return out
+
+    def new_index_mode(self, op: str, mode: str, config: Mapping[str, Any]) -> None:
+        """A new index with full-text search must be ENHANCED."""
+        if config.get("textSearchConfigurations") and mode != "ENHANCED":
+            raise self._invalid(op, "Full-text search requires an ENHANCED index")
+
+    def mode_change(self, op: str, mode: str, index: Mapping[str, Any]) -> None:
+        """An index with full-text search must stay ENHANCED."""
+        if mode == "CLASSIC" and index["metadata_config"].get("textSearchConfigurations"):
+            raise self._invalid(op, "An index with full-text search must stay ENHANCED")
+
+    def text_search_update(
+        self, op: str, kwargs: Mapping[str, Any]
+    ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The ``(entries to add, keys to delete)`` of UpdateMetadataConfiguration."""
+        add = (kwargs.get("add") or {}).get("textSearchConfigurations") or []
+        delete = [
+            d["metadataKey"]
+            for d in (kwargs.get("delete") or {}).get("textSearchConfigurations") or []
         ]
-        return error
+        if not add and not delete:
+            raise self._invalid(op, "Specify add or delete textSearchConfigurations")
+        if "add" in kwargs and "delete" in kwargs:
+            # The model: "Specify either add or delete, but not both."
+            msg = (
+                "Specify either add or delete, not both: send two "
+                "UpdateMetadataConfiguration requests"
+            )
+            raise self._invalid(op, msg)
+        return self.text_configs(op, add), delete
+
+    def text_search_keys(
+        self,
+        op: str,
+        index: Mapping[str, Any],
+        add: list[dict[str, Any]],
+        delete: list[str],
+    ) -> dict[str, dict[str, Any]]:
+        """The index's full-text searchable keys after an update, checked against it."""
+        if index["index_mode"] != "ENHANCED":
+            raise self._invalid(
+                op, "Full-text search requires an ENHANCED index; call UpdateIndexMode first"
+            )
+        config = index["metadata_config"]
+        current = {i["metadataKey"]: i for i in config.get("textSearchConfigurations", [])}
+        for key in delete:
+            if key not in current:
+                raise self._invalid(
+                    op, f"Metadata key {key!r} is not full-text searchable in this index"
+                )
+            del current[key]
+        for item in add:
+            if item["metadataKey"] in current:
+                msg = f"Metadata key {item['metadataKey']!r} is already full-text searchable"
+                raise self._protocol.conflict(op, msg)
+            current[item["metadataKey"]] = item
+        if len(current) > limits.MAX_TEXT_SEARCH_KEYS:
+            raise self._invalid(
+                op, f"At most {limits.MAX_TEXT_SEARCH_KEYS} full-text searchable keys per index"
+            )
+        return current
+
+    # -- tags --------------------------------------------------------------------------
+
+    def new_tags(self, op: str, tags: Mapping[str, Any] | None) -> None:
+        """The tags of a new bucket or index."""
+        if tags:
+            self.tag_keys(op, list(tags))
+            self.tag_count(op, tags)
+
+    def tag_keys(self, op: str, keys: list[str]) -> None:
+        """Tag keys starting with ``aws:`` are reserved for AWS (S3 User Guide, "Tagging")."""
+        for key in keys:
+            if key.lower().startswith("aws:"):
+                msg = f"Tag key {key!r} is reserved: keys starting with 'aws:' belong to AWS"
+                raise self._invalid(op, msg)
+
+    def tag_count(self, op: str, tags: Mapping[str, Any]) -> None:
+        """At most 50 tags per resource (model documentation of TagResource)."""
+        if len(tags) > limits.MAX_TAGS:
+            msg = (
+                f"A resource can have at most {limits.MAX_TAGS} tags; this request would leave "
+                f"{len(tags)}: remove some with UntagResource first"
+            )
+            raise self._invalid(op, msg)
+
+    # -- vectors -----------------------------------------------------------------------
+
+    def put_request(self, op: str, kwargs: dict[str, Any]) -> None:
+        """The size of a PutVectors request: its payload and its number of vectors."""
+        size = request_payload_bytes(kwargs)
+        if size > limits.MAX_REQUEST_PAYLOAD_BYTES:
+            raise self._invalid(op, payload_too_large_message(size))
+        vectors = kwargs["vectors"]
+        if len(vectors) > limits.MAX_PUT_VECTORS:
+            msg = (
+                f"Too many vectors in one PutVectors request: {len(vectors)} "
+                f"(max {limits.MAX_PUT_VECTORS})"
+            )
+            raise self._invalid(op, msg)
+
+    def keys(self, op: str, keys: list[str], maximum: int) -> list[str]:
+        """The keys of a GetVectors or DeleteVectors request, each once, in order."""
+        if len(keys) > maximum:
+            msg = f"Too many keys in one {op} request: {len(keys)} (max {maximum})"
+            raise self._invalid(op, msg)
+        for key in keys:
+            if len(key) > limits.KEY_MAX_LENGTH:
+                raise self._invalid(op, f"Vector key is too long: {key[:64]!r}...")
+        return list(dict.fromkeys(keys))
+
+    def segment(self, op: str, kwargs: Mapping[str, Any]) -> tuple[int, int] | None:
+        """``(segmentCount, segmentIndex)`` of a ListVectors request, or ``None``."""
+        count = kwargs.get("segmentCount")
+        index = kwargs.get("segmentIndex")
+        if (count is None) != (index is None):
+            raise self._invalid(op, "segmentCount and segmentIndex must be given together")
+        if count is None or index is None:
+            return None
+        if index >= count:
+            msg = f"segmentIndex {index} must be less than segmentCount {count}"
+            raise self._invalid(op, msg)
+        return int(count), int(index)
 
     def vectors(
         self, op: str, index: dict[str, Any], vectors: list[dict[str, Any]], batch: Any = None
@@ -126,39 +438,59 @@ class RequestChecker:
         """
         dimension = index["dimension"]
         keys = [v["key"] for v in vectors]
-        seen: set[str] = set()
-        for key in keys:
-            if len(key) > limits.KEY_MAX_LENGTH:
-                msg = f"Vector key is too long ({len(key)} characters; max {limits.KEY_MAX_LENGTH}): {key[:64]!r}..."
-                raise self._invalid(op, msg)
-            if key in seen:
-                raise self._invalid(op, f"Duplicate vector key in one request: {key!r}")
-            seen.add(key)
+        self._unique_keys(op, keys)
         data = [v["data"]["float32"] for v in vectors]
         for key, values in zip(keys, data, strict=True):
             if len(values) != dimension:
-                msg = f"Invalid vector for key {key!r}: dimension {len(values)} does not match the index dimension {dimension}"
+                msg = (
+                    f"Invalid vector for key {key!r}: dimension {len(values)} does not match "
+                    f"the index dimension {dimension}"
+                )
                 raise self._invalid(op, msg)
         if batch is None:
             batch = np.array(data, dtype=np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
             matrix = batch.astype(np.float32).reshape(len(keys), dimension)
-        finite = np.isfinite(matrix).all(axis=1)
-        if not finite.all():
-            key = keys[int(np.flatnonzero(~finite)[0])]
-            msg = f"Invalid vector for key {key!r}: values must be finite float32 numbers (no NaN, Infinity, or values beyond float32 range)"
-            raise self._invalid(op, msg)
-        if index["metric"] == "cosine":
-            zero = ~matrix.any(axis=1)
-            if zero.any():
-                key = keys[int(np.flatnonzero(zero)[0])]
-                msg = f"Invalid vector for key {key!r}: a zero vector has no direction and cannot be stored in a cosine index"
-                raise self._invalid(op, msg)
+        self._values(op, keys, matrix, index["metric"])
         non_filterable = set(index["metadata_config"].get("nonFilterableMetadataKeys", []))
         metadata_json = [
             self.metadata(op, v["key"], v.get("metadata"), non_filterable) for v in vectors
         ]
         return keys, matrix, metadata_json
+
+    def _unique_keys(self, op: str, keys: list[str]) -> None:
+        seen: set[str] = set()
+        for key in keys:
+            if len(key) > limits.KEY_MAX_LENGTH:
+                msg = (
+                    f"Vector key is too long ({len(key)} characters; max "
+                    f"{limits.KEY_MAX_LENGTH}): {key[:64]!r}..."
+                )
+                raise self._invalid(op, msg)
+            if key in seen:
+                raise self._invalid(op, f"Duplicate vector key in one request: {key!r}")
+            seen.add(key)
+
+    def _values(
+        self, op: str, keys: list[str], matrix: np.ndarray[Any, np.dtype[np.float32]], metric: str
+    ) -> None:
+        finite = np.isfinite(matrix).all(axis=1)
+        if not finite.all():
+            key = keys[int(np.flatnonzero(~finite)[0])]
+            msg = (
+                f"Invalid vector for key {key!r}: values must be finite float32 numbers "
+                "(no NaN, Infinity, or values beyond float32 range)"
+            )
+            raise self._invalid(op, msg)
+        if metric == "cosine":
+            zero = ~matrix.any(axis=1)
+            if zero.any():
+                key = keys[int(np.flatnonzero(zero)[0])]
+                msg = (
+                    f"Invalid vector for key {key!r}: a zero vector has no direction and "
+                    "cannot be stored in a cosine index"
+                )
+                raise self._invalid(op, msg)
 
     def metadata(self, op: str, key: str, metadata: Any, non_filterable: set[str]) -> str | None:
         """Check one vector's metadata; return it as compact JSON (``None`` if absent)."""
@@ -169,238 +501,131 @@ class RequestChecker:
                 op, f"Invalid metadata for key {key!r}: metadata must be a JSON object"
             )
         if len(metadata) > limits.MAX_METADATA_KEYS:
-            msg = f"Invalid metadata for key {key!r}: {len(metadata)} keys (max {limits.MAX_METADATA_KEYS})"
+            msg = (
+                f"Invalid metadata for key {key!r}: {len(metadata)} keys "
+                f"(max {limits.MAX_METADATA_KEYS})"
+            )
             raise self._invalid(op, msg)
+        filterable = self._metadata_entries(op, key, metadata, non_filterable)
+        encoded = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False)
+        total = len(encoded.encode("utf-8"))
+        if total > limits.MAX_METADATA_BYTES:
+            msg = (
+                f"Invalid metadata for key {key!r}: {total} bytes exceeds the "
+                f"{limits.MAX_METADATA_BYTES}-byte limit per vector"
+            )
+            raise self._invalid(op, msg)
+        if filterable:
+            size = total if len(filterable) == len(metadata) else limits.json_size(filterable)
+            if size > limits.MAX_FILTERABLE_METADATA_BYTES:
+                msg = (
+                    f"Invalid metadata for key {key!r}: filterable metadata is {size} bytes, "
+                    f"over the {limits.MAX_FILTERABLE_METADATA_BYTES}-byte limit; declare "
+                    "large keys in nonFilterableMetadataKeys when creating the index"
+                )
+                raise self._invalid(op, msg)
+        return encoded
+
+    def _metadata_entries(
+        self, op: str, key: str, metadata: dict[str, Any], non_filterable: set[str]
+    ) -> dict[str, Any]:
+        """Check each metadata key and value; return the filterable entries."""
         filterable = {}
         for mkey, value in metadata.items():
             if not mkey or len(mkey) > limits.METADATA_KEY_MAX_LENGTH:
-                msg = f"Invalid metadata for key {key!r}: metadata key {mkey[:80]!r} must be 1 to {limits.METADATA_KEY_MAX_LENGTH} characters"
+                msg = (
+                    f"Invalid metadata for key {key!r}: metadata key {mkey[:80]!r} must be "
+                    f"1 to {limits.METADATA_KEY_MAX_LENGTH} characters"
+                )
                 raise self._invalid(op, msg)
             problem = _metadata_value_problem(value)
             if problem:
                 raise self._invalid(op, f"Invalid metadata for key {key!r}: {mkey!r} {problem}")
             if mkey not in non_filterable:
                 filterable[mkey] = value
-        encoded = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False)
-        total = len(encoded.encode("utf-8"))
-        if total > limits.MAX_METADATA_BYTES:
-            msg = f"Invalid metadata for key {key!r}: {total} bytes exceeds the {limits.MAX_METADATA_BYTES}-byte limit per vector"
+        return filterable
+
+    # -- queries -----------------------------------------------------------------------
+
+    def query(self, op: str, kwargs: Mapping[str, Any]) -> None:
+        """What a QueryVectors request must hold, whatever the index."""
+        self.at_most(op, "topK", kwargs["topK"], limits.MAX_TOP_K)
+        if kwargs.get("queryVector") is None and not kwargs.get("queryTexts"):
+            raise self._invalid(op, "Specify queryVector, queryTexts, or both")
+
+    def query_mode(self, op: str, index: Mapping[str, Any], requested: str | None) -> str:
+        """The mode a query runs in: the requested one, else the index's."""
+        mode = requested or index["index_mode"]
+        if mode == "CLASSIC" and index["index_mode"] != "CLASSIC":
+            raise self._invalid(op, "queryMode CLASSIC is not available for this index")
+        return str(mode)
+
+    def query_filter(self, op: str, index: Mapping[str, Any], mode: str, flt: Any) -> None:
+        """A query's filter, against the filter language and the index."""
+        if flt is None:
+            return
+        non_filterable = index["metadata_config"].get("nonFilterableMetadataKeys", [])
+        try:
+            validate_filter(flt, non_filterable=non_filterable)
+        except FilterError as exc:
+            raise self._invalid(op, f"Invalid filter: {exc}") from exc
+        enhanced_only = filter_operators(flt) & ENHANCED_ONLY_OPERATORS
+        if enhanced_only and mode != "ENHANCED":
+            names = ", ".join(sorted(enhanced_only))
+            msg = (
+                f"Invalid filter: {names} requires an ENHANCED index; switch it with "
+                "UpdateIndexMode"
+            )
             raise self._invalid(op, msg)
-        if filterable:
-            size = total if len(filterable) == len(metadata) else json_size(filterable)
-            if size > limits.MAX_FILTERABLE_METADATA_BYTES:
+
+    def query_texts(
+        self,
+        op: str,
+        index: Mapping[str, Any],
+        texts: list[dict[str, Any]],
+        fields: Mapping[str, Any],
+    ) -> None:
+        """A query's ``queryTexts``, against the index's full-text searchable keys."""
+        if index["index_mode"] != "ENHANCED":
+            raise self._invalid(op, "queryTexts requires an ENHANCED index")
+        if len(texts) > limits.MAX_QUERY_TEXTS:
+            raise self._invalid(op, f"At most {limits.MAX_QUERY_TEXTS} queryTexts are allowed")
+        text_keys = [t["metadataKey"] for t in texts]
+        if len(set(text_keys)) != len(text_keys):
+            raise self._invalid(op, "Each queryTexts entry must use a different metadataKey")
+        for t in texts:
+            if len(t["text"]) > limits.QUERY_TEXT_MAX_LENGTH:
+                raise self._invalid(
+                    op, f"queryTexts text is longer than {limits.QUERY_TEXT_MAX_LENGTH} characters"
+                )
+            if t["metadataKey"] not in fields:
                 msg = (
-                    f"Invalid metadata for key {key!r}: filterable metadata is {size} bytes, over the "
-                    f"{limits.MAX_FILTERABLE_METADATA_BYTES}-byte limit; declare large keys in "
-                    "nonFilterableMetadataKeys when creating the index"
+                    f"Metadata key {t['metadataKey']!r} is not full-text searchable in this "
+                    "index; add it with UpdateMetadataConfiguration(add="
+                    "{'textSearchConfigurations': [...]})"
                 )
                 raise self._invalid(op, msg)
-        return encoded
 
-
-def field_problem(path: str, constraint: str, *, value: Any) -> dict[str, str]:
-    """One validation failure, worded as the service words it.
-
-    The service answers ``1 validation error detected: Value '0' at 'topK' failed to
-    satisfy constraint: Member must have value greater than or equal to 1`` (the
-    Smithy/Coral form AWS JSON services share); the value is left out for lists,
-    structures and long strings.
-    """
-    if isinstance(value, bool):
-        shown = f"'{str(value).lower()}' "
-    elif isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 64):  # noqa: PLR2004
-        shown = f"'{value}' "
-    elif value is None:
-        shown = "null "
-    else:
-        shown = ""
-    message = f"Value {shown}at '{path}' failed to satisfy constraint: {constraint}"
-    return {"path": path, "message": message, "constraint": constraint}
-
-
-def validation_message(problems: list[dict[str, str]]) -> str:
-    """The service's message for a list of :func:`field_problem` entries."""
-    count = len(problems)
-    head = f"{count} validation error{'s' if count > 1 else ''} detected: "
-    return head + "; ".join(p["message"] for p in problems[:5])
-
-
-def service_fields(report: Any) -> list[dict[str, str]]:
-    """Re-word botocore's client-side validation errors as the service words them."""
-    out: list[dict[str, str]] = []
-    for reason, name, extra in getattr(report, "_errors", []):
-        path = (name or "").lstrip(".") or "input"
-        value = extra.get("param")
-        if reason == "missing required field":
-            path = f"{path}.{extra['required_name']}" if path != "input" else extra["required_name"]
-            out.append(field_problem(path, "Member must not be null", value=None))
-        elif reason == "unknown field":
-            unknown = extra["unknown_param"]
-            path = unknown if path == "input" else f"{path}.{unknown}"
-            out.append(field_problem(path, "Member is not a known field", value=""))
-        elif reason == "invalid range":
-            limit = extra["min_allowed"]
-            text = f"Member must have value greater than or equal to {limit}"
-            out.append(field_problem(path, text, value=value))
-        elif reason == "invalid length":
-            limit = extra["min_allowed"]
-            text = f"Member must have length greater than or equal to {limit}"
-            out.append(field_problem(path, text, value=value))
-        elif reason in ("more than one input", "empty input"):
-            members = ", ".join(extra.get("members", []))
-            text = f"Member must have exactly one of these members set: {members}"
-            out.append(field_problem(path, text, value=""))
-        else:
-            kinds = extra.get("valid_types") or []
-            names = ", ".join(getattr(k, "__name__", str(k)) for k in kinds)
-            text = f"Member must be of type {names}" if names else "Member has an invalid type"
-            out.append(field_problem(path, text, value=""))
-    return out
-
-
-def _model_constraints(shape: Shape, value: Any, path: str, problems: list[dict[str, str]]) -> None:
-    """Check what the service enforces from the model but botocore does not: max and enum."""
-    if value is None:
-        return
-    meta = shape.metadata
-    where = path or "input"
-    if shape.type_name == "structure" and isinstance(value, dict):
-        if meta.get("document"):
-            return
-        members = shape.members
-        for name, member in members.items():
-            if name in value:
-                _model_constraints(
-                    member, value[name], f"{path}.{name}" if path else name, problems
-                )
-    elif shape.type_name == "list" and isinstance(value, list):
-        if "max" in meta and len(value) > meta["max"]:
-            text = f"Member must have length less than or equal to {meta['max']}"
-            problems.append(field_problem(where, text, value=[]))
-        member = shape.member
-        if member.type_name in ("float", "double", "integer", "long", "boolean"):
-            return
-        for i, item in enumerate(value):
-            _model_constraints(member, item, f"{where}[{i}]", problems)
-    elif shape.type_name == "string" and isinstance(value, str):
-        enum = shape.enum
-        if enum and value not in enum:
-            text = f"Member must satisfy enum value set: [{', '.join(enum)}]"
-            problems.append(field_problem(where, text, value=value))
-        if "max" in meta and len(value) > meta["max"]:
-            text = f"Member must have length less than or equal to {meta['max']}"
-            problems.append(field_problem(where, text, value=value))
-    elif shape.type_name in ("integer", "long") and isinstance(value, int):
-        if "max" in meta and value > meta["max"]:
-            text = f"Member must have value less than or equal to {meta['max']}"
-            problems.append(field_problem(where, text, value=value))
-
-
-#: Below this many float values a PutVectors request cannot reach the payload limit
-#: (no float32 value's JSON text is longer than 25 characters), so it is not measured.
-_MEASURE_PAYLOAD_FROM = limits.MAX_REQUEST_PAYLOAD_BYTES // 25
-
-
-def payload_too_large_message(size: int) -> str:
-    """The error message for a request body over the 20 MiB payload limit.
-
-    The model has no error shape for it; the embedded service answers
-    ``ValidationException`` (400), which every SDK maps to a modelled, non-retryable
-    error (a choice: the documentation names the limit, not the error).
-    """
-    mib = size / (1024 * 1024)
-    limit = limits.MAX_REQUEST_PAYLOAD_BYTES // (1024 * 1024)
-    return (
-        f"The request payload is {mib:.1f} MiB, over the {limit} MiB limit of S3 Vectors; "
-        "send fewer vectors per request"
-    )
-
-
-def request_payload_bytes(params: dict[str, Any]) -> int:
-    """The size of a request's JSON body as an SDK would send it (UTF-8 bytes).
-
-    Only a PutVectors request with many values is measured (see
-    ``_MEASURE_PAYLOAD_FROM``); anything else returns 0.
-    """
-    vectors = params.get("vectors")
-    if not isinstance(vectors, list):
-        return 0
-    values = sum(len(v.get("data", {}).get("float32") or ()) for v in vectors)
-    if values < _MEASURE_PAYLOAD_FROM:
-        return 0
-    body = {k: v for k, v in params.items() if k != "ResponseMetadata"}
-    try:
-        import orjson  # noqa: PLC0415 - optional, much faster on float lists
-
-        return len(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY))
-    except (ImportError, TypeError):
-        return len(json.dumps(body, separators=(",", ":"), default=str).encode())
-
-
-_SCALARS = (str, int, float, bool)
-
-
-def _fast_vector_ok(vector: Any) -> bool:
-    """Strict subset of what botocore accepts for a ``PutInputVector``."""
-    if type(vector) is not dict or not vector.keys() <= {"key", "data", "metadata"}:
-        return False
-    key = vector.get("key")
-    data = vector.get("data")
-    if type(key) is not str or not key or type(data) is not dict or len(data) != 1:
-        return False
-    if type(data.get("float32")) is not list:
-        return False
-    if "metadata" not in vector:
-        return True
-    metadata = vector["metadata"]
-    if type(metadata) is not dict:
-        return False
-    for value in metadata.values():
-        if type(value) in _SCALARS:
-            continue
-        if type(value) is list and all(type(item) in _SCALARS for item in value):
-            continue
-        return False
-    return True
-
-
-def _numeric_batch(rows: list[list[Any]]) -> Any:
-    """Convert equal-length numeric rows to one float64 array.
-
-    Returns the array; ``False`` when some value is not a number (so botocore must
-    judge); ``None`` when the rows differ in length (checked one by one instead).
-    """
-    try:
-        arr = np.array(rows)
-    except (ValueError, TypeError):
-        return None
-    if arr.ndim != 2 or arr.dtype.kind not in "fiub":  # noqa: PLR2004
-        return None if arr.dtype == object else False
-    return arr.astype(np.float64, copy=False)
-
-
-def _strip_data(vector: Any) -> Any:
-    if isinstance(vector, dict) and isinstance(vector.get("data"), dict):
-        data = vector["data"]
-        if isinstance(data.get("float32"), list):
-            light = dict(vector)
-            light["data"] = {**data, "float32": []}
-            return light
-    return vector
-
-
-def _floats_ok(vector: Any) -> bool:
-    """Whether a vector's float32 list holds only what botocore accepts (numbers)."""
-    values = vector["data"]["float32"]
-    if not values:
-        return True
-    try:
-        arr = np.asarray(values)
-    except (ValueError, TypeError):
-        return False
-    if arr.ndim == 1 and arr.dtype.kind in "fiub":
-        return True
-    return all(isinstance(v, (int, float)) or type(v).__name__ == "Decimal" for v in values)
+    def query_vector(self, op: str, index: Mapping[str, Any], query_vector: Any) -> Any:
+        """A query's vector as float32 (``None`` without one), against the index."""
+        if query_vector is None:
+            return None
+        values = query_vector.get("float32") or []
+        if len(values) != index["dimension"]:
+            msg = (
+                f"Invalid query vector: dimension {len(values)} does not match the index "
+                f"dimension {index['dimension']}"
+            )
+            raise self._invalid(op, msg)
+        with np.errstate(over="ignore"):
+            query = np.asarray(values, dtype=np.float64).astype(np.float32)
+        if not np.isfinite(query).all():
+            raise self._invalid(op, "Invalid query vector: values must be finite float32 numbers")
+        if index["metric"] == "cosine" and not query.any():
+            raise self._invalid(
+                op, "Invalid query vector: a zero vector cannot be used with a cosine index"
+            )
+        return query
 
 
 def _metadata_value_problem(value: Any) -> str | None:
@@ -409,12 +634,19 @@ def _metadata_value_problem(value: Any) -> str | None:
     if isinstance(value, int | float):
         return None if math.isfinite(value) else "must be a finite number"
     if isinstance(value, list):
-        for item in value:
-            if isinstance(item, list | dict) or item is None:
-                return "is a list; list elements must be strings, numbers or booleans"
-            if isinstance(item, float) and not math.isfinite(item):
-                return "is a list with a non-finite number"
-        return None
+        return _list_value_problem(value)
     if value is None:
         return "is null; metadata values must be strings, numbers, booleans or lists of those"
-    return f"has unsupported type {type(value).__name__}; metadata values must be strings, numbers, booleans or lists of those"
+    return (
+        f"has unsupported type {type(value).__name__}; metadata values must be strings, "
+        "numbers, booleans or lists of those"
+    )
+
+
+def _list_value_problem(value: list[Any]) -> str | None:
+    for item in value:
+        if isinstance(item, list | dict) or item is None:
+            return "is a list; list elements must be strings, numbers or booleans"
+        if isinstance(item, float) and not math.isfinite(item):
+            return "is a list with a non-finite number"
+    return None

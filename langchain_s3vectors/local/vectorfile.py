@@ -29,20 +29,29 @@ from SQLite, as without a checkpoint).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
+from langchain_s3vectors.local import storage as sql
+
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterator
     from pathlib import Path
 
     from langchain_s3vectors.local.storage import Storage
+
+logger = logging.getLogger(__name__)
+
+#: :func:`checkpoint_on_close` checkpoints indexes of at least this many vectors
+#: (smaller ones are read from SQLite in milliseconds).
+CHECKPOINT_MIN_VECTORS = 20_000
 
 #: Directory (inside the store's directory) holding the vector files.
 VECTOR_DIRNAME = "vectors"
@@ -105,40 +114,11 @@ def _paths(directory: Path, stem: str) -> list[Path]:
     return [directory / (stem + suffix) for suffix in _SUFFIXES]
 
 
-def checkpoint_row(conn: sqlite3.Connection, index_id: int) -> tuple[int, int, str] | None:
-    """``(version, count, stem)`` of an index's committed checkpoint, or ``None``."""
-    try:
-        row = conn.execute(
-            "SELECT version, count, stem FROM vector_checkpoints WHERE index_id = ?",
-            (index_id,),
-        ).fetchone()
-    except Exception:  # noqa: BLE001 - a store written before checkpoints existed
-        return None
-    return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
-
-
-def changed_keys(conn: sqlite3.Connection, index_id: int) -> list[str]:
-    """Keys written or deleted since the index's checkpoint."""
-    return [
-        str(r[0])
-        for r in conn.execute("SELECT key FROM vector_changes WHERE index_id = ?", (index_id,))
-    ]
-
-
-def log_changes(conn: sqlite3.Connection, index_id: int, keys: list[str]) -> None:
-    """Record, inside a write transaction, the keys it touches (only after a checkpoint)."""
-    if conn.execute("SELECT 1 FROM vector_checkpoints WHERE index_id = ?", (index_id,)).fetchone():
-        conn.executemany(
-            "INSERT OR IGNORE INTO vector_changes (index_id, key) VALUES (?, ?)",
-            [(index_id, key) for key in keys],
-        )
-
-
 def open_checkpoint(
     conn: sqlite3.Connection, directory: Path, index_id: int, dimension: int
 ) -> Checkpoint | None:
     """Map an index's committed checkpoint, or return ``None`` when it has none."""
-    row = checkpoint_row(conn, index_id)
+    row = sql.checkpoint_row(conn, index_id)
     if row is None:
         return None
     version, count, stem = row
@@ -215,9 +195,7 @@ def _write_files(
 def _blocks(
     conn: sqlite3.Connection, index_id: int, dimension: int
 ) -> Iterator[tuple[list[str], FloatArray]]:
-    cursor = conn.execute(
-        "SELECT key, data FROM vectors WHERE index_id = ? ORDER BY rowid", (index_id,)
-    )
+    cursor = sql.all_vectors(conn, index_id)
     while batch := cursor.fetchmany(_BLOCK):
         block = np.empty((len(batch), dimension), dtype=np.float32)
         for i, (_, blob) in enumerate(batch):
@@ -252,20 +230,14 @@ def write_checkpoint(storage: Storage, directory: Path, index_id: int, *, min_ve
         Whether a new checkpoint was committed.
     """
     with storage.read() as conn:
-        row = conn.execute(
-            "SELECT version, metric, dimension FROM indexes WHERE id = ?", (index_id,)
-        ).fetchone()
-        if row is None:
+        shape = sql.index_shape(conn, index_id)
+        if shape is None:
             return False
-        version, metric, dimension = int(row[0]), str(row[1]), int(row[2])
-        current = checkpoint_row(conn, index_id)
+        version, metric, dimension = shape
+        current = sql.checkpoint_row(conn, index_id)
         if current is not None and current[0] == version:
             return False
-        count = int(
-            conn.execute("SELECT count(*) FROM vectors WHERE index_id = ?", (index_id,)).fetchone()[
-                0
-            ]
-        )
+        count = sql.count_vectors(conn, index_id)
         if count < max(1, min_vectors):
             return False
         directory.mkdir(exist_ok=True)
@@ -288,18 +260,13 @@ def _commit(
     storage: Storage, directory: Path, index_id: int, stem: str, version: int, count: int
 ) -> bool:
     with storage.transaction() as conn:
-        now = conn.execute("SELECT version FROM indexes WHERE id = ?", (index_id,)).fetchone()
+        now = sql.version(conn, index_id)
         mine = all(p.exists() for p in _paths(directory, stem))
-        if now is None or int(now[0]) != version or not mine:
+        if now is None or now != version or not mine:
             _remove(directory, {stem})  # written meanwhile, or superseded: try again later
             return False
-        old = checkpoint_row(conn, index_id)
-        conn.execute(
-            "INSERT OR REPLACE INTO vector_checkpoints (index_id, version, count, stem) "
-            "VALUES (?, ?, ?, ?)",
-            (index_id, version, count, stem),
-        )
-        conn.execute("DELETE FROM vector_changes WHERE index_id = ?", (index_id,))
+        old = sql.checkpoint_row(conn, index_id)
+        sql.record_checkpoint(conn, index_id, version, count, stem)
         # Files no committed row names (a crashed or superseded writer's) go now.
         keep = {stem} | ({old[2]} if old is not None else set())
         _remove(directory, _stems(directory, index_id) - keep)
@@ -311,15 +278,38 @@ def _commit(
 def drop_checkpoints(storage: Storage, directory: Path) -> None:
     """Forget the checkpoints of indexes that no longer exist, and their files."""
     with storage.transaction() as conn:
-        gone = [
-            (int(r[0]), str(r[1]))
-            for r in conn.execute(
-                "SELECT index_id, stem FROM vector_checkpoints "
-                "WHERE index_id NOT IN (SELECT id FROM indexes)"
-            )
-        ]
-        for index_id, _ in gone:
-            conn.execute("DELETE FROM vector_checkpoints WHERE index_id = ?", (index_id,))
-            conn.execute("DELETE FROM vector_changes WHERE index_id = ?", (index_id,))
-    for index_id, _ in gone:
+        gone = sql.forget_orphan_checkpoints(conn)
+    for index_id in gone:
         _remove(directory, _stems(directory, index_id))
+
+
+def checkpoint_all(storage: Storage, *, min_vectors: int = 0) -> int:
+    """Checkpoint every index of a store changed since its last checkpoint.
+
+    Returns:
+        How many indexes got a new checkpoint (always 0 in memory or read-only).
+    """
+    directory = storage.vector_dir
+    if directory is None or storage.read_only:
+        return 0
+    with storage.read() as conn:
+        ids = sql.index_ids(conn)
+    written = sum(
+        write_checkpoint(storage, directory, index_id, min_vectors=min_vectors) for index_id in ids
+    )
+    if directory.exists():
+        drop_checkpoints(storage, directory)
+    return written
+
+
+def checkpoint_on_close(storage: Storage) -> None:
+    """Checkpoint, before closing, the indexes of at least :data:`CHECKPOINT_MIN_VECTORS`.
+
+    Only a store this process wrote to is checkpointed; a reader, or a store that cannot
+    be written (read-only files), is left as it is.
+    """
+    try:
+        if storage.wrote:
+            checkpoint_all(storage, min_vectors=CHECKPOINT_MIN_VECTORS)
+    except (sqlite3.Error, OSError) as exc:
+        logger.debug("vector checkpoint skipped: %s", exc)

@@ -167,7 +167,7 @@ def test_open_maps_the_checkpoint_instead_of_reading_vectors(tmp_path: Path) -> 
 def test_close_checkpoints_large_indexes_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from langchain_s3vectors.local import base  # noqa: PLC0415
+    from langchain_s3vectors.local import vectorfile as base  # noqa: PLC0415
 
     monkeypatch.setattr(base, "CHECKPOINT_MIN_VECTORS", 600)
     small, large = tmp_path / "small", tmp_path / "large"
@@ -313,7 +313,7 @@ def test_sigkill_while_writing_and_checkpointing(tmp_path: Path, delay: float) -
 def test_only_a_client_that_wrote_checkpoints_on_close(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from langchain_s3vectors.local import base  # noqa: PLC0415
+    from langchain_s3vectors.local import vectorfile as base  # noqa: PLC0415
 
     monkeypatch.setattr(base, "CHECKPOINT_MIN_VECTORS", 1)
     writer = _client(tmp_path)

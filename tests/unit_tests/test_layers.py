@@ -1,0 +1,262 @@
+"""Imports point down the layers, and the leaves and the embedded client stay light.
+
+The layers (``DESIGN.md``), low to high: the leaves; the embedded S3 Vectors and the
+client seam; execution; records; the index; the store and its LangChain companions;
+the HTTP server; the application. A module may import modules of its own layer or
+lower ones, never a higher one, and no import cycle is allowed. Imports inside
+functions count too (they run, just later); imports under ``if TYPE_CHECKING:`` do
+not (they never run).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import langchain_s3vectors
+
+PACKAGE = "langchain_s3vectors"
+ROOT = Path(__file__).resolve().parents[2] / PACKAGE
+
+#: Layer of each module (relative to the package), low to high. ``local``, ``server``
+#: and ``app`` stand for the package and every module in it.
+LAYERS: dict[str, int] = {
+    "errors": 0,
+    "limits": 0,
+    "filters": 0,
+    "local": 1,
+    "client": 1,
+    "fastpath": 1,
+    "execution": 2,
+    "batching": 2,
+    "records": 3,
+    "index": 4,
+    "vectorstores": 5,
+    "retrievers": 5,
+    "query_constructor": 5,
+    "server": 6,
+    "app": 7,
+    # Modules on their way to app/: the application layer already.
+    "settings": 7,
+    "embeddings": 7,
+    "onnx_embeddings": 7,
+    "ingest": 7,
+    "manage": 7,
+    "migrate": 7,
+    "cli": 7,
+    "sharding": 7,
+    "pipeline": 7,
+}
+
+#: What each leaf may import from the package. ``errors`` and ``limits`` import
+#: nothing; ``filters`` raises ``errors.FilterError`` (which ``errors`` needs as the
+#: base of ``InvalidFilterError``, so it lives there) and reads
+#: ``limits.MAX_FILTER_CONSTRAINTS``.
+LEAF_IMPORTS: dict[str, set[str]] = {
+    "errors": set(),
+    "limits": set(),
+    "filters": {"errors", "limits"},
+}
+
+#: Documented deprecation shims: ``{shim module: modules it may import whatever their
+#: layer}`` (a shim re-exports a name from where it moved and warns). Empty for now.
+DEPRECATION_SHIMS: dict[str, set[str]] = {}
+
+#: Upward or cyclic edges ``(importer, imported)`` that exist today in modules being
+#: redesigned elsewhere. Each is a bug to fix; the list is to be emptied, not grown.
+KNOWN_EDGES: set[tuple[str, str]] = {
+    # The store builds itself from the environment (settings.store_from_env).
+    ("vectorstores", "settings"),
+    # Request payload sizing (records.record_payload_size) used by the batch runner.
+    ("batching", "records"),
+    # embeddings and onnx_embeddings import each other inside functions.
+    ("onnx_embeddings", "embeddings"),
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imported_names(node: ast.AST, module: str, *, is_package: bool) -> list[str]:
+    """Dotted names an import statement brings in: modules, or ``module.attribute``.
+
+    ``from pkg import sub`` names ``pkg.sub`` only (the parent package is not counted as
+    a dependency when a submodule is what is imported); ``from mod import name`` names
+    ``mod.name``, which resolves to ``mod``.
+    """
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    if node.level:
+        base = module.split(".") if is_package else module.split(".")[:-1]
+        base = base[: len(base) - (node.level - 1)]
+        source = ".".join([*base, node.module] if node.module else base)
+    else:
+        source = node.module or ""
+    return [f"{source}.{alias.name}" for alias in node.names]
+
+
+def _imports(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The package modules ``module`` imports, outside ``TYPE_CHECKING`` blocks."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            todo.extend(node.orelse)
+            continue
+        for name in _imported_names(node, module, is_package=is_package):
+            target = _resolve(name, modules)
+            if target is not None and target != module:
+                found.add(target)
+        todo.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _resolve(name: str, modules: dict[str, Path]) -> str | None:
+    """The package module a dotted name refers to (``from pkg import name`` included).
+
+    A public name of the lazy root (``from langchain_s3vectors import S3VectorsStore``)
+    resolves to the module it is loaded from.
+    """
+    lazy = langchain_s3vectors._LAZY
+    attribute = name.removeprefix(PACKAGE + ".")
+    if attribute in lazy:
+        return lazy[attribute]
+    if name == PACKAGE or not name.startswith(PACKAGE + "."):
+        return None  # the root itself, or another distribution
+    parts = name.split(".")
+    while parts:
+        candidate = ".".join(parts)
+        if candidate in modules and candidate != PACKAGE:
+            return candidate
+        parts.pop()
+    return None
+
+
+def _short(module: str) -> str:
+    return module.removeprefix(PACKAGE + ".")
+
+
+def _layer(module: str) -> int:
+    short = _short(module)
+    head = short.split(".", 1)[0]
+    key = head if head in ("local", "server", "app") else short
+    if key not in LAYERS:
+        pytest.fail(f"module {module} has no layer: add it to LAYERS in {__file__}")
+    return LAYERS[key]
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {
+        _short(m): {_short(t) for t in _imports(m, p, modules)}
+        for m, p in modules.items()
+        if m != PACKAGE  # the root is lazy: it may name anything
+    }
+
+
+def test_no_module_imports_a_higher_layer() -> None:
+    upward = []
+    for module, targets in _graph().items():
+        allowed = DEPRECATION_SHIMS.get(module, set())
+        for target in sorted(targets):
+            edge = (module, target)
+            if target in allowed or edge in KNOWN_EDGES:
+                continue
+            low, high = _layer(f"{PACKAGE}.{module}"), _layer(f"{PACKAGE}.{target}")
+            if high > low:
+                upward.append(f"{module} (layer {low}) imports {target} (layer {high})")
+    assert not upward, "imports that point up:\n" + "\n".join(upward)
+
+
+def test_known_edges_still_exist() -> None:
+    """A fixed edge leaves the list: the list only ever shrinks."""
+    graph = _graph()
+    gone = sorted(edge for edge in KNOWN_EDGES if edge[1] not in graph.get(edge[0], set()))
+    assert not gone, f"fixed, remove from KNOWN_EDGES: {gone}"
+
+
+def test_no_import_cycle() -> None:
+    graph = {
+        module: {t for t in targets if (module, t) not in KNOWN_EDGES}
+        for module, targets in _graph().items()
+    }
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = 1
+        path.append(module)
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        path.pop()
+        state[module] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state and (cycle := visit(module)):
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+
+
+@pytest.mark.parametrize("leaf", sorted(LEAF_IMPORTS))
+def test_leaves_import_nothing_above_them(leaf: str) -> None:
+    graph = _graph()
+    assert graph[leaf] <= LEAF_IMPORTS[leaf], f"{leaf} imports {graph[leaf]}"
+    loaded = _run(
+        f"import sys, {PACKAGE}.{leaf}; "
+        f"print(sorted(m for m in sys.modules if m.startswith('{PACKAGE}.')))"
+    )
+    expected = {f"{PACKAGE}.{m}" for m in {leaf} | LEAF_IMPORTS[leaf]}
+    assert set(ast.literal_eval(loaded)) == expected
+
+
+def test_embedded_client_does_not_load_langchain() -> None:
+    loaded = _run(
+        f"import sys, {PACKAGE}.local; "
+        "print(sorted(m for m in sys.modules if m.startswith(('langchain', 'langsmith'))))"
+    )
+    names = ast.literal_eval(loaded)
+    assert not [m for m in names if m.startswith(("langchain_core", "langsmith"))], names
+    above = [m for m in names if m.startswith(f"{PACKAGE}.") and _layer(m) > LAYERS["local"]]
+    assert not above, names
+
+
+def test_root_public_names_load_on_first_use() -> None:
+    out = _run(
+        f"import sys, {PACKAGE} as p; before = 'langchain_core' in sys.modules; "
+        "store = p.S3VectorsStore; "
+        "print(before, 'langchain_core' in sys.modules, 'S3VectorsStore' in dir(p))"
+    )
+    assert out == "False True True"
+
+
+def _run(code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return result.stdout.strip()
