@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +46,16 @@ __all__ = [
     "DEFAULT_PAGE_CONTENT_KEY",
     "FLOAT32_MAX",
     "RecordCodec",
+    "check_k",
+    "check_query_text",
     "check_unicode",
+    "check_unique_ids",
     "checked_rows",
+    "iter_put_batches",
     "json_size",
     "record_payload_size",
+    "split_put_batches",
+    "text_list",
     "validate_key",
     "validate_metadata",
     "validate_vector",
@@ -135,6 +141,105 @@ def record_payload_size(record: Mapping[str, Any]) -> int:
         + len(str(record.get("key", ""))) * 4
         + (25 * len(vector) + 30)
     )
+
+
+#: Share of the request payload limit a PutVectors batch may fill.
+_PAYLOAD_SHARE = 0.8
+
+
+def iter_put_batches(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    max_vectors: int = limits.MAX_PUT_VECTORS,
+    max_bytes: int = int(limits.MAX_REQUEST_PAYLOAD_BYTES * _PAYLOAD_SHARE),
+) -> Iterator[list[Mapping[str, Any]]]:
+    """Group PutVectors records by count and request payload size, lazily.
+
+    Records are pulled from ``records`` only as batches are needed, so a generator of
+    records is never materialised as a whole.
+
+    Example:
+        >>> recs = ({"key": str(i), "data": {"float32": [1.0]}} for i in range(3))
+        >>> [len(b) for b in iter_put_batches(recs, max_vectors=2)]
+        [2, 1]
+    """
+    current: list[Mapping[str, Any]] = []
+    size = 0
+    for record in records:
+        record_size = record_payload_size(record)
+        if current and (len(current) >= max_vectors or size + record_size > max_bytes):
+            yield current
+            current, size = [], 0
+        current.append(record)
+        size += record_size
+    if current:
+        yield current
+
+
+def split_put_batches(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    max_vectors: int = limits.MAX_PUT_VECTORS,
+    max_bytes: int = int(limits.MAX_REQUEST_PAYLOAD_BYTES * _PAYLOAD_SHARE),
+) -> list[list[Mapping[str, Any]]]:
+    """Split PutVectors records by count and by request payload size.
+
+    Example:
+        >>> recs = [{"key": str(i), "data": {"float32": [1.0]}, "metadata": {}} for i in range(3)]
+        >>> [len(b) for b in split_put_batches(recs, max_vectors=2)]
+        [2, 1]
+    """
+    return list(iter_put_batches(records, max_vectors=max_vectors, max_bytes=max_bytes))
+
+
+def text_list(texts: Iterable[str]) -> list[str]:
+    """``texts`` as a list, refusing one string (a common slip that would split it).
+
+    Example:
+        >>> text_list(("a", "b"))
+        ['a', 'b']
+    """
+    if isinstance(texts, str):
+        msg = "texts must be a list of strings, not one string; wrap it: [text]"
+        raise InvalidInputError(msg)
+    return list(texts)
+
+
+def check_k(k: object) -> None:
+    """Refuse a ``k`` that is not a positive integer up to ``limits.MAX_TOP_K``."""
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        msg = f"k must be a positive integer, got {k!r}"
+        raise InvalidInputError(msg)
+    if k > limits.MAX_TOP_K:
+        msg = (
+            f"k={k} is more than one S3 Vectors query returns (topK <= {limits.MAX_TOP_K}); "
+            f"use k <= {limits.MAX_TOP_K}, or read every record with iter_records()"
+        )
+        raise InvalidInputError(msg)
+
+
+def check_query_text(query: object) -> None:
+    """Refuse an empty, blank or unencodable query the same way in every search mode."""
+    if not isinstance(query, str) or not query.strip():
+        msg = f"the query must contain some text, got {query!r}"
+        raise InvalidInputError(msg)
+    check_unicode(query, "the query")
+
+
+def check_unique_ids(keys: Sequence[str | None]) -> None:
+    """Refuse one call that gives the same id twice (the last would silently win)."""
+    if len(set(keys)) == len(keys):
+        return
+    seen: dict[str | None, int] = {}
+    for position, key in enumerate(keys):
+        if key in seen:
+            msg = (
+                f"ids must be unique within one call: {key!r} is given for documents "
+                f"{seen[key]} and {position}, and the second would silently replace the "
+                "first; drop or rename the duplicate"
+            )
+            raise InvalidInputError(msg)
+        seen[key] = position
 
 
 def _short(value: object) -> str:
