@@ -54,11 +54,10 @@ def _session() -> boto3.Session:
 
 
 def _store(endpoint_url: str, **kwargs: Any) -> S3VectorsStore:
-    return S3VectorsStore(
+    return S3VectorsStore.from_aws(
         "kb-secrets",
         "docs",
         DeterministicFakeEmbedding(size=DIM),
-        client=None,
         session=_session(),
         region_name="us-east-1",
         endpoint_url=endpoint_url,
