@@ -454,10 +454,7 @@ class S3VectorsStore(VectorStore):
 
     def __repr__(self) -> str:
         """Show bucket and index only (never the client or its credentials)."""
-        return (
-            f"{type(self).__name__}(vector_bucket_name={self.vector_bucket_name!r}, "
-            f"index_name={self.index_name!r})"
-        )
+        return repr(self.index).replace(type(self.index).__name__, type(self).__name__, 1)
 
     # -- properties --------------------------------------------------------------------
 
