@@ -91,15 +91,38 @@ def json_size(value: Any) -> int:
 try:  # orjson is optional: it sizes a record's metadata several times faster.
     import orjson
 
-    def _approximate_json_size(value: Any) -> int:
-        """Compact JSON size, give or take a character per float; exact without orjson."""
+    def _approximate_json_size(value: Any) -> int | None:
+        """Compact JSON size, give or take two characters a number; ``None`` if unknown."""
         try:
             return len(orjson.dumps(value))
-        except TypeError:  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits
-            return json_size(value)
+        except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a surrogate
+            return None
 
 except ImportError:  # pragma: no cover - exercised only where orjson is missing
-    _approximate_json_size = json_size
+
+    def _approximate_json_size(value: Any) -> int | None:  # noqa: ARG001
+        return None
+
+
+#: Most characters by which a number's compact JSON from ``json`` can exceed orjson's
+#: (``1e+16`` against ``1e16``; ``1e-07`` against ``1e-7``).
+_FLOAT_SLACK = 2
+
+
+def _metadata_size(metadata: Mapping[str, Any], limit: int) -> int:
+    """The metadata's compact JSON size: exact whenever it decides ``<= limit``.
+
+    orjson sizes a small dict in a fraction of ``json``'s time and prints everything
+    but numbers byte for byte as ``json`` does; numbers differ by at most
+    ``_FLOAT_SLACK`` characters. Its size is used when even that slack per number
+    cannot bring it over ``limit``, and the exact :func:`json_size` otherwise.
+    """
+    approximate = _approximate_json_size(metadata)
+    if approximate is not None:
+        numbers = sum(len(v) if type(v) is list else type(v) is float for v in metadata.values())
+        if approximate + _FLOAT_SLACK * numbers <= limit:
+            return approximate
+    return json_size(dict(metadata))
 
 
 def _surrogate_message(what: str, exc: UnicodeEncodeError) -> str:
@@ -136,8 +159,10 @@ def record_payload_size(record: Mapping[str, Any]) -> int:
     """
     vector = record.get("data", {}).get("float32", [])
     # A float32 printed by JSON takes at most ~24 characters; be generous.
+    metadata = record.get("metadata", {})
+    size = _approximate_json_size(metadata)
     return (
-        _approximate_json_size(record.get("metadata", {}))
+        (json_size(metadata) if size is None else size)
         + len(str(record.get("key", ""))) * 4
         + (25 * len(vector) + 30)
     )
@@ -475,12 +500,15 @@ def _checked_block(
         return None
     with np.errstate(over="ignore", invalid="ignore"):
         wide = block.astype(np.float64, copy=False)
-    good = np.isfinite(wide) & (np.abs(wide) <= FLOAT32_MAX)
-    if not good.all():
-        return None
-    if distance_metric == "cosine" and not wide.any(axis=1).all():
-        return None
-    return block  # in its inferred dtype: plain Python floats infer float64
+    return block if _rows_ok(wide, distance_metric) else None  # in its inferred dtype
+
+
+def _rows_ok(block: npt.NDArray[Any], distance_metric: str) -> bool:
+    """Whether every value is a finite float32 and (cosine) no row is zero."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not (np.isfinite(block) & (np.abs(block) <= FLOAT32_MAX)).all():
+            return False
+    return distance_metric != "cosine" or bool(block.any(axis=1).all())
 
 
 def _check_value(key: str, value: object, where: str) -> None:
@@ -559,7 +587,7 @@ def validate_metadata(
             "into one JSON string"
         )
         raise InvalidInputError(msg)
-    total = json_size(dict(metadata))
+    total = _metadata_size(metadata, limits.MAX_METADATA_BYTES)
     if total > limits.MAX_METADATA_BYTES:
         msg = (
             f"{prefix}metadata (with the page content) is {total} bytes of UTF-8 JSON; S3 "
@@ -567,6 +595,9 @@ def validate_metadata(
             "into smaller chunks or drop large metadata values"
         )
         raise InvalidInputError(msg)
+    budget = limits.MAX_FILTERABLE_METADATA_BYTES
+    if _metadata_size(metadata, budget) <= budget:
+        return  # the filterable part is no larger than the whole
     excluded = {page_content_key, *non_filterable_keys}
     filterable = {k: v for k, v in metadata.items() if k not in excluded}
     size = json_size(filterable)
@@ -609,7 +640,7 @@ class RecordCodec:
             InvalidInputError: The metadata is not a mapping or uses the reserved key.
         """
         prefix = f"{where}: " if where else ""
-        if not isinstance(metadata, Mapping):
+        if type(metadata) is not dict and not isinstance(metadata, Mapping):
             msg = f"{prefix}metadata must be a dict, got {type(metadata).__name__}"
             raise InvalidInputError(msg)
         if self.page_content_key in metadata:
