@@ -14,42 +14,41 @@ Each ``a*`` method awaits only what is natively async, the embedding model's
 
 from __future__ import annotations
 
-import math
-import uuid
 import warnings
 from functools import partial
 from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, cast
 
-import numpy as np
 from langchain_core.vectorstores import VectorStore
-from langchain_core.vectorstores.utils import maximal_marginal_relevance
 from typing_extensions import override
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.client import create_client
 from langchain_s3vectors.errors import (
     ConfigurationError,
-    DimensionMismatchError,
-    InvalidFilterError,
     InvalidInputError,
-    TextSearchNotEnabledError,
 )
 from langchain_s3vectors.execution import BatchRunner, RateLimiter, RetryPolicy
-from langchain_s3vectors.filters import FilterError, matches, normalize_filter, validate_filter
+from langchain_s3vectors.filters import matches
 from langchain_s3vectors.index import S3VectorsIndex
 from langchain_s3vectors.records import (
     DEFAULT_PAGE_CONTENT_KEY,
     RecordCodec,
     check_k,
     check_query_text,
-    check_unicode,
-    check_unique_ids,
-    checked_rows,
     text_list,
-    validate_key,
-    validate_vector,
-    validate_vectors,
 )
+from langchain_s3vectors.search import (
+    RELEVANCE,
+    checked_filter,
+    cosine_relevance_score,
+    euclidean_relevance_score,
+    mmr_select,
+    query_request,
+    scored,
+    text_search_ready,
+    with_distance,
+)
+from langchain_s3vectors.writes import EMBED_CHUNK, Writer, embedded_chunks
 
 if TYPE_CHECKING:
     from collections.abc import (
@@ -75,44 +74,8 @@ __all__ = ["S3VectorsStore", "cosine_relevance_score", "euclidean_relevance_scor
 
 #: Text embedded once to learn the embedding dimension when creating an index.
 _DIMENSION_PROBE = "dimension probe"
-#: Texts embedded per call when ``add_texts`` pipelines embedding with writing.
-EMBED_CHUNK = 1000
-
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def cosine_relevance_score(distance: float) -> float:
-    """Relevance in [0, 1] from a cosine distance (``1 - cos``, in [0, 2]).
-
-    ``1 - distance / 2`` equals ``(1 + cos) / 2``: 1 for the same direction, 0.5 for
-    orthogonal vectors, 0 for opposite ones.
-
-    Example:
-        >>> cosine_relevance_score(0.0), cosine_relevance_score(1.0), cosine_relevance_score(2.0)
-        (1.0, 0.5, 0.0)
-    """
-    return min(1.0, max(0.0, 1.0 - distance / 2.0))
-
-
-def euclidean_relevance_score(distance: float) -> float:
-    """Relevance in [0, 1] from a Euclidean (L2) distance.
-
-    For unit vectors ``distance**2 == 2 - 2 cos``, so ``1 - distance**2 / 4`` equals
-    ``(1 + cos) / 2``: the same score the cosine metric gives, 1 for identical vectors
-    and 0 for opposite ones (distance 2). The popular ``1 - distance / sqrt(2)`` goes
-    negative past orthogonal vectors; this does not. Vectors that are not normalised
-    can lie further apart than 2 and then score 0 (clipped); pass
-    ``relevance_score_fn=`` to the store for another scale.
-
-    Example:
-        >>> euclidean_relevance_score(0.0), round(euclidean_relevance_score(2**0.5), 6)
-        (1.0, 0.5)
-    """
-    return min(1.0, max(0.0, 1.0 - (distance * distance) / 4.0))
-
-
-_RELEVANCE = {"cosine": cosine_relevance_score, "euclidean": euclidean_relevance_score}
 
 
 def _in_thread(method: Callable[..., R]) -> Callable[..., Coroutine[Any, Any, R]]:
@@ -590,88 +553,9 @@ class S3VectorsStore(VectorStore):
 
     # -- writes ------------------------------------------------------------------------
 
-    def _prepare(
-        self,
-        texts: Sequence[str],
-        metadatas: Sequence[Mapping[str, Any] | None] | None,
-        ids: Sequence[str | None] | None,
-    ) -> tuple[list[str], list[Mapping[str, Any] | None]]:
-        if isinstance(texts, str):
-            msg = "texts must be a list of strings, not one string; wrap it: [text]"
-            raise InvalidInputError(msg)
-        if metadatas is not None and len(metadatas) != len(texts):
-            msg = f"got {len(texts)} texts but {len(metadatas)} metadatas; pass one per text"
-            raise InvalidInputError(msg)
-        if ids is not None and len(ids) != len(texts):
-            msg = f"got {len(texts)} texts but {len(ids)} ids; pass one id per text"
-            raise InvalidInputError(msg)
-        keys = [
-            str(uuid.uuid4()) if ids is None or ids[i] is None else ids[i]
-            for i in range(len(texts))
-        ]
-        metas: list[Mapping[str, Any] | None] = (
-            list(metadatas) if metadatas is not None else [None] * len(texts)
-        )
-        codec = self._codec()
-        for i, (key, text, meta) in enumerate(zip(keys, texts, metas, strict=True)):
-            where = f"document {i} (id {key!r})"
-            validate_key(key, where=where)
-            codec.build_metadata(text, meta, where=where)
-        check_unique_ids(keys)
-        return keys, metas  # type: ignore[return-value]
-
-    def _checked_vectors(
-        self, keys: Sequence[str], vectors: Sequence[Sequence[float]] | npt.NDArray[Any]
-    ) -> Sequence[list[float]] | npt.NDArray[np.float32]:
-        """Every embedding checked: the caller's lists of floats, or one float32 matrix."""
-        if len(vectors) != len(keys):
-            msg = f"got {len(vectors)} embeddings for {len(keys)} texts; pass one per text"
-            raise InvalidInputError(msg)
-        try:
-            dimension = len(vectors[0])
-        except TypeError:
-            validate_vector(vectors[0], dimension=None, where=f"document 0 (id {keys[0]!r})")
-            raise  # pragma: no cover - validate_vector raised
-        if self.dimension is not None and dimension != self.dimension:
-            self.index.check_compatible({"dimension": self.dimension}, dimension)
-        check = validate_vectors if self.index.paced else checked_rows
-        return check(
-            vectors,
-            dimension=dimension,
-            distance_metric=self.distance_metric,
-            where=lambda i: f"document {i} (id {keys[i]!r})",
-        )
-
-    @staticmethod
-    def _records(
-        keys: Sequence[str],
-        texts: Sequence[str],
-        metas: Sequence[Mapping[str, Any] | None],
-        matrix: Sequence[list[float]] | npt.NDArray[np.float32],
-        codec: RecordCodec,
-        *,
-        metadata_checked: bool,
-    ) -> Iterator[dict[str, Any]]:
-        """PutVectors records, built one at a time as the sender asks for them."""
-        # The same id twice in one call: the last one wins, as two upserts would.
-        last = {key: i for i, key in enumerate(keys)}
-        step = limits.MAX_PUT_VECTORS
-        for start in range(0, len(keys), step):
-            block = matrix[start : start + step]
-            # Checked lists of floats go as they are; a matrix becomes lists per block.
-            rows = block.tolist() if isinstance(block, np.ndarray) else block
-            for offset, values in enumerate(rows):
-                i = start + offset
-                key = keys[i]
-                if last[key] != i:
-                    continue
-                if metadata_checked:
-                    stored = {**(metas[i] or {}), codec.page_content_key: texts[i]}
-                else:
-                    stored = codec.build_metadata(
-                        texts[i], metas[i], where=f"document {i} (id {key!r})"
-                    )
-                yield {"key": key, "data": {"float32": values}, "metadata": stored}
+    @property
+    def _writer(self) -> Writer:
+        return Writer(self.index, self._codec, self._probe)
 
     @override
     def add_texts(
@@ -694,27 +578,15 @@ class S3VectorsStore(VectorStore):
         names the ids already stored.
         """
         texts = text_list(texts)
-        keys, metas = self._learn_and_prepare(texts, metadatas, ids)
+        writer = self._writer
+        keys, metas = writer.prepare(texts, metadatas, ids)
         if not texts:
             return []
         embedding = self._doc_embedding()
         if len(texts) <= EMBED_CHUNK:
-            self._write(keys, texts, metas, embedding.embed_documents(texts))
-            return keys
-        prepared_with = self._codec()
-        # The same id twice: the last one wins, as two upserts would (embedded once).
-        last = {key: i for i, key in enumerate(keys)}
-        order = [i for i, key in enumerate(keys) if last[key] == i]
-
-        def batches() -> Iterator[_Prepared]:
-            for start in range(0, len(order), EMBED_CHUNK):
-                chunk = order[start : start + EMBED_CHUNK]
-                chunk_texts = [texts[i] for i in chunk]
-                vectors = embedding.embed_documents(chunk_texts)
-                chunk_keys = [keys[i] for i in chunk]
-                yield chunk_keys, chunk_texts, [metas[i] for i in chunk], vectors, prepared_with
-
-        self._send_stream(batches())
+            writer.write(keys, texts, metas, embedding.embed_documents(texts))
+        else:
+            writer.send_stream(embedded_chunks(keys, texts, metas, embedding, self._codec()))
         return keys
 
     @override
@@ -728,10 +600,11 @@ class S3VectorsStore(VectorStore):
     ) -> list[str]:
         """Async :meth:`add_texts`: the embedding model is awaited, the writes run in threads."""
         texts = text_list(texts)
-        keys, metas = await self._run(self._learn_and_prepare, texts, metadatas, ids)
+        writer = self._writer
+        keys, metas = await self._run(writer.prepare, texts, metadatas, ids)
         if texts:
             vectors = await self._doc_embedding().aembed_documents(texts)
-            await self._run(self._write, keys, texts, metas, vectors)
+            await self._run(writer.write, keys, texts, metas, vectors)
         return keys
 
     def add_embeddings(
@@ -754,53 +627,13 @@ class S3VectorsStore(VectorStore):
             >>> store.add_embeddings(["a"], [[1.0, 0.0]], ids=["x"])
             ['x']
         """
-        keys, metas = self._learn_and_prepare(texts, metadatas, ids)
+        writer = self._writer
+        keys, metas = writer.prepare(texts, metadatas, ids)
         if texts:
-            self._write(keys, list(texts), metas, embeddings)
+            writer.write(keys, list(texts), metas, embeddings)
         return keys
 
     aadd_embeddings = _in_thread(add_embeddings)
-
-    def _learn_and_prepare(
-        self,
-        texts: Sequence[str],
-        metadatas: Sequence[Mapping[str, Any] | None] | None,
-        ids: Sequence[str | None] | None,
-    ) -> tuple[list[str], list[Mapping[str, Any] | None]]:
-        """:meth:`_prepare`, once the index description (its declared keys) is known.
-
-        GetIndex is a read: nothing is created when the index is missing.
-        """
-        if self.index.description is None:
-            self.index.info()
-        return self._prepare(texts, metadatas, ids)
-
-    def _write(
-        self,
-        keys: Sequence[str],
-        texts: Sequence[str],
-        metas: Sequence[Mapping[str, Any] | None],
-        vectors: Sequence[Sequence[float]] | npt.NDArray[Any],
-    ) -> None:
-        """Check every vector, then stream the records batch by batch to the index.
-
-        Keys and metadata were checked by :meth:`_prepare`; the vectors are checked here
-        before the first request, so bad input still writes nothing. Records are built
-        only as batches are sent, so memory holds one float32 copy of the vectors plus
-        the batches in flight, never every record as Python floats.
-        """
-        matrix = self._checked_vectors(keys, vectors)
-        dimension = len(matrix[0])
-        checked_with = self._codec(dimension)
-        self._ensure_index(dimension)
-        # The existing index may declare other non-filterable keys: check again if so.
-        codec = self._codec(dimension)
-        if codec != checked_with:
-            for i, (text, meta) in enumerate(zip(texts, metas, strict=True)):
-                codec.build_metadata(text, meta, where=f"document {i} (id {keys[i]!r})")
-        self.index.put(
-            self._records(keys, texts, metas, matrix, codec, metadata_checked=True), keys=keys
-        )
 
     def add_embedding_batches(
         self,
@@ -834,34 +667,8 @@ class S3VectorsStore(VectorStore):
             ...                              (["b"], [[0.0, 1.0]], None, ["y"])])
             ['x', 'y']
         """
-        if self.index.description is None:
-            self.index.info()
-
-        def prepared() -> Iterator[_Prepared]:
-            for texts, vectors, metadatas, ids in batches:
-                keys, metas = self._prepare(texts, metadatas, ids)
-                if keys:
-                    yield keys, texts, metas, vectors, self._codec()
-
-        return self._send_stream(prepared())
-
-    def _send_stream(self, batches: Iterable[_Prepared]) -> list[str]:
-        """Check each prepared batch's vectors as it comes, then stream its records."""
-        written: list[str] = []
-
-        def records() -> Iterator[dict[str, Any]]:
-            for keys, texts, metas, vectors, prepared_with in batches:
-                matrix = self._checked_vectors(keys, vectors)
-                self._ensure_index(len(matrix[0]))
-                codec = self._codec(len(matrix[0]))
-                written.extend(keys)
-                yield from self._records(
-                    keys, texts, metas, matrix, codec, metadata_checked=codec == prepared_with
-                )
-
-        # ``written`` is read on failure: every id produced by then.
-        self.index.put(records(), keys=written)
-        return written
+        writer = self._writer
+        return writer.send_stream(writer.prepared(batches))
 
     # -- get and delete ----------------------------------------------------------------
 
@@ -950,13 +757,7 @@ class S3VectorsStore(VectorStore):
     # -- queries -----------------------------------------------------------------------
 
     def _filter(self, flt: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        if flt is None:
-            return None
-        try:
-            validate_filter(flt, non_filterable=self._non_filterable())
-            return normalize_filter(flt)
-        except FilterError as exc:
-            raise InvalidFilterError(str(exc)) from exc
+        return checked_filter(flt, self._non_filterable())
 
     def _query_request(
         self,
@@ -966,35 +767,7 @@ class S3VectorsStore(VectorStore):
         vector: Sequence[float] | None = None,
         text: str | None = None,
     ) -> dict[str, Any]:
-        check_k(k)
-        request: dict[str, Any] = {"returnMetadata": True}
-        if vector is not None:
-            values = [float(v) for v in vector]
-            if not all(math.isfinite(v) for v in values):
-                msg = "the query embedding has a non-finite value; check the embedding model"
-                raise InvalidInputError(msg)
-            if self.dimension is not None and len(values) != self.dimension:
-                msg = (
-                    f"the query embedding has {len(values)} dimensions but "
-                    f"{self.index.resource} has {self.dimension}; use the embedding model "
-                    "the index was built with"
-                )
-                raise DimensionMismatchError(msg)
-            request["queryVector"] = {"float32": values}
-            request["returnDistance"] = True
-        if text is not None:
-            if not text.strip():
-                msg = "full-text query must contain some text"
-                raise InvalidInputError(msg)
-            check_unicode(text, "the query")
-            request["queryTexts"] = [
-                {"text": text[: limits.QUERY_TEXT_MAX_LENGTH], "metadataKey": self.page_content_key}
-            ]
-            request["returnScores"] = True
-        normalized = self._filter(flt)
-        if normalized is not None:
-            request["filter"] = normalized
-        return request
+        return query_request(k, flt, self._codec(), self.index.resource, vector=vector, text=text)
 
     def _query(
         self, k: int, flt: Mapping[str, Any] | None, **what: Any
@@ -1014,8 +787,7 @@ class S3VectorsStore(VectorStore):
         return await self._query_emb().aembed_query(self._checked_query(query, k, flt))
 
     def _with_distance(self, results: list[dict[str, Any]]) -> list[tuple[Document, float]]:
-        codec = self._codec()
-        return [(codec.decode(r), float(r.get("distance", 0.0))) for r in results]
+        return with_distance(results, self._codec())
 
     def similarity_search_with_score_by_vector(
         self,
@@ -1076,7 +848,7 @@ class S3VectorsStore(VectorStore):
     def _relevance_fn(self, metric: str | None) -> Callable[[float], float]:
         if self._relevance_score_fn is not None:
             return self._relevance_score_fn
-        return _RELEVANCE.get(metric or self.distance_metric, cosine_relevance_score)
+        return RELEVANCE.get(metric or self.distance_metric, cosine_relevance_score)
 
     def _relevance_by_vector(
         self, vector: list[float], k: int, flt: Mapping[str, Any] | None
@@ -1118,19 +890,8 @@ class S3VectorsStore(VectorStore):
         results, _ = self._query(fetch_k, filter, vector=embedding)
         if not results:
             return []
-        vectors = self.index.get([r["key"] for r in results], data=True)
-        codec = self._codec()
-        kept = [(r, codec.vector_of(vectors[r["key"]])) for r in results if r["key"] in vectors]
-        pairs = [(r, v) for r, v in kept if v is not None]
-        if not pairs:
-            return []
-        chosen = maximal_marginal_relevance(
-            np.asarray(embedding, dtype=np.float32),
-            [v for _, v in pairs],
-            lambda_mult=lambda_mult,
-            k=min(k, len(pairs)),
-        )
-        return [codec.decode(pairs[i][0]) for i in chosen]
+        stored = self.index.get([r["key"] for r in results], data=True)
+        return mmr_select(embedding, results, stored, self._codec(), k=k, lambda_mult=lambda_mult)
 
     amax_marginal_relevance_search_by_vector = _in_thread(max_marginal_relevance_search_by_vector)
 
@@ -1169,38 +930,12 @@ class S3VectorsStore(VectorStore):
     def _text_search_ready(self, query: str, k: int, flt: Mapping[str, Any] | None) -> bool:
         """Whether the index exists; raises when it has no text search on page content."""
         self._query_request(k, flt, text=query)
-        info = self.index.description
-        if info is None or self.index.text_search_config(self.page_content_key) is None:
-            info = self.index.info()  # the configuration may have changed elsewhere
-        if info is None:
-            return False
-        if self.index.text_search_config(self.page_content_key) is None:
-            msg = (
-                f"{self.index.resource} has no full-text search on {self.page_content_key!r}. "
-                "Enable it in place with store.enable_text_search(language='en') (the service "
-                "backfills existing vectors), or create the index with text_search_language set"
-            )
-            raise TextSearchNotEnabledError(msg)
-        return True
+        return text_search_ready(self.index, self.page_content_key)
 
     def _scored(
         self, results: list[dict[str, Any]], *, hybrid: bool
     ) -> list[tuple[Document, float]]:
-        codec = self._codec()
-        out = []
-        for r in results:
-            scores = r.get("scores") or {}
-            if hybrid:
-                score = float(scores.get("fused", 0.0))
-            else:
-                bm25 = [
-                    float(s.get("score", 0.0))
-                    for s in scores.get("bm25Scores") or []
-                    if s.get("metadataKey") == self.page_content_key
-                ]
-                score = sum(bm25)
-            out.append((codec.decode(r), score))
-        return out
+        return scored(results, self._codec(), hybrid=hybrid)
 
     def fulltext_search(
         self,
@@ -1266,17 +1001,6 @@ class S3VectorsStore(VectorStore):
 
         tags = kwargs.pop("tags", None) or [*self._get_retriever_tags()]
         return S3VectorsRetriever(vectorstore=self, tags=tags, **kwargs)
-
-
-#: One checked batch on its way to the writer: keys, texts, metadatas, vectors and the
-#: codec its keys and metadata were checked with.
-_Prepared = tuple[
-    list[str],
-    "Sequence[str]",
-    "Sequence[Mapping[str, Any] | None]",
-    "Sequence[Sequence[float]] | npt.NDArray[Any]",
-    RecordCodec,
-]
 
 
 def _client(client: Any, legacy: dict[str, Any], max_concurrency: int) -> Any:
