@@ -385,19 +385,9 @@ class BatchRunner:
                 exc, operation=operation, stored=stored, failed=failed, resource=resource
             )
 
-    async def awrite(
-        self,
-        operation: str,
-        fn: Callable[[list[T]], object],
-        batches: Sequence[list[T]],
-        *,
-        key_of: Callable[[T], str],
-        resource: str = "",
-    ) -> None:
-        """:meth:`write`, run in :attr:`executor` (``fn`` is the blocking client call)."""
-        await self.in_executor(
-            partial(self.write, operation, fn, batches, key_of=key_of, resource=resource)
-        )
+    async def awrite(self, *args: Any, **kwargs: Any) -> None:
+        """:meth:`write` (same arguments), run in :attr:`executor` (``fn`` blocks)."""
+        await self.in_executor(partial(self.write, *args, **kwargs))
 
     def write_stream(
         self,

@@ -30,7 +30,7 @@ from langchain_s3vectors.search import (
     text_search_ready,
     with_distance,
 )
-from langchain_s3vectors.writes import EMBED_CHUNK, Writer, embedded_chunks
+from langchain_s3vectors.writes import EMBED_CHUNK, EmbeddingBatch, Writer, embedded_chunks
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -222,14 +222,7 @@ class S3VectorsStore(S3VectorsStoreBase):
 
     def add_embedding_batches(
         self,
-        batches: Iterable[
-            tuple[
-                Sequence[str],
-                Sequence[Sequence[float]] | npt.NDArray[Any],
-                Sequence[Mapping[str, Any] | None] | None,
-                Sequence[str | None] | None,
-            ]
-        ],
+        batches: Iterable[EmbeddingBatch],
     ) -> list[str]:
         """Upsert ``(texts, embeddings, metadatas, ids)`` batches as they are produced.
 
@@ -409,18 +402,13 @@ class S3VectorsStore(S3VectorsStoreBase):
 
     @override
     async def amax_marginal_relevance_search(
-        self,
-        query: str,
-        k: int = 4,
-        fetch_k: int = 20,
-        lambda_mult: float = 0.5,
-        filter: Mapping[str, Any] | None = None,
-        **kwargs: Any,
+        self, query: str, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, **kwargs: Any
     ) -> list[Document]:
+        """Async :meth:`max_marginal_relevance_search`: the query embedding is awaited."""
         check_k(k)
-        vector = await self._aembed_query(query, max(k, fetch_k), filter)
+        vector = await self._aembed_query(query, max(k, fetch_k), kwargs.get("filter"))
         return await self.amax_marginal_relevance_search_by_vector(
-            vector, k, fetch_k, lambda_mult, filter
+            vector, k, fetch_k, lambda_mult, **kwargs
         )
 
     # -- full-text and hybrid ----------------------------------------------------------

@@ -42,10 +42,27 @@ if TYPE_CHECKING:
 
     from langchain_s3vectors.index import S3VectorsIndex
 
-__all__ = ["EMBED_CHUNK", "Prepared", "Writer", "checked_vectors", "prepare", "records"]
+__all__ = [
+    "EMBED_CHUNK",
+    "EmbeddingBatch",
+    "Prepared",
+    "Writer",
+    "checked_vectors",
+    "prepare",
+    "records",
+]
 
 #: Texts embedded per call when ``add_texts`` pipelines embedding with writing.
 EMBED_CHUNK = 1000
+
+#: One batch as a caller gives it: texts, embeddings, metadatas (or ``None``) and ids
+#: (or ``None``).
+EmbeddingBatch = tuple[
+    "Sequence[str]",
+    "Sequence[Sequence[float]] | npt.NDArray[Any]",
+    "Sequence[Mapping[str, Any] | None] | None",
+    "Sequence[str | None] | None",
+]
 
 #: One checked batch on its way to the writer: keys, texts, metadatas, vectors and the
 #: codec its keys and metadata were checked with.
@@ -243,14 +260,7 @@ class Writer:
 
     def prepared(
         self,
-        batches: Iterable[
-            tuple[
-                Sequence[str],
-                Sequence[Sequence[float]] | npt.NDArray[Any],
-                Sequence[Mapping[str, Any] | None] | None,
-                Sequence[str | None] | None,
-            ]
-        ],
+        batches: Iterable[EmbeddingBatch],
     ) -> Iterator[Prepared]:
         """Each ``(texts, embeddings, metadatas, ids)`` batch prepared as it comes."""
         if self.index.description is None:
