@@ -505,9 +505,12 @@ def _checked_block(
 
 def _rows_ok(block: npt.NDArray[Any], distance_metric: str) -> bool:
     """Whether every value is a finite float32 and (cosine) no row is zero."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        if not (np.isfinite(block) & (np.abs(block) <= FLOAT32_MAX)).all():
-            return False
+    if not block.size:
+        return True
+    # NaN propagates through max and min, so these two reductions (no temporary
+    # arrays) also reject non-finite values.
+    if not (block.max() <= FLOAT32_MAX and block.min() >= -FLOAT32_MAX):
+        return False
     return distance_metric != "cosine" or bool(block.any(axis=1).all())
 
 
@@ -587,7 +590,10 @@ def validate_metadata(
             "into one JSON string"
         )
         raise InvalidInputError(msg)
-    total = _metadata_size(metadata, limits.MAX_METADATA_BYTES)
+    budget = limits.MAX_FILTERABLE_METADATA_BYTES
+    total = _metadata_size(metadata, budget)  # exact unless it is within the budget
+    if total <= budget:
+        return  # within both limits: the filterable part is no larger than the whole
     if total > limits.MAX_METADATA_BYTES:
         msg = (
             f"{prefix}metadata (with the page content) is {total} bytes of UTF-8 JSON; S3 "
@@ -595,9 +601,6 @@ def validate_metadata(
             "into smaller chunks or drop large metadata values"
         )
         raise InvalidInputError(msg)
-    budget = limits.MAX_FILTERABLE_METADATA_BYTES
-    if _metadata_size(metadata, budget) <= budget:
-        return  # the filterable part is no larger than the whole
     excluded = {page_content_key, *non_filterable_keys}
     filterable = {k: v for k, v in metadata.items() if k not in excluded}
     size = json_size(filterable)

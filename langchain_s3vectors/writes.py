@@ -107,9 +107,13 @@ def prepare(
         list(metadatas) if metadatas is not None else [None] * len(texts)
     )
     for i, (key, text, meta) in enumerate(zip(keys, texts, metas, strict=True)):
-        where = _where(i, key)
-        validate_key(key, where=where)
-        codec.build_metadata(text, meta, where=where)
+        try:
+            validate_key(key)
+            codec.build_metadata(text, meta)
+        except InvalidInputError:  # again, to name the document in the message
+            validate_key(key, where=_where(i, key))
+            codec.build_metadata(text, meta, where=_where(i, key))
+            raise  # pragma: no cover - the named check raised
     check_unique_ids(keys)
     return keys, metas  # type: ignore[return-value]
 
