@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import random
 import threading
@@ -399,6 +400,7 @@ class BatchRunner:
         resource: str = "",
         keys: Sequence[str] | None = None,
         max_in_flight: int | None = None,
+        inline: bool = False,
     ) -> int:
         """Send write batches as an iterator produces them; return how many items were sent.
 
@@ -416,6 +418,9 @@ class BatchRunner:
             keys: Every key the batches will carry, when known: a failure then names
                 all that were not stored (not only the batches already produced).
             max_in_flight: Batches in flight at once (default ``max_concurrency``).
+            inline: Send each batch on the caller's thread before pulling the next,
+                for a client whose writes hold the GIL (the embedded one): a writer
+                thread would then only contend with the producer for it.
 
         Raises:
             PartialWriteError: A batch failed, or ``batches`` raised; the error names
@@ -436,16 +441,13 @@ class BatchRunner:
             else:
                 state.sent(keys)
 
-        with ThreadPoolExecutor(
-            max_workers=in_flight, thread_name_prefix="s3vectors-write"
-        ) as pool:
-            try:
-                for batch in batches:
-                    if not state.slot():
-                        break
-                    pool.submit(run, batch)
-            except Exception as exc:  # noqa: BLE001 - the producer failed; reported below
-                state.failed([], exc, release=False)
+        if inline:
+            _feed(batches, state, partial(_quietly, run))
+        else:
+            with ThreadPoolExecutor(
+                max_workers=in_flight, thread_name_prefix="s3vectors-write"
+            ) as pool:
+                _feed(batches, state, lambda batch: pool.submit(run, batch))
         if state.errors:
             state.raise_failure(operation, resource, keys)
         return len(state.stored)
@@ -498,6 +500,23 @@ class _Stream:
         _raise_write_failure(
             error, operation=operation, stored=self.stored, failed=failed, resource=resource
         )
+
+
+def _feed(batches: Iterable[T], state: _Stream, send: Callable[[T], object]) -> None:
+    """Hand each batch to ``send`` while a slot is free; a producer error is recorded."""
+    try:
+        for batch in batches:
+            if not state.slot():
+                break
+            send(batch)
+    except Exception as exc:  # noqa: BLE001 - the producer failed; reported by the caller
+        state.failed([], exc, release=False)
+
+
+def _quietly(run: Callable[[T], None], batch: T) -> None:
+    """``run(batch)`` on the caller's thread; its error was recorded, as a pool would."""
+    with contextlib.suppress(Exception):
+        run(batch)
 
 
 async def _awaited(fn: Callable[[T], Awaitable[R]], batch: T) -> R:

@@ -378,7 +378,9 @@ class S3VectorsIndex:
             records: PutVectors records, possibly a generator (pulled lazily).
             keys: Every key the records carry, when known: a failure then names all that
                 were not stored.
-            max_in_flight: Requests in flight at once (default :attr:`write_slots`).
+            max_in_flight: Requests in flight at once (default :attr:`write_slots`;
+                the embedded client, by default, takes each request on the caller's
+                thread, since its writes hold the GIL).
 
         Returns:
             How many records were stored.
@@ -395,6 +397,7 @@ class S3VectorsIndex:
             resource=self.resource,
             keys=keys,
             max_in_flight=max_in_flight or self.write_slots,
+            inline=max_in_flight is None and not self.paced,
         )
 
     def _send(self, method: Callable[..., Any], field: str, batch: list[Any]) -> Any:
