@@ -157,8 +157,10 @@ class S3VectorsStore(S3VectorsStoreBase):
         or sent, so invalid input raises
         :class:`~langchain_s3vectors.errors.InvalidInputError` with nothing written.
         More than :data:`EMBED_CHUNK` texts are embedded a chunk at a time while the
-        chunks before are being sent, so embedding and writing overlap and memory holds
-        a few chunks rather than every vector; should the model return a bad vector
+        chunks before are being sent, so embedding and writing overlap (the embedded
+        client, whose writes hold the GIL, takes each request on the caller's thread
+        between chunks) and memory holds a few chunks rather than every vector; should
+        the model return a bad vector
         for a later chunk, the :class:`~langchain_s3vectors.errors.PartialWriteError`
         names the ids already stored.
         """
@@ -229,8 +231,10 @@ class S3VectorsStore(S3VectorsStoreBase):
         The next batch is pulled from ``batches`` (for example a generator that embeds
         it) while earlier ones are being sent, with at most ``max_concurrency`` requests
         in flight, so producing and sending overlap and a long ingest takes about the
-        longer of the two rather than their sum. Each batch is checked before any of
-        its records is sent; ids should be unique across batches.
+        longer of the two rather than their sum (the embedded client takes each request
+        on the caller's thread instead: its writes hold the GIL, so a writer thread
+        would only slow the producer). Each batch is checked before any of its records
+        is sent; ids should be unique across batches.
 
         Returns:
             The ids written, in order.
