@@ -371,6 +371,7 @@ class S3VectorsIndex:
         *,
         keys: Sequence[str] | None = None,
         max_in_flight: int | None = None,
+        background: bool | None = None,
     ) -> int:
         """Upsert records, batched by count and payload size as they are produced.
 
@@ -378,9 +379,11 @@ class S3VectorsIndex:
             records: PutVectors records, possibly a generator (pulled lazily).
             keys: Every key the records carry, when known: a failure then names all that
                 were not stored.
-            max_in_flight: Requests in flight at once (default :attr:`write_slots`;
-                the embedded client, by default, takes each request on the caller's
-                thread, since its writes hold the GIL).
+            max_in_flight: Requests in flight at once (default :attr:`write_slots`).
+            background: Send from writer threads while ``records`` is produced on the
+                caller's; by default yes, except on the embedded client when
+                ``max_in_flight`` is not given: its writes hold the GIL, so a writer
+                thread would only contend with the producer for it.
 
         Returns:
             How many records were stored.
@@ -397,7 +400,9 @@ class S3VectorsIndex:
             resource=self.resource,
             keys=keys,
             max_in_flight=max_in_flight or self.write_slots,
-            inline=max_in_flight is None and not self.paced,
+            inline=(max_in_flight is None and not self.paced)
+            if background is None
+            else not background,
         )
 
     def _send(self, method: Callable[..., Any], field: str, batch: list[Any]) -> Any:

@@ -231,10 +231,8 @@ class S3VectorsStore(S3VectorsStoreBase):
         The next batch is pulled from ``batches`` (for example a generator that embeds
         it) while earlier ones are being sent, with at most ``max_concurrency`` requests
         in flight, so producing and sending overlap and a long ingest takes about the
-        longer of the two rather than their sum (the embedded client takes each request
-        on the caller's thread instead: its writes hold the GIL, so a writer thread
-        would only slow the producer). Each batch is checked before any of its records
-        is sent; ids should be unique across batches.
+        longer of the two rather than their sum. Each batch is checked before any of
+        its records is sent; ids should be unique across batches.
 
         Returns:
             The ids written, in order.
@@ -250,7 +248,7 @@ class S3VectorsStore(S3VectorsStoreBase):
             ['x', 'y']
         """
         writer = self._writer
-        return writer.send_stream(writer.prepared(batches))
+        return writer.send_stream(writer.prepared(batches), background=True)
 
     # -- queries -----------------------------------------------------------------------
 

@@ -64,12 +64,12 @@ EmbeddingBatch = tuple[
     "Sequence[str | None] | None",
 ]
 
-#: One checked batch on its way to the writer: keys, texts, metadatas, vectors and the
-#: codec its keys and metadata were checked with.
+#: One checked batch on its way to the writer: keys, texts, metadata to store, vectors and
+#: the codec its keys and metadata were checked with.
 Prepared = tuple[
     list[str],
     "Sequence[str]",
-    "Sequence[Mapping[str, Any] | None]",
+    "Sequence[dict[str, Any]]",
     "Sequence[Sequence[float]] | npt.NDArray[Any]",
     RecordCodec,
 ]
@@ -84,8 +84,11 @@ def prepare(
     metadatas: Sequence[Mapping[str, Any] | None] | None,
     ids: Sequence[str | None] | None,
     codec: RecordCodec,
-) -> tuple[list[str], list[Mapping[str, Any] | None]]:
-    """Keys (generated where ``ids`` has none) and metadatas, every one checked.
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Keys (generated where ``ids`` has none) and the metadata to store, every one checked.
+
+    The metadata to store is each document's metadata with its page content under
+    the codec's page content key, built once here and sent as it is.
 
     Raises:
         InvalidInputError: The lengths differ, a key or metadata breaks a limit, or
@@ -106,16 +109,22 @@ def prepare(
     metas: list[Mapping[str, Any] | None] = (
         list(metadatas) if metadatas is not None else [None] * len(texts)
     )
+    stored: list[dict[str, Any]] = []
     for i, (key, text, meta) in enumerate(zip(keys, texts, metas, strict=True)):
         try:
             validate_key(key)
-            codec.build_metadata(text, meta)
+            stored.append(codec.build_metadata(text, meta))
         except InvalidInputError:  # again, to name the document in the message
             validate_key(key, where=_where(i, key))
             codec.build_metadata(text, meta, where=_where(i, key))
             raise  # pragma: no cover - the named check raised
     check_unique_ids(keys)
-    return keys, metas  # type: ignore[return-value]
+    return keys, stored  # type: ignore[return-value]
+
+
+def _user_metadata(stored: Mapping[str, Any], codec: RecordCodec) -> dict[str, Any]:
+    """The caller's metadata of a :func:`prepare` result (without the page content)."""
+    return {k: v for k, v in stored.items() if k != codec.page_content_key}
 
 
 def checked_vectors(
@@ -151,13 +160,17 @@ def checked_vectors(
 def records(
     keys: Sequence[str],
     texts: Sequence[str],
-    metas: Sequence[Mapping[str, Any] | None],
+    metas: Sequence[dict[str, Any]],
     matrix: Sequence[list[float]] | npt.NDArray[np.float32],
     codec: RecordCodec,
     *,
     metadata_checked: bool,
 ) -> Iterator[dict[str, Any]]:
     """PutVectors records, built one at a time as the sender asks for them.
+
+    ``metas`` is the metadata to store from :func:`prepare`; unless
+    ``metadata_checked`` (``codec`` is the one it was checked with), it is checked
+    again with ``codec``.
 
     The same id twice in one call: the last one wins, as two upserts would.
     """
@@ -173,16 +186,17 @@ def records(
             if last[key] != i:
                 continue
             if metadata_checked:
-                stored = {**(metas[i] or {}), codec.page_content_key: texts[i]}
+                stored = metas[i]
             else:
-                stored = codec.build_metadata(texts[i], metas[i], where=_where(i, key))
+                user = _user_metadata(metas[i], codec)
+                stored = codec.build_metadata(texts[i], user, where=_where(i, key))
             yield {"key": key, "data": {"float32": values}, "metadata": stored}
 
 
 def embedded_chunks(
     keys: Sequence[str],
     texts: Sequence[str],
-    metas: Sequence[Mapping[str, Any] | None],
+    metas: Sequence[dict[str, Any]],
     embedding: Embeddings,
     codec: RecordCodec,
     chunk: int = EMBED_CHUNK,
@@ -230,7 +244,7 @@ class Writer:
         texts: Sequence[str],
         metadatas: Sequence[Mapping[str, Any] | None] | None,
         ids: Sequence[str | None] | None,
-    ) -> tuple[list[str], list[Mapping[str, Any] | None]]:
+    ) -> tuple[list[str], list[dict[str, Any]]]:
         """:func:`prepare`, once the index description (its declared keys) is known.
 
         GetIndex is a read: nothing is created when the index is missing.
@@ -243,7 +257,7 @@ class Writer:
         self,
         keys: Sequence[str],
         texts: Sequence[str],
-        metas: Sequence[Mapping[str, Any] | None],
+        metas: Sequence[dict[str, Any]],
         vectors: Sequence[Sequence[float]] | npt.NDArray[Any],
     ) -> None:
         """Check every vector, then stream the records batch by batch to the index.
@@ -258,8 +272,10 @@ class Writer:
         # The existing index may declare other non-filterable keys: check again if so.
         codec = self._codec(dimension)
         if codec != checked_with:
-            for i, (text, meta) in enumerate(zip(texts, metas, strict=True)):
-                codec.build_metadata(text, meta, where=_where(i, keys[i]))
+            metas = [
+                codec.build_metadata(text, _user_metadata(meta, codec), where=_where(i, keys[i]))
+                for i, (text, meta) in enumerate(zip(texts, metas, strict=True))
+            ]
         self.index.put(records(keys, texts, metas, matrix, codec, metadata_checked=True), keys=keys)
 
     def prepared(
@@ -274,8 +290,13 @@ class Writer:
             if keys:
                 yield keys, texts, metas, vectors, self._codec(None)
 
-    def send_stream(self, batches: Iterable[Prepared]) -> list[str]:
+    def send_stream(
+        self, batches: Iterable[Prepared], *, background: bool | None = None
+    ) -> list[str]:
         """Check each prepared batch's vectors as it comes, then stream its records.
+
+        ``background`` is that of :meth:`S3VectorsIndex.put
+        <langchain_s3vectors.index.S3VectorsIndex.put>`.
 
         Returns:
             The ids written, in order.
@@ -293,5 +314,5 @@ class Writer:
                 )
 
         # ``written`` is read on failure: every id produced by then.
-        self.index.put(stream(), keys=written)
+        self.index.put(stream(), keys=written, background=background)
         return written
