@@ -34,8 +34,6 @@ from botocore.exceptions import (
 from langchain_s3vectors import limits
 from langchain_s3vectors.embeddings import embedding_dimension
 from langchain_s3vectors.errors import (
-    AccessDeniedError,
-    CredentialsError,
     InvalidInputError,
     ResourceNotFoundError,
     S3VectorsError,
@@ -63,17 +61,6 @@ __all__ = [
 DEFAULT_SEGMENTS = 4
 
 
-def _resource(store: S3VectorsStore) -> str:
-    return f"index {store.index_name!r} in bucket {store.vector_bucket_name!r}"
-
-
-def _call(store: S3VectorsStore, operation: str, **kwargs: Any) -> Any:
-    try:
-        return getattr(store.client, operation)(**kwargs)
-    except Exception as exc:
-        raise translate_client_error(exc, operation=operation, resource=_resource(store)) from exc
-
-
 def iter_vectors(
     store: S3VectorsStore,
     *,
@@ -98,7 +85,7 @@ def iter_vectors(
     if not 1 <= segments <= limits.MAX_LIST_SEGMENTS:
         msg = f"segments must be 1..{limits.MAX_LIST_SEGMENTS}, not {segments}."
         raise InvalidInputError(msg)
-    yield from store.iter_records(
+    yield from store.index.iter_records(
         return_data=return_data,
         return_metadata=return_metadata,
         segment_count=segments,
@@ -164,14 +151,8 @@ def index_stats(store: S3VectorsStore, *, segments: int = DEFAULT_SEGMENTS) -> d
         "index": store.index_name,
         "exists": False,
     }
-    try:
-        info = _call(
-            store,
-            "get_index",
-            vectorBucketName=store.vector_bucket_name,
-            indexName=store.index_name,
-        )["index"]
-    except ResourceNotFoundError:
+    info = store.index.info()
+    if info is None:
         return stats
     config = info.get("metadataConfiguration") or {}
     sources: set[str] = set()
@@ -260,8 +241,25 @@ def _where(client: Any) -> str:
     return ", ".join(parts) or repr(client)
 
 
-def _diagnose(exc: BaseException, *, operation: str, what: str, client: Any) -> str:  # noqa: PLR0911
+def _diagnose(exc: BaseException, *, operation: str, what: str, client: Any) -> str:
     """Plain words for what went wrong in ``operation``."""
+    cause = exc.__cause__ if isinstance(exc, S3VectorsError) else None
+    raw = cause if isinstance(cause, Exception) else exc
+    advice = _environment_advice(raw, client)
+    if advice is not None:
+        return advice
+    error = raw if isinstance(raw, S3VectorsError) else None
+    if isinstance(raw, ClientError):
+        error = translate_client_error(raw, operation=operation, resource=what)
+    if isinstance(error, ResourceNotFoundError):
+        return f"{what[0].upper()}{what[1:]} does not exist. Create it with 's3vectors-rag init'."
+    if error is not None:
+        return str(error)
+    return f"{operation} failed: {raw}"
+
+
+def _environment_advice(exc: BaseException, client: Any) -> str | None:
+    """Plain words for a missing credential or region, or an unreachable endpoint."""
     if isinstance(exc, NoCredentialsError):
         return (
             "No AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
@@ -275,18 +273,7 @@ def _diagnose(exc: BaseException, *, operation: str, what: str, client: Any) -> 
             "network. S3 Vectors is not offered in every region; check AWS_REGION and "
             "AWS_ENDPOINT_URL_S3VECTORS."
         )
-    error = exc if isinstance(exc, S3VectorsError) else None
-    if error is None and isinstance(exc, ClientError):
-        error = translate_client_error(exc, operation=operation, resource=what)
-    if isinstance(error, ResourceNotFoundError):
-        return f"{what[0].upper()}{what[1:]} does not exist. Create it with 's3vectors-rag init'."
-    if isinstance(error, AccessDeniedError):
-        return str(error)
-    if isinstance(error, CredentialsError):
-        return str(error)
-    if error is not None:
-        return str(error)
-    return f"{operation} failed: {exc}"
+    return None
 
 
 def health_check(store: S3VectorsStore, *, check_embedding: bool = True) -> HealthReport:
@@ -308,6 +295,7 @@ def health_check(store: S3VectorsStore, *, check_embedding: bool = True) -> Heal
     """
     report = HealthReport()
     client = store.client
+    index_ = store.index
     bucket = store.vector_bucket_name
     index = store.index_name
     steps: list[tuple[str, str, str, dict[str, Any]]] = [
@@ -333,7 +321,7 @@ def health_check(store: S3VectorsStore, *, check_embedding: bool = True) -> Heal
     info: dict[str, Any] = {}
     for name, operation, what, kwargs in steps:
         try:
-            response = getattr(client, operation)(**kwargs)
+            response = index_.request(operation, kwargs, retry=False)
         except Exception as exc:  # noqa: BLE001 - diagnosed, not swallowed
             message = _diagnose(exc, operation=operation, what=what, client=client)
             report.checks.append(HealthCheck(name, ok=False, message=message))

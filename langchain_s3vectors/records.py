@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,10 +46,16 @@ __all__ = [
     "DEFAULT_PAGE_CONTENT_KEY",
     "FLOAT32_MAX",
     "RecordCodec",
+    "check_k",
+    "check_query_text",
     "check_unicode",
+    "check_unique_ids",
     "checked_rows",
+    "iter_put_batches",
     "json_size",
     "record_payload_size",
+    "split_put_batches",
+    "text_list",
     "validate_key",
     "validate_metadata",
     "validate_vector",
@@ -85,15 +91,38 @@ def json_size(value: Any) -> int:
 try:  # orjson is optional: it sizes a record's metadata several times faster.
     import orjson
 
-    def _approximate_json_size(value: Any) -> int:
-        """Compact JSON size, give or take a character per float; exact without orjson."""
+    def _approximate_json_size(value: Any) -> int | None:
+        """Compact JSON size, give or take two characters a number; ``None`` if unknown."""
         try:
             return len(orjson.dumps(value))
-        except TypeError:  # orjson.JSONEncodeError: e.g. an integer beyond 64 bits
-            return json_size(value)
+        except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a surrogate
+            return None
 
 except ImportError:  # pragma: no cover - exercised only where orjson is missing
-    _approximate_json_size = json_size
+
+    def _approximate_json_size(value: Any) -> int | None:  # noqa: ARG001
+        return None
+
+
+#: Most characters by which a number's compact JSON from ``json`` can exceed orjson's
+#: (``1e+16`` against ``1e16``; ``1e-07`` against ``1e-7``).
+_FLOAT_SLACK = 2
+
+
+def _metadata_size(metadata: Mapping[str, Any], limit: int) -> int:
+    """The metadata's compact JSON size: exact whenever it decides ``<= limit``.
+
+    orjson sizes a small dict in a fraction of ``json``'s time and prints everything
+    but numbers byte for byte as ``json`` does; numbers differ by at most
+    ``_FLOAT_SLACK`` characters. Its size is used when even that slack per number
+    cannot bring it over ``limit``, and the exact :func:`json_size` otherwise.
+    """
+    approximate = _approximate_json_size(metadata)
+    if approximate is not None:
+        numbers = sum(len(v) if type(v) is list else type(v) is float for v in metadata.values())
+        if approximate + _FLOAT_SLACK * numbers <= limit:
+            return approximate
+    return json_size(dict(metadata))
 
 
 def _surrogate_message(what: str, exc: UnicodeEncodeError) -> str:
@@ -130,11 +159,112 @@ def record_payload_size(record: Mapping[str, Any]) -> int:
     """
     vector = record.get("data", {}).get("float32", [])
     # A float32 printed by JSON takes at most ~24 characters; be generous.
+    metadata = record.get("metadata", {})
+    size = _approximate_json_size(metadata)
     return (
-        _approximate_json_size(record.get("metadata", {}))
+        (json_size(metadata) if size is None else size)
         + len(str(record.get("key", ""))) * 4
         + (25 * len(vector) + 30)
     )
+
+
+#: Share of the request payload limit a PutVectors batch may fill.
+_PAYLOAD_SHARE = 0.8
+
+
+def iter_put_batches(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    max_vectors: int = limits.MAX_PUT_VECTORS,
+    max_bytes: int = int(limits.MAX_REQUEST_PAYLOAD_BYTES * _PAYLOAD_SHARE),
+) -> Iterator[list[Mapping[str, Any]]]:
+    """Group PutVectors records by count and request payload size, lazily.
+
+    Records are pulled from ``records`` only as batches are needed, so a generator of
+    records is never materialised as a whole.
+
+    Example:
+        >>> recs = ({"key": str(i), "data": {"float32": [1.0]}} for i in range(3))
+        >>> [len(b) for b in iter_put_batches(recs, max_vectors=2)]
+        [2, 1]
+    """
+    current: list[Mapping[str, Any]] = []
+    size = 0
+    for record in records:
+        record_size = record_payload_size(record)
+        if current and (len(current) >= max_vectors or size + record_size > max_bytes):
+            yield current
+            current, size = [], 0
+        current.append(record)
+        size += record_size
+    if current:
+        yield current
+
+
+def split_put_batches(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    max_vectors: int = limits.MAX_PUT_VECTORS,
+    max_bytes: int = int(limits.MAX_REQUEST_PAYLOAD_BYTES * _PAYLOAD_SHARE),
+) -> list[list[Mapping[str, Any]]]:
+    """Split PutVectors records by count and by request payload size.
+
+    Example:
+        >>> recs = [{"key": str(i), "data": {"float32": [1.0]}, "metadata": {}} for i in range(3)]
+        >>> [len(b) for b in split_put_batches(recs, max_vectors=2)]
+        [2, 1]
+    """
+    return list(iter_put_batches(records, max_vectors=max_vectors, max_bytes=max_bytes))
+
+
+def text_list(texts: Iterable[str]) -> list[str]:
+    """``texts`` as a list, refusing one string (a common slip that would split it).
+
+    Example:
+        >>> text_list(("a", "b"))
+        ['a', 'b']
+    """
+    if isinstance(texts, str):
+        msg = "texts must be a list of strings, not one string; wrap it: [text]"
+        raise InvalidInputError(msg)
+    return list(texts)
+
+
+def check_k(k: object) -> None:
+    """Refuse a ``k`` that is not a positive integer up to ``limits.MAX_TOP_K``."""
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        msg = f"k must be a positive integer, got {k!r}"
+        raise InvalidInputError(msg)
+    if k > limits.MAX_TOP_K:
+        msg = (
+            f"k={k} is more than one S3 Vectors query returns (topK <= {limits.MAX_TOP_K}); "
+            f"use k <= {limits.MAX_TOP_K}, or read every record with iter_records()"
+        )
+        raise InvalidInputError(msg)
+
+
+def check_query_text(query: object) -> None:
+    """Refuse an empty, blank or unencodable query the same way in every search mode."""
+    if not isinstance(query, str) or not query.strip():
+        msg = f"the query must contain some text, got {query!r}"
+        raise InvalidInputError(msg)
+    check_unicode(query, "the query")
+
+
+def check_unique_ids(keys: Sequence[str | None]) -> None:
+    """Refuse one call that gives the same id twice (the last would silently win)."""
+    if len(set(keys)) == len(keys):
+        return
+    seen: dict[str | None, int] = {}
+    for position, key in enumerate(keys):
+        if key in seen:
+            msg = (
+                f"ids must be unique within one call: {key!r} is given for documents "
+                f"{seen[key]} and {position}, and the second would silently replace the "
+                "first; drop or rename the duplicate"
+            )
+            raise InvalidInputError(msg)
+        seen[key] = position
 
 
 def _short(value: object) -> str:
@@ -370,12 +500,18 @@ def _checked_block(
         return None
     with np.errstate(over="ignore", invalid="ignore"):
         wide = block.astype(np.float64, copy=False)
-    good = np.isfinite(wide) & (np.abs(wide) <= FLOAT32_MAX)
-    if not good.all():
-        return None
-    if distance_metric == "cosine" and not wide.any(axis=1).all():
-        return None
-    return block  # in its inferred dtype: plain Python floats infer float64
+    return block if _rows_ok(wide, distance_metric) else None  # in its inferred dtype
+
+
+def _rows_ok(block: npt.NDArray[Any], distance_metric: str) -> bool:
+    """Whether every value is a finite float32 and (cosine) no row is zero."""
+    if not block.size:
+        return True
+    # NaN propagates through max and min, so these two reductions (no temporary
+    # arrays) also reject non-finite values.
+    if not (block.max() <= FLOAT32_MAX and block.min() >= -FLOAT32_MAX):
+        return False
+    return distance_metric != "cosine" or bool(block.any(axis=1).all())
 
 
 def _check_value(key: str, value: object, where: str) -> None:
@@ -454,7 +590,10 @@ def validate_metadata(
             "into one JSON string"
         )
         raise InvalidInputError(msg)
-    total = json_size(dict(metadata))
+    budget = limits.MAX_FILTERABLE_METADATA_BYTES
+    total = _metadata_size(metadata, budget)  # exact unless it is within the budget
+    if total <= budget:
+        return  # within both limits: the filterable part is no larger than the whole
     if total > limits.MAX_METADATA_BYTES:
         msg = (
             f"{prefix}metadata (with the page content) is {total} bytes of UTF-8 JSON; S3 "
@@ -504,7 +643,7 @@ class RecordCodec:
             InvalidInputError: The metadata is not a mapping or uses the reserved key.
         """
         prefix = f"{where}: " if where else ""
-        if not isinstance(metadata, Mapping):
+        if type(metadata) is not dict and not isinstance(metadata, Mapping):
             msg = f"{prefix}metadata must be a dict, got {type(metadata).__name__}"
             raise InvalidInputError(msg)
         if self.page_content_key in metadata:

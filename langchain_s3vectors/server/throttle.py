@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors import limits
-from langchain_s3vectors.batching import RateLimiter
+from langchain_s3vectors.execution import RateLimiter
 from langchain_s3vectors.server.protocol import ServiceError
 
 if TYPE_CHECKING:

@@ -54,11 +54,10 @@ def _session() -> boto3.Session:
 
 
 def _store(endpoint_url: str, **kwargs: Any) -> S3VectorsStore:
-    return S3VectorsStore(
+    return S3VectorsStore.from_aws(
         "kb-secrets",
         "docs",
         DeterministicFakeEmbedding(size=DIM),
-        client=None,
         session=_session(),
         region_name="us-east-1",
         endpoint_url=endpoint_url,
@@ -244,7 +243,7 @@ def _package_loggers() -> dict[str, logging.Logger]:
 
 def test_package_loggers_are_standard_and_quiet():
     loggers = _package_loggers()
-    assert "langchain_s3vectors.vectorstores" in loggers
+    assert "langchain_s3vectors.index" in loggers
     for name in [PACKAGE, *loggers]:
         logger = logging.getLogger(name)
         assert all(isinstance(h, logging.NullHandler) for h in logger.handlers), name
@@ -304,7 +303,7 @@ def test_package_warnings_go_through_logging(caplog):
     )
     store.add_texts(["hello"], ids=["h"])
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert [r.name for r in warnings] == ["langchain_s3vectors.vectorstores"]
+    assert [r.name for r in warnings] == ["langchain_s3vectors.index"]
     assert "without full-text search" in warnings[0].getMessage()
     assert store.get_by_ids(["h"])[0].page_content == "hello"
     local.close()

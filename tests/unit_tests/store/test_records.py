@@ -78,6 +78,26 @@ def test_filterable_budget_edge():
         validate_metadata({"a": "é" * 1100})
 
 
+@pytest.mark.parametrize("number", [1e16, 1e-07, 2.5])
+def test_size_limits_exact_for_numbers_at_the_edge(number):
+    # The limits count JSON as Python's json module prints it ("1e+16", "1e-07"),
+    # which can be longer than a faster encoder's output: the edge must be exact.
+    floats = [number] * 200
+    base = {"a": floats, "t": ""}
+    fill = limits.MAX_METADATA_BYTES - json_size(base)
+    exact = {"a": floats, "t": "x" * fill}
+    assert json_size(exact) == limits.MAX_METADATA_BYTES
+    validate_metadata(exact, page_content_key="t", non_filterable_keys={"a"})
+    over = {"a": floats, "t": "x" * (fill + 1)}
+    with pytest.raises(InvalidInputError, match="40960"):
+        validate_metadata(over, page_content_key="t", non_filterable_keys={"a"})
+    small = {"a": [number] * 50}
+    fill = limits.MAX_FILTERABLE_METADATA_BYTES - json_size({"a": small["a"], "b": ""})
+    validate_metadata({**small, "b": "x" * fill})
+    with pytest.raises(InvalidInputError, match="2048"):
+        validate_metadata({**small, "b": "x" * (fill + 1)})
+
+
 def test_total_metadata_limit_and_key_limits():
     with pytest.raises(InvalidInputError, match="40960"):
         RecordCodec().encode("k", "x" * (41 * 1024), {}, [1.0])

@@ -390,7 +390,7 @@ def test_old_client_falls_back_to_no_text_search(vocab):
 
 
 def test_repr_and_construction_checks(vocab):
-    store = S3VectorsStore(
+    store = S3VectorsStore.from_aws(
         "kb-test", "docs", vocab, region_name="us-east-1", endpoint_url="http://127.0.0.1:9"
     )
     assert repr(store) == "S3VectorsStore(vector_bucket_name='kb-test', index_name='docs')"
@@ -524,3 +524,37 @@ def test_filter_pre_flight_knows_starts_with_and_the_constraint_limit(vocab, fau
     with pytest.raises(InvalidFilterError, match=r"\$startsWith on key 'path' takes a non-empty"):
         store.similarity_search("apple", filter={"path": {"$startsWith": ""}})
     assert client.count("query_vectors") == before
+
+
+def test_client_keywords_on_the_constructor_still_work_but_warn(vocab):
+    with pytest.warns(DeprecationWarning, match="from_aws"):
+        store = S3VectorsStore(
+            "kb-test", "docs", vocab, region_name="us-east-1", endpoint_url="http://127.0.0.1:9"
+        )
+    assert store.client.meta.endpoint_url == "http://127.0.0.1:9"
+    assert store.client.meta.region_name == "us-east-1"
+    assert repr(store) == "S3VectorsStore(vector_bucket_name='kb-test', index_name='docs')"
+
+
+def test_from_env_is_a_deprecated_alias(vocab, tmp_path):
+    with pytest.warns(DeprecationWarning, match="app.settings.store_from_env"):
+        store = S3VectorsStore.from_env(
+            embedding=vocab,
+            env_file=None,
+            S3VECTORS_BACKEND="local",
+            S3VECTORS_LOCAL_PATH=str(tmp_path / "kb"),
+        )
+    assert isinstance(store, S3VectorsStore)
+    store.add_texts(["apple"], ids=["a"])
+    assert store.get_by_ids(["a"])[0].page_content == "apple"
+    store.client.close()
+
+
+def test_the_store_is_built_on_a_public_index(store):
+    from langchain_s3vectors.index import S3VectorsIndex  # noqa: PLC0415
+
+    assert isinstance(store.index, S3VectorsIndex)
+    assert store.index.client is store.client
+    store.add_texts(["apple", "dog"], ids=["a", "d"])
+    assert sorted(r["key"] for r in store.index.iter_records()) == ["a", "d"]
+    assert set(store.index.get(["a", "zzz"])) == {"a"}

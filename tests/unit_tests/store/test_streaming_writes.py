@@ -173,3 +173,23 @@ def test_add_texts_embeds_the_next_chunk_while_writing() -> None:
     assert sum(store.client.puts) == n  # type: ignore[attr-defined]
     (doc,) = store.get_by_ids([ids[-1]])
     assert doc.page_content == texts[-1]
+
+
+def test_embedded_client_writes_on_the_callers_thread_and_endpoints_on_workers() -> None:
+    threads: list[str] = []
+
+    class Client(RecordingClient):
+        def put_vectors(self, **kwargs: Any) -> dict[str, Any]:
+            threads.append(threading.current_thread().name)
+            return super().put_vectors(**kwargs)
+
+    store = S3VectorsStore("kbase", "docs", None, client=Client())
+    vectors = np.ones((1200, 4), dtype=np.float32)
+    store.add_embeddings(["x"] * 1200, vectors, ids=[f"k{i}" for i in range(1200)])
+    assert threads == [threading.current_thread().name] * 3
+    # An explicit number of requests in flight sends them from worker threads.
+    threads.clear()
+    records = [{"key": f"r{i}", "data": {"float32": [1.0, 0.0, 0.0, 0.0]}} for i in range(600)]
+    assert store.index.put(records, max_in_flight=2) == 600
+    assert threads
+    assert all(name.startswith("s3vectors-write") for name in threads)
