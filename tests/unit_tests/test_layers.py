@@ -32,7 +32,7 @@ LAYERS: dict[str, int] = {
     "client": 1,
     "fastpath": 1,
     "execution": 2,
-    "batching": 2,
+    "batching": 3,  # the old module: re-exports execution and records
     "records": 3,
     "index": 4,
     # The store's parts: records and the index bound into writes, queries and the
