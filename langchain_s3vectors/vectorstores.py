@@ -371,7 +371,7 @@ class S3VectorsStore(VectorStore):
         Example:
             >>> store = S3VectorsStore.from_env(S3VECTORS_BACKEND="local")  # doctest: +SKIP
         """
-        from langchain_s3vectors.settings import store_from_env  # noqa: PLC0415
+        from langchain_s3vectors.app.settings import store_from_env  # noqa: PLC0415
 
         store = store_from_env(cls, embedding=embedding, _env_file=env_file, **overrides)
         return cast("Self", store)
