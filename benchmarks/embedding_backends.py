@@ -42,7 +42,7 @@ import botocore.session
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
-from langchain_s3vectors.embeddings import (
+from langchain_s3vectors.app.embeddings import (
     DEFAULT_ONNX_BACKEND,
     default_embeddings,
     resolve_model_path,

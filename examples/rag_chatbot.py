@@ -190,7 +190,7 @@ def ask(
 def open_store(path: Path) -> S3VectorsStore:
     """The quickstart's store at ``path``, built first when it is missing or empty."""
     from langchain_s3vectors import S3VectorsStore  # noqa: PLC0415
-    from langchain_s3vectors.embeddings import default_embeddings  # noqa: PLC0415
+    from langchain_s3vectors.app.embeddings import default_embeddings  # noqa: PLC0415
 
     embedding = default_embeddings()
     store = S3VectorsStore.local(path, embedding)

@@ -260,7 +260,7 @@ class S3VectorsStoreBase(VectorStore):
             DeprecationWarning,
             stacklevel=2,
         )
-        from langchain_s3vectors.settings import store_from_env  # noqa: PLC0415
+        from langchain_s3vectors.app.settings import store_from_env  # noqa: PLC0415
 
         factory: Any = cls
         store = store_from_env(factory, embedding=embedding, _env_file=env_file, **overrides)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from langchain_s3vectors.cli import make_app
-from langchain_s3vectors.settings import build_store
+from langchain_s3vectors.app.cli import make_app
+from langchain_s3vectors.app.settings import build_store
 
 if __name__ == "__main__":
     make_app(

@@ -107,7 +107,7 @@ def _listening_port(server: subprocess.Popen[str]) -> int:
 def capped_server(tmp_path: Path) -> Iterator[tuple[str, RecordingProxy]]:
     server = subprocess.Popen(
         [
-            *(sys.executable, "-m", "langchain_s3vectors.cli", "serve", "--quiet"),
+            *(sys.executable, "-m", "langchain_s3vectors.app.cli", "serve", "--quiet"),
             *("--local", str(tmp_path / "store"), "--port", "0", "--enforce-write-caps"),
         ],
         stderr=subprocess.PIPE,

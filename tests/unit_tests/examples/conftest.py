@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from langchain_s3vectors import S3VectorsStore
-from langchain_s3vectors.embeddings import default_embeddings
+from langchain_s3vectors.app.embeddings import default_embeddings
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 if str(EXAMPLES) not in sys.path:

@@ -9,8 +9,8 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 from typer.testing import CliRunner
 
-from langchain_s3vectors.cli import make_app
-from langchain_s3vectors.settings import S3VectorsSettings, build_store
+from langchain_s3vectors.app.cli import make_app
+from langchain_s3vectors.app.settings import S3VectorsSettings, build_store
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 #: Variables the settings read; cleared so the host environment cannot leak in.

@@ -15,7 +15,7 @@ from moto import mock_aws
 from typer.testing import CliRunner
 
 from langchain_s3vectors import server
-from langchain_s3vectors.cli import EXIT_UNHEALTHY, make_app
+from langchain_s3vectors.app.cli import EXIT_UNHEALTHY, make_app
 
 from .conftest import DIM
 
@@ -238,7 +238,7 @@ def test_serve_calls_the_server(
 
 
 def test_import_without_typer_prints_hint_and_exits_1() -> None:
-    code = "import sys; sys.modules['typer'] = None; import langchain_s3vectors.cli"
+    code = "import sys; sys.modules['typer'] = None; import langchain_s3vectors.app.cli"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )

@@ -24,8 +24,8 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from langchain_s3vectors import manage
-from langchain_s3vectors.cli import EXIT_UNHEALTHY, EXIT_USAGE
+from langchain_s3vectors.app import admin
+from langchain_s3vectors.app.cli import EXIT_UNHEALTHY, EXIT_USAGE
 from langchain_s3vectors.errors import InvalidInputError, TransientServiceError
 from langchain_s3vectors.local import LocalS3VectorsClient
 from langchain_s3vectors.vectorstores import S3VectorsStore
@@ -186,7 +186,7 @@ def test_a_failed_export_leaves_the_existing_file_as_it_was(
         msg = "ListVectors failed: service unavailable"
         raise TransientServiceError(msg)
 
-    monkeypatch.setattr(manage, "export_jsonl", failing_export)
+    monkeypatch.setattr(admin, "export_jsonl", failing_export)
     result = run(runner, app, *kb, "export", str(out))
     assert result.exit_code == 1
     assert one_error_line(result) == "Error: ListVectors failed: service unavailable"
@@ -336,7 +336,7 @@ def _cli_as_reader(kb: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "langchain_s3vectors.cli", "--local", str(kb), *args],
+        [*prefix, sys.executable, "-m", "langchain_s3vectors.app.cli", "--local", str(kb), *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -384,7 +384,7 @@ def _free_port() -> int:
 
 def _serve(*args: str, cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "langchain_s3vectors.cli", *args],
+        [sys.executable, "-m", "langchain_s3vectors.app.cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

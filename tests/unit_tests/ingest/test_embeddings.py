@@ -8,8 +8,8 @@ import sys
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from langchain_s3vectors import embeddings as emb_mod
-from langchain_s3vectors.embeddings import (
+from langchain_s3vectors.app import embeddings as emb_mod
+from langchain_s3vectors.app.embeddings import (
     INSTALL_HINT,
     LazyEmbeddings,
     default_embeddings,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import langchain_huggingface
 import pytest
 
-from langchain_s3vectors import embeddings as emb_mod
-from langchain_s3vectors.embeddings import default_embeddings
+from langchain_s3vectors.app import embeddings as emb_mod
+from langchain_s3vectors.app.embeddings import default_embeddings
 from langchain_s3vectors.errors import ConfigurationError
 
 

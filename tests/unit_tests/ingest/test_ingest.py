@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from langchain_s3vectors import LocalS3VectorsClient, limits
-from langchain_s3vectors.embeddings import LazyEmbeddings, default_embeddings
-from langchain_s3vectors.errors import ConfigurationError, InvalidInputError
-from langchain_s3vectors.ingest import (
+from langchain_s3vectors.app.admin import list_sources
+from langchain_s3vectors.app.embeddings import LazyEmbeddings, default_embeddings
+from langchain_s3vectors.app.ingest import (
     chunk_key,
     content_hash,
     discover_files,
@@ -19,7 +19,7 @@ from langchain_s3vectors.ingest import (
     load_file,
     source_of,
 )
-from langchain_s3vectors.manage import list_sources
+from langchain_s3vectors.errors import ConfigurationError, InvalidInputError
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 from .conftest import CountingEmbeddings

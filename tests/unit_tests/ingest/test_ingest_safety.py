@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from langchain_s3vectors import ingest as ingest_module
-from langchain_s3vectors.errors import InvalidInputError
-from langchain_s3vectors.ingest import (
+from langchain_s3vectors.app import ingest as ingest_module
+from langchain_s3vectors.app.admin import list_sources
+from langchain_s3vectors.app.ingest import (
     MAX_CHUNK_SIZE,
     ROOT_ID_KEY,
     decode_text,
@@ -18,7 +18,7 @@ from langchain_s3vectors.ingest import (
     ingest,
     root_id,
 )
-from langchain_s3vectors.manage import list_sources
+from langchain_s3vectors.errors import InvalidInputError
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 from .conftest import CountingEmbeddings
@@ -242,7 +242,7 @@ def test_progress_off_a_terminal_is_logged_with_rate_and_time_left(
     tmp_path: Path, store: S3VectorsStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     docs = _write(tmp_path / "docs", {f"{n}.md": f"document number {n}" for n in range(5)})
-    with caplog.at_level(logging.INFO, logger="langchain_s3vectors.ingest"):
+    with caplog.at_level(logging.INFO, logger="langchain_s3vectors.app.ingest"):
         ingest(store, [docs], root=docs, batch_size=2, progress=None, progress_interval=0)
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("embedded")]
     assert [line.split(" chunks")[0] for line in lines] == [
@@ -257,7 +257,7 @@ def test_first_batch_and_last_are_logged_even_with_a_long_interval(
     tmp_path: Path, store: S3VectorsStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     docs = _write(tmp_path / "docs", {f"{n}.md": f"document number {n}" for n in range(5)})
-    with caplog.at_level(logging.INFO, logger="langchain_s3vectors.ingest"):
+    with caplog.at_level(logging.INFO, logger="langchain_s3vectors.app.ingest"):
         ingest(store, [docs], root=docs, batch_size=1, progress_interval=3600)
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("embedded")]
     assert [line.split(" chunks")[0] for line in lines] == ["embedded 1/5", "embedded 5/5"]
@@ -278,7 +278,7 @@ def test_a_large_ingest_is_announced_before_embedding_starts(
     docs = _write(tmp_path / "docs", {"big.md": "\n\n".join(["paragraph " * 20] * 6)})
     handler = logging.Handler()
     handler.emit = lambda record: events.append(record.getMessage())  # type: ignore[method-assign]
-    logger = logging.getLogger("langchain_s3vectors.ingest")
+    logger = logging.getLogger("langchain_s3vectors.app.ingest")
     logger.addHandler(handler)
     try:
         ingest(store, [docs], root=docs, chunk_size=200, chunk_overlap=0, progress=False)
@@ -292,7 +292,7 @@ def test_no_progress_output_when_disabled(
     tmp_path: Path, store: S3VectorsStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     docs = _write(tmp_path / "docs", {"a.md": "alpha"})
-    with caplog.at_level(logging.INFO, logger="langchain_s3vectors.ingest"):
+    with caplog.at_level(logging.INFO, logger="langchain_s3vectors.app.ingest"):
         ingest(store, [docs], root=docs, progress=False)
     assert not [r for r in caplog.records if r.getMessage().startswith("embedded")]
 

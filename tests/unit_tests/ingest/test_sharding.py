@@ -9,13 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from langchain_s3vectors import LocalS3VectorsClient
+from langchain_s3vectors.app.admin import list_sources
+from langchain_s3vectors.app.cli import make_app
+from langchain_s3vectors.app.ingest import ingest
+from langchain_s3vectors.app.settings import S3VectorsSettings, build_store
+from langchain_s3vectors.app.sharding import Shard, shard_of
 from langchain_s3vectors.batching import RateLimiter
-from langchain_s3vectors.cli import make_app
 from langchain_s3vectors.errors import InvalidInputError
-from langchain_s3vectors.ingest import ingest
-from langchain_s3vectors.manage import list_sources
-from langchain_s3vectors.settings import S3VectorsSettings, build_store
-from langchain_s3vectors.sharding import Shard, shard_of
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 from .conftest import DIM, CountingEmbeddings

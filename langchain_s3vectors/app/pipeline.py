@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
     from langchain_core.embeddings import Embeddings
 
-    from langchain_s3vectors.ingest import Chunk
-    from langchain_s3vectors.sharding import Shard
+    from langchain_s3vectors.app.ingest import Chunk
+    from langchain_s3vectors.app.sharding import Shard
     from langchain_s3vectors.vectorstores import S3VectorsStore
 
 __all__ = ["embed_and_write", "paced_share"]

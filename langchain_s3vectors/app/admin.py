@@ -11,7 +11,7 @@
   file, one ``{"key": ..., "data": [...], "metadata": {...}}`` object per line.
 
 Example:
-    >>> from langchain_s3vectors.manage import list_sources
+    >>> from langchain_s3vectors.app.admin import list_sources
     >>> list_sources(store)  # doctest: +SKIP
     {'docs/a.md': 3, 'docs/b.md': 1}
 """
@@ -32,7 +32,7 @@ from botocore.exceptions import (
 )
 
 from langchain_s3vectors import limits
-from langchain_s3vectors.embeddings import embedding_dimension
+from langchain_s3vectors.app.embeddings import embedding_dimension
 from langchain_s3vectors.errors import (
     InvalidInputError,
     ResourceNotFoundError,

@@ -62,14 +62,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors import limits
+from langchain_s3vectors.app.pipeline import embed_and_write, paced_share
+from langchain_s3vectors.app.sharding import Shard
 from langchain_s3vectors.errors import (
     ConfigurationError,
     InvalidInputError,
     S3VectorsError,
 )
-from langchain_s3vectors.pipeline import embed_and_write, paced_share
 from langchain_s3vectors.records import json_size
-from langchain_s3vectors.sharding import Shard
 
 if TYPE_CHECKING:
     import threading
@@ -782,7 +782,7 @@ def upload_chunks(
 class _Progress:
     """Embedding progress: a tqdm bar on a terminal, else a log line now and then.
 
-    Log lines (logger ``langchain_s3vectors.ingest``, level INFO) come after the first
+    Log lines (logger ``langchain_s3vectors.app.ingest``, level INFO) come after the first
     batch, which gives the first estimate, then every ``interval`` seconds and at the
     end; each has the count, the rate and the time left.
     """
@@ -979,7 +979,7 @@ def ingest(
             uploaded stays (ingesting again completes it), nothing is deleted, and
             :class:`IngestCancelledError` is raised.
         shard: Ingest only this share of the sources, e.g. ``"0/4"`` or
-            ``Shard(0, 4)`` (see :mod:`langchain_s3vectors.sharding`): N processes with
+            ``Shard(0, 4)`` (see :mod:`langchain_s3vectors.app.sharding`): N processes with
             shards ``0/N`` .. ``N-1/N`` fill one index with each chunk exactly once,
             each pruning only within its share and writing at ``1/N`` of the store's
             write rate limit.
@@ -1071,7 +1071,7 @@ def _vanished(
     root's only when the folder's prefix is not empty, i.e. the folder is not the root
     itself: an empty prefix would otherwise match every source in the index.
     """
-    from langchain_s3vectors.manage import iter_vectors  # noqa: PLC0415
+    from langchain_s3vectors.app.admin import iter_vectors  # noqa: PLC0415
 
     if not folders:
         return []

@@ -32,7 +32,7 @@ The JSON document (every field but ``chunks`` entries' content is optional)::
 is accepted as an alias of ``"embedding"`` and ``"content"`` / ``"page_content"`` of
 ``"text"``.
 
-Each file becomes the chunks :func:`langchain_s3vectors.ingest.ingest` would write:
+Each file becomes the chunks :func:`langchain_s3vectors.app.ingest.ingest` would write:
 keys ``"<source>#<n>"`` and metadata ``source``, ``chunk``, ``content_hash``, ``title``,
 ``file_type``. :func:`migrate_legacy` is idempotent and resumable: a file whose chunks
 are already in the index with the same content hashes is skipped; an interrupted run
@@ -57,10 +57,19 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from langchain_s3vectors.embeddings import (
+from langchain_s3vectors.app.embeddings import (
     DEFAULT_MODEL_NAME,
     LazyEmbeddings,
     embedding_dimension,
+)
+from langchain_s3vectors.app.ingest import (
+    SUPPORTED_EXTENSIONS,
+    Chunk,
+    chunk_key,
+    content_hash,
+    existing_chunks,
+    split_file,
+    upload_chunks,
 )
 from langchain_s3vectors.errors import (
     AccessDeniedError,
@@ -69,15 +78,6 @@ from langchain_s3vectors.errors import (
     ResourceNotFoundError,
     S3VectorsError,
     ServiceError,
-)
-from langchain_s3vectors.ingest import (
-    SUPPORTED_EXTENSIONS,
-    Chunk,
-    chunk_key,
-    content_hash,
-    existing_chunks,
-    split_file,
-    upload_chunks,
 )
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ Hugging Face cache is refused at once, in one line that says how to get it
 (``hf download NAME``), instead of spending a minute in download retries. Loading shows
 no progress bar unless ``show_progress=True`` is asked for.
 
-The same model also runs on ONNX Runtime (:mod:`langchain_s3vectors.onnx_embeddings`),
+The same model also runs on ONNX Runtime (:mod:`langchain_s3vectors.app.onnx_embeddings`),
 in full precision (``backend="onnx"``) or with int8 weights (``"onnx-int8"``); choose
 with ``backend=`` or ``EMBEDDING_BACKEND``. Unset, the bundled all-MiniLM-L6-v2 on the
 CPU uses :data:`DEFAULT_ONNX_BACKEND` when the ``onnx`` extra is installed, and
@@ -22,7 +22,7 @@ sentence-transformers (``"torch"``) otherwise; other models and GPU devices use
 an incremental ingest that finds nothing changed finish without loading a model.
 
 Example:
-    >>> from langchain_s3vectors.embeddings import LazyEmbeddings, embedding_dimension
+    >>> from langchain_s3vectors.app.embeddings import LazyEmbeddings, embedding_dimension
     >>> from langchain_core.embeddings import DeterministicFakeEmbedding
     >>> lazy = LazyEmbeddings(lambda: DeterministicFakeEmbedding(size=8), dimension=8)
     >>> lazy.loaded
@@ -176,7 +176,7 @@ def resolve_backend(
     name = model_name or DEFAULT_MODEL_NAME
     if device not in {None, "cpu"} or name not in _MINILM_ALIASES:
         return "torch"
-    from langchain_s3vectors.onnx_embeddings import onnx_available  # noqa: PLC0415
+    from langchain_s3vectors.app.onnx_embeddings import onnx_available  # noqa: PLC0415
 
     if not onnx_available() or not Path(resolve_model_path(name)).is_dir():
         return "torch"
@@ -222,7 +222,7 @@ def default_embeddings(
 
     Returns:
         A ``HuggingFaceEmbeddings`` with ``normalize_embeddings=True`` (``"torch"``) or
-        an :class:`~langchain_s3vectors.onnx_embeddings.OnnxEmbeddings`, shared by every
+        an :class:`~langchain_s3vectors.app.onnx_embeddings.OnnxEmbeddings`, shared by every
         caller asking for the same model on the same device and backend.
 
     Raises:
@@ -238,7 +238,7 @@ def default_embeddings(
     """
     choice = resolve_backend(backend, model_name, device=device)
     if choice != "torch":
-        from langchain_s3vectors.onnx_embeddings import onnx_embeddings  # noqa: PLC0415
+        from langchain_s3vectors.app.onnx_embeddings import onnx_embeddings  # noqa: PLC0415
 
         return onnx_embeddings(model_name, variant="int8" if choice == "onnx-int8" else "fp32")
     path = resolve_model_path(model_name)

@@ -18,7 +18,7 @@ whose size or time differs from its manifest, or that ONNX Runtime cannot load, 
 rebuilt.
 
 Example:
-    >>> from langchain_s3vectors.onnx_embeddings import VARIANTS, onnx_embeddings
+    >>> from langchain_s3vectors.app.onnx_embeddings import VARIANTS, onnx_embeddings
     >>> VARIANTS
     ('fp32', 'int8')
     >>> emb = onnx_embeddings(variant="int8")  # doctest: +SKIP
@@ -321,7 +321,7 @@ def _export(source: _ModelSource, target: Path) -> None:
 
     # Eager attention exports the plain MatMul/Softmax pattern that ONNX Runtime's graph
     # optimizer fuses into its Attention kernel.
-    from langchain_s3vectors.embeddings import _progress_bars  # noqa: PLC0415
+    from langchain_s3vectors.app.embeddings import _progress_bars  # noqa: PLC0415
 
     with _progress_bars(enabled=False):  # no "Loading weights" bar on a one-off export
         model = AutoModel.from_pretrained(str(source.path), attn_implementation="eager")
@@ -530,7 +530,7 @@ def onnx_embeddings(
         ConfigurationError: ONNX Runtime is missing, the model is not a local
             directory, or the first export needs PyTorch; the message says what to do.
     """
-    from langchain_s3vectors.embeddings import INSTALL_HINT, resolve_model_path  # noqa: PLC0415
+    from langchain_s3vectors.app.embeddings import INSTALL_HINT, resolve_model_path  # noqa: PLC0415
 
     if not onnx_available():
         msg = f"The ONNX embedding backend needs onnxruntime and tokenizers: {ONNX_INSTALL_HINT}."

@@ -19,7 +19,7 @@
 
 ``EMBEDDING_BACKEND`` unset runs the bundled all-MiniLM-L6-v2 on ONNX Runtime when the
 ``onnx`` extra is installed, and on PyTorch otherwise
-(:func:`~langchain_s3vectors.embeddings.resolve_backend`).
+(:func:`~langchain_s3vectors.app.embeddings.resolve_backend`).
 
 The backend is a deliberate choice: with ``S3VECTORS_BACKEND=aws`` (the default),
 missing region or credentials are an error, never a quiet switch to the local
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from langchain_s3vectors.embeddings import (
+from langchain_s3vectors.app.embeddings import (
     DEFAULT_MODEL_NAME,
     LazyEmbeddings,
     check_backend,

@@ -51,14 +51,14 @@ except ImportError:  # pragma: no cover - exercised in a subprocess test
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from langchain_s3vectors.app.settings import S3VectorsSettings, boto3_session, build_store
 from langchain_s3vectors.errors import S3VectorsError, translate_client_error
 from langchain_s3vectors.local.storage import DB_FILENAME
-from langchain_s3vectors.settings import S3VectorsSettings, boto3_session, build_store
 
 if TYPE_CHECKING:
     from langchain_s3vectors.vectorstores import S3VectorsStore
 
-__all__ = ["app", "main", "make_app"]
+__all__ = ["EXIT_ERROR", "EXIT_UNHEALTHY", "EXIT_USAGE", "app", "main", "make_app"]
 
 #: Builds the store for a command from the resolved settings.
 StoreFactory = Callable[[S3VectorsSettings], "S3VectorsStore"]
@@ -319,7 +319,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
 
     Args:
         store_factory: Builds the store from the resolved settings; default
-            :func:`~langchain_s3vectors.settings.build_store`.
+            :func:`~langchain_s3vectors.app.settings.build_store`.
 
     Example:
         >>> from typer.testing import CliRunner
@@ -390,9 +390,9 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
         as_json: JsonOpt = False,
     ) -> None:
         """Ingest files and folders (.txt .md .rst .html .pdf); unchanged chunks are skipped."""
-        from langchain_s3vectors.ingest import check_paths  # noqa: PLC0415
-        from langchain_s3vectors.ingest import ingest as run_ingest  # noqa: PLC0415
-        from langchain_s3vectors.sharding import Shard  # noqa: PLC0415
+        from langchain_s3vectors.app.ingest import check_paths  # noqa: PLC0415
+        from langchain_s3vectors.app.ingest import ingest as run_ingest  # noqa: PLC0415
+        from langchain_s3vectors.app.sharding import Shard  # noqa: PLC0415
 
         _check_chunking(chunk_size, chunk_overlap)
         state = _state(ctx)
@@ -482,7 +482,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
     @app.command()
     def sources(ctx: typer.Context, *, as_json: JsonOpt = False) -> None:
         """List the ingested sources and their chunk counts."""
-        from langchain_s3vectors.manage import list_sources  # noqa: PLC0415
+        from langchain_s3vectors.app.admin import list_sources  # noqa: PLC0415
 
         with _errors():
             counts = list_sources(_state(ctx).reader())
@@ -501,7 +501,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
         ctx: typer.Context, source: SourceArg, *, as_json: JsonOpt = False
     ) -> None:
         """Delete every chunk of one source."""
-        from langchain_s3vectors.manage import delete_source  # noqa: PLC0415
+        from langchain_s3vectors.app.admin import delete_source  # noqa: PLC0415
 
         with _errors():
             deleted = delete_source(_state(ctx).writer(create=False), source)
@@ -515,7 +515,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
     @app.command()
     def stats(ctx: typer.Context, *, as_json: JsonOpt = False) -> None:
         """Describe the index: vectors, dimension, metric, mode, keys."""
-        from langchain_s3vectors.manage import index_stats  # noqa: PLC0415
+        from langchain_s3vectors.app.admin import index_stats  # noqa: PLC0415
 
         with _errors():
             result = index_stats(_state(ctx).reader())
@@ -531,7 +531,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
     @app.command()
     def health(ctx: typer.Context, *, as_json: JsonOpt = False) -> None:
         """Check credentials, endpoint, bucket, index and embedding; explain problems."""
-        from langchain_s3vectors.manage import HealthCheck, HealthReport, health_check  # noqa: PLC0415
+        from langchain_s3vectors.app.admin import HealthCheck, HealthReport, health_check  # noqa: PLC0415
 
         state = _state(ctx)
         problem = state.local_problem(READ)
@@ -558,7 +558,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
         The file is written under a temporary name and renamed when complete, so a
         failed export leaves an existing file as it was.
         """
-        from langchain_s3vectors.manage import export_jsonl  # noqa: PLC0415
+        from langchain_s3vectors.app.admin import export_jsonl  # noqa: PLC0415
 
         with _errors():
             store = _state(ctx).reader()
@@ -575,7 +575,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
     @app.command("import")
     def import_command(ctx: typer.Context, file: ImportArg, *, as_json: JsonOpt = False) -> None:
         """Import vectors from a JSON Lines file (upsert by key)."""
-        from langchain_s3vectors.manage import import_jsonl  # noqa: PLC0415
+        from langchain_s3vectors.app.admin import import_jsonl  # noqa: PLC0415
 
         with _errors(), file.open(encoding="utf-8") as handle:
             count = import_jsonl(_state(ctx).writer(), handle)
@@ -593,7 +593,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:  # noqa:
         as_json: JsonOpt = False,
     ) -> None:
         """Move a legacy files/ + vectors/*.json S3 layout into the index (resumable)."""
-        from langchain_s3vectors.migrate import migrate_legacy  # noqa: PLC0415
+        from langchain_s3vectors.app.migrate import migrate_legacy  # noqa: PLC0415
 
         state = _state(ctx)
         with _errors():
@@ -694,7 +694,7 @@ def _serve(
 
 def _check_chunking(chunk_size: int, chunk_overlap: int) -> None:
     """Refuse chunk options that cannot work, naming the option, before any work."""
-    from langchain_s3vectors.ingest import MAX_CHUNK_SIZE  # noqa: PLC0415
+    from langchain_s3vectors.app.ingest import MAX_CHUNK_SIZE  # noqa: PLC0415
 
     if chunk_size > MAX_CHUNK_SIZE:
         raise _fail(

@@ -1,0 +1,5 @@
+"""``python -m langchain_s3vectors.app.cli``: run ``s3vectors-rag``."""
+
+from langchain_s3vectors.app.cli import main
+
+main()
