@@ -464,13 +464,7 @@ def ingest(
         {'added': 120, 'updated': 0, 'unchanged': 0, 'deleted': 0, ...}
     """
     started = time.perf_counter()
-    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    base = Path(root) if root is not None else Path.cwd()
-    split = _make_splitter(chunk_size, chunk_overlap)
-    if batch_size < 1:
-        msg = f"batch_size must be at least 1, not {batch_size}."
-        raise InvalidInputError(msg)
-    share = Shard.parse(shard) if isinstance(shard, str) else shard
+    paths, base, split, share = _prepare(paths, root, chunk_size, chunk_overlap, batch_size, shard)
     report = IngestReport(dry_run=dry_run)
     pending, stale = _plan_paths(store, paths, base, split, report, share=share, prune=prune)
     if not dry_run:
@@ -489,6 +483,24 @@ def ingest(
                 store.delete(ids=stale)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _prepare(
+    paths: Sequence[str | Path] | str | Path,
+    root: str | Path | None,
+    chunk_size: int,
+    chunk_overlap: int,
+    batch_size: int,
+    shard: Shard | str | None,
+) -> tuple[list[str | Path], Path, Callable[[str], list[str]], Shard | None]:
+    """Check the options before any work: ``(paths, root folder, splitter, shard)``."""
+    base = Path(root) if root is not None else Path.cwd()
+    split = _make_splitter(chunk_size, chunk_overlap)
+    if batch_size < 1:
+        msg = f"batch_size must be at least 1, not {batch_size}."
+        raise InvalidInputError(msg)
+    share = Shard.parse(shard) if isinstance(shard, str) else shard
+    return [paths] if isinstance(paths, (str, Path)) else list(paths), base, split, share
 
 
 def _plan_paths(
