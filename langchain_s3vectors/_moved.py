@@ -7,7 +7,7 @@ names the new path.
 
 Example:
     >>> import warnings
-    >>> getattr_, dir_ = moved_module("old.path", "langchain_s3vectors.limits")
+    >>> getattr_ = moved_module("old.path", "langchain_s3vectors.limits")
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
     ...     getattr_("KEY_MAX_LENGTH")
@@ -28,15 +28,18 @@ if TYPE_CHECKING:
 __all__ = ["moved_module"]
 
 
-def moved_module(old: str, new: str) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """A module ``__getattr__`` and ``__dir__`` that forward ``old``'s names to ``new``.
+def moved_module(old: str, new: str) -> Callable[[str], Any]:
+    """A module ``__getattr__`` that forwards ``old``'s names to ``new``, warning on each use.
+
+    ``dir()`` of the old module lists only its own names, so tools that walk a
+    module's attributes (doctest collection, IDEs) do not trigger the warning.
 
     Args:
         old: The deprecated module's dotted path.
         new: The module that now holds the code.
 
     Returns:
-        ``(__getattr__, __dir__)`` to assign at the old module's top level.
+        The ``__getattr__`` to assign at the old module's top level.
     """
 
     def __getattr__(name: str) -> Any:  # noqa: N807 - installed as a module's __getattr__
@@ -50,7 +53,4 @@ def moved_module(old: str, new: str) -> tuple[Callable[[str], Any], Callable[[],
         )
         return value
 
-    def __dir__() -> list[str]:  # noqa: N807 - installed as a module's __dir__
-        return sorted(dir(importlib.import_module(new)))
-
-    return __getattr__, __dir__
+    return __getattr__

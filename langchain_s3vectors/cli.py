@@ -6,7 +6,7 @@
 
 from langchain_s3vectors._moved import moved_module
 
-__getattr__, __dir__ = moved_module(__name__, "langchain_s3vectors.app.cli")
+__getattr__ = moved_module(__name__, "langchain_s3vectors.app.cli")
 
 if __name__ == "__main__":
     from langchain_s3vectors.app.cli import main

@@ -2,4 +2,4 @@
 
 from langchain_s3vectors._moved import moved_module
 
-__getattr__, __dir__ = moved_module(__name__, "langchain_s3vectors.app.sharding")
+__getattr__ = moved_module(__name__, "langchain_s3vectors.app.sharding")
