@@ -3,7 +3,7 @@
 The RAG tool (settings, embeddings, ingestion, the CLI, ...) moved to
 :mod:`langchain_s3vectors.app`. Each old module is a shim made by :func:`moved_module`:
 any name read from it comes from the new module, with a ``DeprecationWarning`` that
-names the new path.
+names the new path. Private names and the new module's logger are not forwarded.
 
 Example:
     >>> import warnings
@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import logging
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -43,9 +44,12 @@ def moved_module(old: str, new: str) -> Callable[[str], Any]:
     """
 
     def __getattr__(name: str) -> Any:  # noqa: N807 - installed as a module's __getattr__
-        if name.startswith("__"):
-            raise AttributeError(name)
+        missing = AttributeError(f"module {old!r} has no attribute {name!r}")
+        if name.startswith("_"):
+            raise missing
         value = getattr(importlib.import_module(new), name)
+        if isinstance(value, logging.Logger):  # a module's logger is named after it
+            raise missing
         warnings.warn(
             f"{old} is deprecated: import {name} from {new} instead.",
             DeprecationWarning,
