@@ -2,4 +2,5 @@
 
 from langchain_s3vectors.app.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from langchain_s3vectors.app import ingest as ingest_module
+from langchain_s3vectors.app import loaders
 from langchain_s3vectors.app.admin import list_sources
 from langchain_s3vectors.app.ingest import (
     MAX_CHUNK_SIZE,
@@ -222,7 +223,7 @@ def test_the_largest_chunk_size_fits_the_widest_text(
 def test_a_chunk_too_large_as_json_fails_its_file_before_embedding(
     tmp_path: Path, emb: CountingEmbeddings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ingest_module, "MAX_CHUNK_BYTES", 100)
+    monkeypatch.setattr(loaders, "MAX_CHUNK_BYTES", 100)
     store = S3VectorsStore.local(None, emb)
     docs = _write(tmp_path / "docs", {"ok.md": "fine", "wide.md": "\U0001f600" * 30})
     report = ingest(store, [docs], root=docs, chunk_size=200, chunk_overlap=0)

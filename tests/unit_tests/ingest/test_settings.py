@@ -206,12 +206,30 @@ def test_store_from_env_classmethod(tmp_path, monkeypatch):
     assert not (tmp_path / ".s3vectors").exists()
 
 
+def test_store_from_env_builds_a_local_store_and_refuses_aws_without_a_bucket(
+    tmp_path, monkeypatch
+):
+    monkeypatch.delenv("S3_VECTOR_BUCKET_NAME", raising=False)
+    store = store_from_env(
+        embedding=DeterministicFakeEmbedding(size=8),
+        _env_file=None,
+        S3VECTORS_BACKEND="local",
+        S3VECTORS_LOCAL_PATH=str(tmp_path / "store"),
+    )
+    assert type(store) is S3VectorsStore
+    assert isinstance(store.client, LocalS3VectorsClient)
+    store.add_texts(["hello"], ids=["a"])
+    assert store.get_by_ids(["a"])[0].page_content == "hello"
+    with pytest.raises(ConfigurationError, match="S3_VECTOR_BUCKET_NAME"):
+        store_from_env(_env_file=None, S3VECTORS_BACKEND="aws", AWS_REGION="us-east-1")
+
+
 def test_aws_backend_store_builds_its_own_client(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
-    store = S3VectorsStore.from_env(
+    store = store_from_env(
         embedding=DeterministicFakeEmbedding(size=8),
-        env_file=None,
+        _env_file=None,
         S3VECTORS_BACKEND="aws",
         AWS_REGION="eu-west-1",
         S3_VECTOR_BUCKET_NAME="kb-test",

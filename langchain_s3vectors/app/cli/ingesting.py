@@ -1,0 +1,154 @@
+"""``init`` and ``ingest``: create the index, fill it from files and folders."""
+
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from langchain_s3vectors.app.cli.options import (
+    ChunkOverlapOpt,
+    ChunkSizeOpt,
+    DryRunOpt,
+    JsonOpt,
+    PathsArg,
+    PruneOpt,
+    RootOpt,
+    ShardOpt,
+)
+from langchain_s3vectors.app.cli.state import (
+    CREATE,
+    EXIT_USAGE,
+    CliState,
+    console,
+    errors,
+    fail,
+    get_state,
+    print_json,
+)
+from langchain_s3vectors.local.storage import DB_FILENAME
+
+if TYPE_CHECKING:
+    from langchain_s3vectors.vectorstores import S3VectorsStore
+
+__all__ = ["ingest", "init"]
+
+
+def init(ctx: typer.Context, *, as_json: JsonOpt = False) -> None:
+    """Create the vector bucket and index if they do not exist."""
+    with errors():
+        store = get_state(ctx).store
+        store.ensure_index()
+        info = store.index_info() or {}
+    result = {
+        "bucket": store.vector_bucket_name,
+        "index": store.index_name,
+        "dimension": info.get("dimension"),
+        "distance_metric": info.get("distanceMetric"),
+    }
+    if as_json:
+        print_json(result)
+    else:
+        console().print(
+            f"Index [bold]{result['index']}[/] in bucket [bold]{result['bucket']}[/] is "
+            f"ready ({result['dimension']} dimensions, {result['distance_metric']})."
+        )
+
+
+def ingest(
+    ctx: typer.Context,
+    paths: PathsArg,
+    *,
+    chunk_size: ChunkSizeOpt = 1000,
+    chunk_overlap: ChunkOverlapOpt = 150,
+    root: RootOpt = None,
+    prune: PruneOpt = False,
+    shard: ShardOpt = None,
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest files and folders (.txt .md .rst .html .pdf); unchanged chunks are skipped."""
+    from langchain_s3vectors.app.ingest import check_paths  # noqa: PLC0415
+    from langchain_s3vectors.app.ingest import ingest as run_ingest  # noqa: PLC0415
+    from langchain_s3vectors.app.sharding import Shard  # noqa: PLC0415
+
+    _check_chunking(chunk_size, chunk_overlap)
+    state = get_state(ctx)
+    with errors():
+        check_paths(paths)
+        if shard is not None:
+            Shard.parse(shard)  # a bad --shard is refused before a store is created
+        store = _dry_run_store(state) if dry_run else state.writer()
+        report = run_ingest(
+            store,
+            paths,
+            root=root,
+            chunk_size=chunk_size,
+            chunk_overlap=chunk_overlap,
+            prune=prune,
+            shard=shard,
+            dry_run=dry_run,
+        )
+    if as_json:
+        print_json(report.as_dict())
+        return
+    _print_ingest_report(report)
+
+
+def _check_chunking(chunk_size: int, chunk_overlap: int) -> None:
+    """Refuse chunk options that cannot work, naming the option, before any work."""
+    from langchain_s3vectors.app.loaders import MAX_CHUNK_SIZE  # noqa: PLC0415
+
+    if chunk_size > MAX_CHUNK_SIZE:
+        raise fail(
+            f"--chunk-size {chunk_size} is too large: each chunk's text is stored in its "
+            f"vector's metadata (40 KB at most), so the largest size that always fits is "
+            f"{MAX_CHUNK_SIZE} characters. Use --chunk-size {MAX_CHUNK_SIZE} or less.",
+            EXIT_USAGE,
+        )
+    if chunk_overlap >= chunk_size:
+        raise fail(
+            f"--chunk-overlap {chunk_overlap} must be smaller than --chunk-size {chunk_size}.",
+            EXIT_USAGE,
+        )
+
+
+def _dry_run_store(state: CliState) -> "S3VectorsStore":
+    """The store a dry run reads: read-only, or an empty one where none exists yet."""
+    settings = state.settings
+    if settings.backend == "local" and not (settings.local_path / DB_FILENAME).is_file():
+        problem = state.local_problem(CREATE)
+        if problem is not None:
+            raise fail(problem)
+        from langchain_s3vectors.vectorstores import S3VectorsStore  # noqa: PLC0415
+
+        return S3VectorsStore.local(
+            None,
+            None,
+            vector_bucket_name=settings.effective_bucket_name,
+            index_name=settings.index_name,
+        )
+    return state.reader()
+
+
+def _print_ingest_report(report: Any) -> None:
+    out = console()
+    if report.dry_run:
+        out.print(
+            f"Dry run: {report.files} files, {report.chunks} chunks: would add "
+            f"{report.added}, update {report.updated}, leave {report.unchanged} unchanged "
+            f"and delete {report.deleted}. Nothing was changed.",
+            markup=False,
+        )
+    else:
+        out.print(
+            f"{report.files} files, {report.chunks} chunks: {report.added} added, "
+            f"{report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.deleted} deleted in {report.seconds:.1f}s.",
+            markup=False,
+        )
+    verb = "would remove" if report.dry_run else "removed"
+    for source in report.removed_sources:
+        out.print(f"{verb} {source}", markup=False)
+    for source, reason in [*report.failed, *report.skipped]:
+        out.print(f"skipped {source}: {reason}", markup=False)
+    for source, note in report.notes:
+        out.print(f"note {source}: {note}", markup=False)

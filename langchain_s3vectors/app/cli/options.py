@@ -1,0 +1,110 @@
+"""The command-line options and arguments, each defined once and shared by the commands.
+
+Each name is an ``Annotated`` type a command uses as a parameter's annotation, e.g.
+``as_json: JsonOpt = False``.
+"""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = [
+    "BucketOpt",
+    "CapsOpt",
+    "ChunkOverlapOpt",
+    "ChunkSizeOpt",
+    "DryRunOpt",
+    "ExportArg",
+    "FilterOpt",
+    "HostOpt",
+    "ImportArg",
+    "IndexOpt",
+    "JsonOpt",
+    "KOpt",
+    "LatencyOpt",
+    "LegacyBucketOpt",
+    "LocalOpt",
+    "ModeOpt",
+    "PathsArg",
+    "PortOpt",
+    "PrefixOpt",
+    "PruneOpt",
+    "QuietOpt",
+    "RootOpt",
+    "ServeLocalOpt",
+    "ShardOpt",
+    "SourceArg",
+    "TextArg",
+]
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+LocalOpt = Annotated[
+    Path | None,
+    typer.Option("--local", help="Use the embedded local backend stored in this directory."),
+]
+BucketOpt = Annotated[
+    str | None, typer.Option("--bucket", help="Vector bucket (default: S3_VECTOR_BUCKET_NAME).")
+]
+IndexOpt = Annotated[
+    str | None,
+    typer.Option("--index", help="Vector index (default: S3_VECTOR_INDEX_NAME or documents)."),
+]
+PathsArg = Annotated[list[Path], typer.Argument(help="Files and folders to ingest.")]
+ChunkSizeOpt = Annotated[int, typer.Option("--chunk-size", min=1, help="Characters per chunk.")]
+ChunkOverlapOpt = Annotated[
+    int, typer.Option("--chunk-overlap", min=0, help="Characters shared by adjacent chunks.")
+]
+RootOpt = Annotated[
+    Path | None,
+    typer.Option("--root", help="Sources are paths relative to this folder (default: cwd)."),
+]
+PruneOpt = Annotated[
+    bool,
+    typer.Option(
+        "--prune",
+        help="Also delete sources whose files are gone from the folders given "
+        "(only sources ingested from the same --root).",
+    ),
+]
+DryRunOpt = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run", help="Show what would be added, updated and deleted; change nothing."
+    ),
+]
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        help="Ingest only share I of N of the sources (e.g. 0/4); run N such processes, "
+        "on any machines, to fill one index with each chunk exactly once.",
+    ),
+]
+TextArg = Annotated[str, typer.Argument(help="The question or search text.")]
+KOpt = Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Results to return.")]
+FilterOpt = Annotated[
+    str | None,
+    typer.Option("--filter", help='Metadata filter as JSON, e.g. {"source": "docs/a.md"}.'),
+]
+ModeOpt = Annotated[str, typer.Option("--mode", help="similarity, mmr, hybrid or fulltext.")]
+SourceArg = Annotated[str, typer.Argument(help="The source to delete, as `sources` shows it.")]
+ExportArg = Annotated[Path, typer.Argument(help="JSON Lines file to write ('-': stdout).")]
+ImportArg = Annotated[Path, typer.Argument(help="JSON Lines file written by `export`.")]
+LegacyBucketOpt = Annotated[
+    str, typer.Option("--bucket", help="Regular S3 bucket holding the legacy layout.")
+]
+PrefixOpt = Annotated[str, typer.Option("--prefix", help="Folder holding files/ and vectors/.")]
+ServeLocalOpt = Annotated[
+    Path | None, typer.Option("--local", help="Store directory to serve (default: in memory).")
+]
+HostOpt = Annotated[str, typer.Option("--host", help="Interface to bind.")]
+PortOpt = Annotated[int, typer.Option("--port", help="TCP port.")]
+LatencyOpt = Annotated[float, typer.Option("--latency-ms", help="Delay added to each request.")]
+CapsOpt = Annotated[
+    bool,
+    typer.Option("--enforce-write-caps", help="Answer 429 beyond the per-index write caps."),
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Log only warnings, not one line per request.")
+]

@@ -1,0 +1,603 @@
+r"""Files -> text -> chunks: what :func:`~langchain_s3vectors.app.ingest.ingest` reads.
+
+* Finding files: :func:`discover_files` and :func:`check_paths` walk files and folders,
+  following symbolic links, each file once, skipping hidden names, reporting loops and
+  dangling links.
+* Reading them: :func:`load_file` turns ``.txt``, ``.md``, ``.rst``, ``.html`` and
+  ``.pdf`` into text and a title; :func:`decode_text` decodes bytes (UTF-8, UTF-16 with
+  a byte-order mark, legacy encodings) and refuses binary content.
+* Splitting them: :func:`split_file` cuts a file into keyed :class:`Chunk` objects with
+  LangChain's ``RecursiveCharacterTextSplitter``; :func:`chunk_key`,
+  :func:`content_hash` and :func:`root_id` are the stable identities ingest relies on.
+
+Nothing here touches a store.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.md"
+    >>> _ = p.write_text("# Notes\n\nS3 Vectors stores vectors.")
+    >>> chunk = split_file(p, "a.md")[0]
+    >>> chunk.key, chunk.metadata["title"], chunk.metadata["file_type"]
+    ('a.md#0', 'Notes', 'md')
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import hashlib
+import itertools
+import os
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from langchain_s3vectors import limits
+from langchain_s3vectors.errors import ConfigurationError, InvalidInputError
+from langchain_s3vectors.records import json_size
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+__all__ = [
+    "MAX_CHUNK_BYTES",
+    "MAX_CHUNK_SIZE",
+    "ROOT_ID_KEY",
+    "SUPPORTED_EXTENSIONS",
+    "Chunk",
+    "check_chunking",
+    "check_paths",
+    "chunk_key",
+    "content_hash",
+    "decode_text",
+    "discover_files",
+    "load_file",
+    "root_id",
+    "source_of",
+    "split_file",
+]
+
+#: File extensions ingest reads, and the ``file_type`` each one gets.
+SUPPORTED_EXTENSIONS: dict[str, str] = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".rst": "rst",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+}
+
+#: Hex characters of sha256 kept in ``content_hash``.
+HASH_CHARS = 32
+#: Metadata key holding the :func:`root_id` of the folder a chunk was ingested from.
+ROOT_ID_KEY = "root_id"
+#: JSON bytes of chunk text that fit in a vector's metadata beside the other fields
+#: (filterable metadata takes at most 2 KB; a little is left for the key and quotes).
+MAX_CHUNK_BYTES = limits.MAX_METADATA_BYTES - limits.MAX_FILTERABLE_METADATA_BYTES - 128
+#: Largest ``chunk_size`` (characters): 8,000 characters of at most 4 UTF-8 bytes fit.
+MAX_CHUNK_SIZE = 8000
+_MAX_TITLE = 200
+_PDF_HINT = 'pip install "langchain-s3vectors[pdf]"'
+_SPLITTER_HINT = 'pip install "langchain-s3vectors[ingest]"'
+#: Leading bytes searched for NUL to tell binary files from text.
+_SNIFF_BYTES = 8192
+_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+#: Control characters other than whitespace; text is mostly free of them.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+_MAX_CONTROL_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk of one file, ready to embed."""
+
+    key: str
+    text: str
+    metadata: dict[str, Any]
+
+
+def content_hash(text: str) -> str:
+    """The content hash stored with a chunk.
+
+    Example:
+        >>> content_hash("hello")
+        '2cf24dba5fb0a30e26e83b2ac5b9e29e'
+    """
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:HASH_CHARS]
+
+
+def chunk_key(source: str, chunk: int) -> str:
+    """The vector key of a chunk: ``"<source>#<chunk>"``, hashed when too long.
+
+    Keys are at most 1024 characters; a longer source is replaced by
+    ``"sha256:<hex digest>"`` so the key stays stable and within the limit.
+
+    Example:
+        >>> chunk_key("docs/a.md", 3)
+        'docs/a.md#3'
+        >>> len(chunk_key("x" * 2000, 0)) <= 1024
+        True
+    """
+    key = f"{source}#{chunk}"
+    if len(key) <= limits.KEY_MAX_LENGTH:
+        return key
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    return f"sha256:{digest}#{chunk}"
+
+
+class _HTMLText(HTMLParser):
+    """Visible text and ``<title>`` of an HTML page, with the stdlib parser."""
+
+    _SKIP = frozenset({"script", "style", "noscript", "template", "head"})
+    _BLOCK = frozenset(
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "ul",
+            "ol",
+            "tr",
+            "table",
+            "section",
+            "article",
+            "header",
+            "footer",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "pre",
+            "blockquote",
+            "dd",
+            "dt",
+            "hr",
+        }
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title_parts: list[str] = []
+        self._skip_depth = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:  # noqa: ARG002
+        if tag == "title":
+            self._in_title = True
+        elif tag in self._SKIP:
+            self._skip_depth += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag in self._SKIP:
+            self._skip_depth = max(0, self._skip_depth - 1)
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title_parts.append(data)
+        elif not self._skip_depth:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        raw = "".join(self.parts)
+        lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in raw.split("\n"))
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _read_text(path: Path) -> tuple[str, str | None]:
+    """The text of a file and a note on how it was decoded when not plain UTF-8."""
+    return decode_text(path.read_bytes())
+
+
+def decode_text(data: bytes) -> tuple[str, str | None]:
+    r"""Decode a text file's bytes; refuse binary content.
+
+    UTF-8 (with or without a byte-order mark) and UTF-16 with a byte-order mark are
+    decoded as such. Mostly-UTF-8 data with a few invalid bytes keeps its UTF-8 text
+    and has only the bad bytes replaced by U+FFFD. Data with no valid UTF-8 beyond
+    ASCII is legacy text: Windows-1252 when it decodes as such (the WHATWG default for
+    legacy Western text, a superset of ISO-8859-1's printable range), else
+    charset-normalizer's guess. Data with NUL bytes, mostly control characters, or that
+    no text encoding fits, is binary and refused.
+
+    Returns:
+        ``(text, note)``: the note says what was replaced or which encoding was
+        guessed, ``None`` for clean UTF-8.
+
+    Raises:
+        InvalidInputError: The data is binary.
+
+    Example:
+        >>> decode_text("Café".encode())
+        ('Café', None)
+        >>> text, note = decode_text("Café ".encode() + b"\xff")
+        >>> text.startswith("Café "), note
+        (True, '1 byte that is not valid UTF-8 replaced with U+FFFD')
+        >>> decode_text(b"\x7fELF\x00\x00")
+        Traceback (most recent call last):
+        ...
+        langchain_s3vectors.errors.InvalidInputError: binary content (NUL bytes), not text
+    """
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom) and not data.startswith(codecs.BOM_UTF32_LE):
+            try:
+                return data.decode(codec), None
+            except UnicodeDecodeError:
+                break
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        msg = "binary content (NUL bytes), not text"
+        raise InvalidInputError(msg)
+    try:
+        return _text_only(data.decode("utf-8-sig")), None
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8-sig", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    if _NON_ASCII.search(text):  # real UTF-8 text with a few stray bytes
+        plural = "byte that is" if bad == 1 else "bytes that are"
+        return _text_only(text), f"{bad} {plural} not valid UTF-8 replaced with U+FFFD"
+    try:
+        return _text_only(data.decode("cp1252")), "not UTF-8; decoded as cp1252"
+    except UnicodeDecodeError:
+        return _guess_encoding(data)
+
+
+def _text_only(text: str) -> str:
+    """``text``, unless its start is mostly control characters (binary data)."""
+    sample = text[:_SNIFF_BYTES]
+    if len(_CONTROL.findall(sample)) > _MAX_CONTROL_SHARE * max(len(sample), 1):
+        msg = "binary content (mostly control characters), not text"
+        raise InvalidInputError(msg)
+    return text
+
+
+def _guess_encoding(data: bytes) -> tuple[str, str | None]:
+    from charset_normalizer import from_bytes  # noqa: PLC0415
+
+    best = from_bytes(data).best()
+    if best is None:
+        msg = "binary content (no text encoding fits), not text"
+        raise InvalidInputError(msg)
+    return _text_only(str(best)), f"not UTF-8; decoded as {best.encoding}"
+
+
+def _markdown_title(text: str) -> str | None:
+    for line in text.splitlines()[:50]:
+        match = re.match(r"^#{1,2}\s+(.+?)\s*#*\s*$", line)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _rst_title(text: str) -> str | None:
+    lines = text.splitlines()[:50]
+    for first, second in itertools.pairwise(lines):
+        if (
+            first.strip()
+            and len(second.strip()) >= len(first.strip())
+            and re.fullmatch(r"([=\-~^*#+])\1+", second.strip())
+        ):
+            return first.strip()
+    return None
+
+
+def _load_pdf(path: Path) -> tuple[str, str | None]:
+    try:
+        from pypdf import PdfReader  # noqa: PLC0415
+    except ImportError as exc:
+        msg = f"Reading {path.name} needs pypdf: {_PDF_HINT}"
+        raise ConfigurationError(msg) from exc
+    try:
+        reader = PdfReader(str(path))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = reader.metadata.title if reader.metadata else None
+    except Exception as exc:
+        msg = f"Could not read PDF {path.name}: {exc}"
+        raise InvalidInputError(msg) from exc
+    return "\n\n".join(pages), str(title) if title else None
+
+
+def load_file(path: str | Path) -> tuple[str, str, str]:
+    """Read one supported file.
+
+    Args:
+        path: The file.
+
+    Returns:
+        ``(text, title, file_type)``.
+
+    Raises:
+        InvalidInputError: Unsupported extension, unreadable or binary file.
+        ConfigurationError: A PDF without pypdf installed.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.html"
+        >>> _ = p.write_text("<title>T</title><p>Hi <b>there</b></p><script>x()</script>")
+        >>> load_file(p)
+        ('Hi there', 'T', 'html')
+    """
+    text, title, file_type, _ = _load(Path(path))
+    return text, title, file_type
+
+
+def _load(path: Path) -> tuple[str, str, str, str | None]:
+    """``(text, title, file_type, note)``; the note says how the text was decoded."""
+    file_type = SUPPORTED_EXTENSIONS.get(path.suffix.lower())
+    if file_type is None:
+        msg = (
+            f"Cannot ingest {path}: unsupported file type {path.suffix!r}. Supported: "
+            f"{', '.join(sorted(SUPPORTED_EXTENSIONS))}."
+        )
+        raise InvalidInputError(msg)
+    title: str | None = None
+    note: str | None = None
+    if file_type == "pdf":
+        text, title = _load_pdf(path)
+    else:
+        try:
+            raw, note = _read_text(path)
+        except OSError as exc:
+            msg = f"Cannot read {path.name}: {exc.strerror or exc}"
+            raise InvalidInputError(msg) from exc
+        if file_type == "html":
+            parser = _HTMLText()
+            parser.feed(raw)
+            parser.close()
+            text = parser.text()
+            title = " ".join("".join(parser.title_parts).split()) or None
+        else:
+            text = raw
+            if file_type == "md":
+                title = _markdown_title(text)
+            elif file_type == "rst":
+                title = _rst_title(text)
+    title = (title or path.stem).strip()[:_MAX_TITLE]
+    return text, title, file_type, note
+
+
+def discover_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Every supported file under ``paths`` (files as given, folders recursively, sorted).
+
+    Hidden files and folders (names starting with ``.``) inside a folder are skipped.
+    Symbolic links are followed; a file or folder reached twice is read once, and
+    link loops and dangling links are left out (:func:`ingest` reports them).
+
+    Raises:
+        InvalidInputError: A path does not exist, or a file has an unsupported type.
+    """
+    for path, resolved, _ in _candidates(paths):
+        if resolved is not None:
+            yield path
+
+
+def check_paths(paths: Iterable[str | Path]) -> None:
+    """Refuse a missing path or an unsupported file before anything is read or written.
+
+    Raises:
+        InvalidInputError: A path does not exist (or is a broken link), or a file has
+            an unsupported type.
+
+    Example:
+        >>> check_paths(["no/such/folder"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        langchain_s3vectors.errors.InvalidInputError: Cannot ingest no/such/folder: no such ...
+    """
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            continue
+        if path.is_file():
+            if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+                msg = (
+                    f"Cannot ingest {path}: unsupported file type {path.suffix!r}. "
+                    f"Supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}."
+                )
+                raise InvalidInputError(msg)
+            continue
+        _, why = _resolve(path)
+        reason = why if path.is_symlink() else "no such file or directory"
+        msg = f"Cannot ingest {path}: {reason}. Check the path."
+        raise InvalidInputError(msg)
+
+
+def _candidates(
+    paths: Iterable[str | Path],
+) -> Iterator[tuple[Path, Path | None, str | None]]:
+    """``(path, resolved path, None)`` per file to read, ``(path, None, why)`` per skip."""
+    seen: dict[Path, Path] = {}
+    check_paths(paths)
+    for raw in paths:
+        path = Path(raw)
+        found = _walk_folder(path) if path.is_dir() else [(path, None)]
+        for file, problem in found:
+            resolved, why = (None, problem) if problem else _resolve(file)
+            if resolved is None:
+                yield file, None, why
+                continue
+            first = seen.get(resolved)
+            if first is None:
+                seen[resolved] = file
+                yield file, resolved, None
+            elif first != file:  # the same path given twice is simply read once
+                yield file, None, f"same file as {first.as_posix()} (read once)"
+
+
+def _resolve(path: Path) -> tuple[Path | None, str | None]:
+    """The real path of a file, or why it has none (a link loop, a dangling link)."""
+    try:
+        return path.resolve(strict=True), None
+    except RuntimeError:  # Python 3.11 and 3.12 report a link loop this way
+        return None, "symbolic link loop"
+    except FileNotFoundError:
+        return None, "dangling symbolic link (its target does not exist)"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, "symbolic link loop"
+        return None, f"cannot read: {exc.strerror or exc}"
+
+
+def _walk_folder(folder: Path) -> list[tuple[Path, str | None]]:
+    """Supported files under ``folder`` following links, each folder once; problems noted."""
+    found: list[tuple[Path, str | None]] = []
+    visited = {os.path.realpath(folder)}
+
+    def unreadable(exc: OSError) -> None:
+        found.append((Path(str(exc.filename)), f"cannot read folder: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True, onerror=unreadable):
+        keep: list[str] = []
+        for name in sorted(dirnames):
+            if name.startswith("."):
+                continue
+            real = os.path.realpath(Path(dirpath, name))
+            if real in visited:
+                inside = Path(os.path.realpath(dirpath)).is_relative_to(real)
+                why = "symbolic link loop" if inside else "folder already read through a link"
+                found.append((Path(dirpath, name), why))
+                continue
+            visited.add(real)
+            keep.append(name)
+        dirnames[:] = keep
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            path = Path(dirpath, name)
+            if path.suffix.lower() in SUPPORTED_EXTENSIONS:
+                found.append((path, None))
+            elif path.is_symlink() and not path.exists():  # a broken link to a folder?
+                found.append((path, _resolve(path)[1]))
+    return sorted(found, key=lambda item: item[0])
+
+
+def source_of(path: Path, root: Path) -> str:
+    """The ``source`` of a file: relative to ``root`` when under it, else as given.
+
+    Example:
+        >>> source_of(Path("/data/docs/a.md"), Path("/data"))
+        'docs/a.md'
+        >>> source_of(Path("/elsewhere/b.md"), Path("/data"))
+        '/elsewhere/b.md'
+    """
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def check_chunking(chunk_size: int, chunk_overlap: int) -> None:
+    """Refuse chunk settings that cannot work, before anything is read or embedded.
+
+    Raises:
+        InvalidInputError: ``chunk_size`` outside 1..:data:`MAX_CHUNK_SIZE`, or
+            ``chunk_overlap`` outside 0..chunk_size-1.
+
+    Example:
+        >>> check_chunking(100000, 150)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        langchain_s3vectors.errors.InvalidInputError: chunk_size=100000 is too large: ...
+    """
+    if chunk_size > MAX_CHUNK_SIZE:
+        msg = (
+            f"chunk_size={chunk_size} is too large: a chunk's text is stored in its vector's "
+            f"metadata ({limits.MAX_METADATA_BYTES // 1024} KB at most), so the largest size "
+            f"that always fits is {MAX_CHUNK_SIZE} characters; use {MAX_CHUNK_SIZE} or less."
+        )
+        raise InvalidInputError(msg)
+    if chunk_size < 1 or chunk_overlap < 0 or chunk_overlap >= chunk_size:
+        msg = (
+            f"chunk_size={chunk_size}, chunk_overlap={chunk_overlap}: need chunk_size >= 1 "
+            "and 0 <= chunk_overlap < chunk_size."
+        )
+        raise InvalidInputError(msg)
+
+
+def _make_splitter(chunk_size: int, chunk_overlap: int) -> Callable[[str], list[str]]:
+    try:
+        from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: PLC0415
+    except ImportError as exc:
+        msg = f"Ingesting files needs langchain-text-splitters: {_SPLITTER_HINT}"
+        raise ConfigurationError(msg) from exc
+    check_chunking(chunk_size, chunk_overlap)
+    splitter = RecursiveCharacterTextSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
+    return splitter.split_text
+
+
+def split_file(
+    path: str | Path,
+    source: str,
+    *,
+    chunk_size: int = 1000,
+    chunk_overlap: int = 150,
+    _split: Callable[[str], list[str]] | None = None,
+) -> list[Chunk]:
+    r"""Load and split one file into keyed chunks with their metadata.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.md"
+        >>> _ = p.write_text("# Notes\\n\\nS3 Vectors stores vectors.")
+        >>> [c.key for c in split_file(p, "a.md")]
+        ['a.md#0']
+    """
+    split = _split or _make_splitter(chunk_size, chunk_overlap)
+    return _chunks(Path(path), source, split, None)[0]
+
+
+def _chunks(
+    path: Path, source: str, split: Callable[[str], list[str]], root_id: str | None
+) -> tuple[list[Chunk], str | None]:
+    """The chunks of one file and the note on how it was decoded."""
+    text, title, file_type, note = _load(path)
+    pieces = [piece for piece in split(text) if piece.strip()]
+    chunks: list[Chunk] = []
+    for number, piece in enumerate(pieces):
+        size = json_size(piece)
+        if size > MAX_CHUNK_BYTES:
+            msg = (
+                f"chunk {number} is {size} bytes as JSON, more than a vector's metadata "
+                f"holds ({MAX_CHUNK_BYTES} bytes for the text); use a smaller chunk size"
+            )
+            raise InvalidInputError(msg)
+        metadata: dict[str, Any] = {
+            "source": source,
+            "chunk": number,
+            "content_hash": content_hash(piece),
+            "title": title,
+            "file_type": file_type,
+        }
+        if root_id is not None:
+            metadata[ROOT_ID_KEY] = root_id
+        chunks.append(Chunk(key=chunk_key(source, number), text=piece, metadata=metadata))
+    return chunks, note
+
+
+def root_id(root: str | Path) -> str:
+    """The ``root_id`` stored with every chunk ingested relative to ``root``.
+
+    The first 16 hex characters of the sha256 of the root's absolute path: ``prune``
+    deletes only chunks that were ingested from the same root, so folders ingested
+    with different roots (whose sources may look alike) never prune each other.
+
+    Example:
+        >>> root_id("/data/docs") == root_id("/data/docs/")
+        True
+        >>> len(root_id("/data/docs"))
+        16
+    """
+    path = Path(os.path.realpath(Path(root).expanduser()))
+    return hashlib.sha256(path.as_posix().encode("utf-8", errors="surrogatepass")).hexdigest()[:16]
