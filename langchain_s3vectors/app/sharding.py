@@ -27,7 +27,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from langchain_s3vectors.batching import RateLimiter
+from langchain_s3vectors.execution import RateLimiter
 from langchain_s3vectors.errors import InvalidInputError
 
 __all__ = ["Shard", "shard_of"]
