@@ -38,33 +38,80 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import html
-import importlib.util
 import math
 import os
 import platform
-import random
 import re
 import sys
 import tempfile
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+from retrieval_set import (
+    MAX_TERM_DF,
+    MAX_WORDS,
+    N_QUESTIONS,
+    N_TERMS,
+    SEED,
+    TARGET_PASSAGES,
+    Operation,
+    Passage,
+    Query,
+    RetrievalSet,
+    awscli_examples,
+    build_set,
+    choose_services,
+    clean_documentation,
+    identifier_terms,
+    load_sources,
+    package_version,
+    passage_key,
+    passage_text,
+    question_from_heading,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
-SEED = 20250715
-TARGET_PASSAGES = 4000
-N_QUESTIONS = 200
-N_TERMS = 200
-MAX_WORDS = 120
-MAX_TERM_DF = 3
+# The labelled set comes from retrieval_set.py and is re-exported here.
+__all__ = [
+    "KINDS",
+    "MAX_TERM_DF",
+    "MAX_WORDS",
+    "N_QUESTIONS",
+    "N_TERMS",
+    "SEED",
+    "TARGET_PASSAGES",
+    "Analyzer",
+    "K",
+    "Operation",
+    "Passage",
+    "Query",
+    "RetrievalSet",
+    "awscli_examples",
+    "bm25_reference",
+    "build_set",
+    "choose_services",
+    "clean_documentation",
+    "evaluate",
+    "exact_cosine",
+    "identifier_terms",
+    "load_sources",
+    "main",
+    "mrr_at_k",
+    "package_version",
+    "passage_key",
+    "passage_text",
+    "question_from_heading",
+    "recall_at_k",
+    "rrf_fuse",
+]
+
 K = 10
 RRF_K = 60
 FUSION_DEPTH = 100
@@ -83,266 +130,6 @@ KIND_TITLE = {
     "question": "Natural-language questions",
     "term": "Exact-term queries (identifier alone)",
 }
-
-# ---------------------------------------------------------------------------------------
-# The labelled set
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One API operation: where it comes from and its documentation text."""
-
-    service: str
-    service_title: str
-    name: str
-    documentation: str
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A passage of the corpus."""
-
-    key: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Query:
-    """A query with its relevant passage keys."""
-
-    kind: str
-    text: str
-    relevant: frozenset[str]
-
-
-@dataclass
-class RetrievalSet:
-    """Passages, queries, and how they were built."""
-
-    passages: list[Passage]
-    queries: list[Query]
-    notes: list[str] = field(default_factory=list)
-
-
-_TAG_RE = re.compile(r"<[^>]+>")
-_SPACE_RE = re.compile(r"\s+")
-_HEADING_RE = re.compile(r"^\*\*(To .+?)\*\*\s*$", re.MULTILINE)
-# CamelCase with at least two humps after the first (ExpectedBucketOwner) or snake_case.
-_IDENTIFIER_RE = re.compile(
-    r"(?<![\w.:/-])(?:[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*){2,}|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w:/-])"
-)
-_WORD_RE = re.compile(r"\w+")
-
-
-def clean_documentation(raw: str, max_words: int = MAX_WORDS) -> str:
-    """Strip HTML from a botocore documentation string and keep its first words.
-
-    Example:
-        >>> clean_documentation("<p>Creates a <code>Bucket</code>.</p>", max_words=2)
-        'Creates a'
-    """
-    text = html.unescape(_TAG_RE.sub(" ", raw))
-    words = _SPACE_RE.sub(" ", text).strip().split(" ")
-    return " ".join(words[:max_words])
-
-
-def question_from_heading(heading: str) -> str:
-    """Turn an AWS CLI example heading into a question.
-
-    Example:
-        >>> question_from_heading("To create a vector bucket.")
-        'How do I create a vector bucket?'
-    """
-    body = heading.strip().rstrip(".:").strip()
-    body = body.removeprefix("To ")
-    return f"How do I {body}?"
-
-
-def passage_key(op: Operation) -> str:
-    """The vector key of an operation's passage."""
-    return f"{op.service}/{op.name}"
-
-
-def passage_text(op: Operation) -> str:
-    """The passage text of an operation: title line and documentation."""
-    return f"{op.service_title}: {op.name}. {op.documentation}"
-
-
-def choose_services(
-    op_counts: Mapping[str, int], target: int, rng: random.Random, required: Iterable[str] = ()
-) -> list[str]:
-    """Pick services in seeded order until their operations reach ``target``.
-
-    Example:
-        >>> choose_services({"a": 5, "b": 5, "c": 5}, 8, random.Random(0), ["c"])
-        ['c', 'a']
-    """
-    chosen = [s for s in required if s in op_counts]
-    total = sum(op_counts[s] for s in chosen)
-    rest = sorted(s for s in op_counts if s not in chosen)
-    rng.shuffle(rest)
-    for service in rest:
-        if total >= target:
-            break
-        chosen.append(service)
-        total += op_counts[service]
-    return chosen
-
-
-def identifier_terms(text: str) -> set[str]:
-    """Identifiers (CamelCase with three humps or more, snake_case) in a text.
-
-    Example:
-        >>> sorted(identifier_terms("Set ExpectedBucketOwner or max_results, not Bucket."))
-        ['ExpectedBucketOwner', 'max_results']
-    """
-    return set(_IDENTIFIER_RE.findall(text))
-
-
-def build_set(
-    operations: Sequence[Operation],
-    headings: Mapping[str, str],
-    *,
-    n_questions: int = N_QUESTIONS,
-    n_terms: int = N_TERMS,
-    max_term_df: int = MAX_TERM_DF,
-    seed: int = SEED,
-) -> RetrievalSet:
-    """Build passages and both kinds of queries, deterministically.
-
-    Args:
-        operations: The corpus operations (any order; they are sorted).
-        headings: Passage key -> example heading (``"To ..."``) for operations with one.
-        n_questions: Natural-language questions to sample.
-        n_terms: Exact-term queries to sample.
-        max_term_df: Largest number of passages an exact term may occur in.
-        seed: Seed of every random choice.
-
-    Returns:
-        The retrieval set.
-
-    Example:
-        >>> ops = [Operation("s", "S", f"Op{i}", f"Text with FooBarBaz{i}.") for i in range(3)]
-        >>> rs = build_set(ops, {"s/Op0": "To do it"}, n_questions=5, n_terms=5)
-        >>> [q.text for q in rs.queries]
-        ['How do I do it?', 'FooBarBaz0', 'FooBarBaz1', 'FooBarBaz2']
-    """
-    rng = random.Random(seed)
-    ops = sorted(operations, key=passage_key)
-    passages = [Passage(passage_key(op), passage_text(op)) for op in ops]
-    keys = {p.key for p in passages}
-
-    # Questions: a heading used by two operations is ambiguous, so it is dropped.
-    by_question: dict[str, list[str]] = {}
-    for key in sorted(headings):
-        if key in keys:
-            by_question.setdefault(question_from_heading(headings[key]).lower(), []).append(key)
-    candidates = sorted(
-        (question_from_heading(headings[v[0]]), v[0]) for v in by_question.values() if len(v) == 1
-    )
-    picked = sorted(rng.sample(candidates, min(n_questions, len(candidates))))
-    questions = [Query("question", text, frozenset([key])) for text, key in picked]
-
-    # Exact terms: identifiers in at most max_term_df passages, not operation names. The
-    # relevant passages are all those with the identifier as a whole word, in any case.
-    op_names = {op.name.lower() for op in ops}
-    spelled: dict[str, str] = {}
-    word_holders: dict[str, set[str]] = {}
-    for p in passages:
-        for term in sorted(identifier_terms(p.text)):
-            spelled.setdefault(term.lower(), term)
-        for word in {w.lower() for w in _WORD_RE.findall(p.text)}:
-            word_holders.setdefault(word, set()).add(p.key)
-    term_candidates = sorted(
-        (term, frozenset(word_holders[low]))
-        for low, term in spelled.items()
-        if low not in op_names and 0 < len(word_holders.get(low, ())) <= max_term_df
-    )
-    chosen_terms = sorted(
-        rng.sample(term_candidates, min(n_terms, len(term_candidates))), key=lambda t: t[0]
-    )
-    terms = [Query("term", term, rel) for term, rel in chosen_terms]
-
-    mean_relevant = float(np.mean([len(q.relevant) for q in terms])) if terms else 0.0
-    notes = [
-        f"{len(passages)} passages ({len({op.service for op in ops})} services)",
-        f"{len(questions)} questions sampled from {len(candidates)} unambiguous example headings",
-        (
-            f"{len(terms)} exact terms sampled from {len(term_candidates)} identifiers in "
-            f"<= {max_term_df} passages (mean {mean_relevant:.2f} relevant passages per term)"
-        ),
-    ]
-    return RetrievalSet(passages, questions + terms, notes)
-
-
-def load_sources(
-    target_passages: int = TARGET_PASSAGES, seed: int = SEED
-) -> tuple[list[Operation], dict[str, str], list[str]]:
-    """Read operations from botocore and example headings from the AWS CLI.
-
-    Returns:
-        The operations of the chosen services, heading per passage key, and notes.
-    """
-    import botocore.session  # noqa: PLC0415
-    from botocore import xform_name  # noqa: PLC0415
-
-    session = botocore.session.get_session()
-    loader = session.get_component("data_loader")
-    examples = awscli_examples()
-    example_dirs = {p.name for p in examples.iterdir() if p.is_dir()}
-
-    def cli_name(service: str) -> str:
-        return "s3api" if service == "s3" else service
-
-    models: dict[str, dict[str, Any]] = {}
-    for service in sorted(session.get_available_services()):
-        if cli_name(service) in example_dirs:
-            models[service] = loader.load_service_model(service, "service-2")
-    op_counts = {s: len(m["operations"]) for s, m in models.items()}
-    services = choose_services(op_counts, target_passages, random.Random(seed), ["s3vectors"])
-
-    operations: list[Operation] = []
-    headings: dict[str, str] = {}
-    for service in sorted(services):
-        model = models[service]
-        title = model["metadata"].get("serviceFullName", service)
-        for name, op in sorted(model["operations"].items()):
-            doc = clean_documentation(op.get("documentation", ""))
-            if len(doc.split()) < 5:
-                continue
-            operation = Operation(service, title, name, doc)
-            operations.append(operation)
-            rst = examples / cli_name(service) / f"{xform_name(name, '-')}.rst"
-            if rst.is_file():
-                match = _HEADING_RE.search(rst.read_text(encoding="utf-8"))
-                if match:
-                    headings[passage_key(operation)] = match.group(1)
-    versions = f"botocore {_version('botocore')}, awscli {_version('awscli')}"
-    notes = [
-        f"source: botocore service models and AWS CLI example headings ({versions})",
-        f"services: {len(services)} of {len(models)} with CLI examples, seed {seed}",
-    ]
-    return operations, headings, notes
-
-
-def awscli_examples() -> Path:
-    """The AWS CLI's ``examples`` directory, found without importing ``awscli``.
-
-    Importing ``awscli`` (1.x) sets ``AWS_DATA_PATH`` and aliases ``botocore`` to the
-    copy it vendors, whose older ``s3vectors`` model then validates every later
-    request of the process; reading its files needs none of that.
-    """
-    spec = importlib.util.find_spec("awscli")
-    if spec is None or not spec.submodule_search_locations:
-        msg = "awscli is not installed; install it: pip install awscli"
-        raise SystemExit(msg)
-    return Path(next(iter(spec.submodule_search_locations))) / "examples"
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import version  # noqa: PLC0415
-
-    return version(package)
 
 
 # ---------------------------------------------------------------------------------------
@@ -548,6 +335,11 @@ def embed(model: Embeddings, texts: list[str], cache_dir: Path | None) -> tuple[
     path = None
     if cache_dir is not None:
         digest = hashlib.sha256(repr(model).encode())
+        # An ONNX model's file lives in a directory named after how it was made, so a
+        # rebuilt model (another int8 recipe) gets vectors of its own.
+        onnx_path = getattr(model, "onnx_path", None)
+        if onnx_path is not None:
+            digest.update(Path(onnx_path).parent.name.encode())
         for text in texts:
             digest.update(text.encode() + b"\0")
         path = cache_dir / f"minilm-{digest.hexdigest()[:24]}.npy"
@@ -587,8 +379,8 @@ def machine() -> str:
                 break
     return (
         f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, torch {_version('torch')}, "
-        f"sentence-transformers {_version('sentence-transformers')}"
+        f"Python {platform.python_version()}, torch {package_version('torch')}, "
+        f"sentence-transformers {package_version('sentence-transformers')}"
     )
 
 
@@ -640,8 +432,11 @@ def hybrid_summary(tables: Mapping[str, Mapping[str, Mapping[str, float]]]) -> s
     return "\n".join(sentences)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Build the set, run every search, print and write the tables."""
+SEARCHES = ("similarity", "fulltext", "hybrid")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--passages", type=int, default=TARGET_PASSAGES)
     parser.add_argument("--questions", type=int, default=N_QUESTIONS)
@@ -662,98 +457,135 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, default=Path(__file__).with_name("retrieval_quality.md")
     )
-    args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    timings: dict[str, float] = {}
+    return parser.parse_args(argv)
 
-    def timed(name: str, fn: Callable[[], Any]) -> Any:
+
+class Timings(dict[str, float]):
+    """Seconds per step, in the order the steps ran."""
+
+    def timed(self, name: str, fn: Callable[[], Any]) -> Any:
+        """Run ``fn``, adding its wall time to step ``name``."""
         start = time.perf_counter()
         value = fn()
-        timings[name] = time.perf_counter() - start
+        self[name] = self.get(name, 0.0) + time.perf_counter() - start
         return value
 
-    operations, headings, source_notes = timed(
-        "build set", lambda: load_sources(args.passages, args.seed)
-    )
-    start = time.perf_counter()
-    rs = build_set(
-        operations, headings, n_questions=args.questions, n_terms=args.terms, seed=args.seed
-    )
-    timings["build set"] += time.perf_counter() - start
-    notes = source_notes + rs.notes
-    for note in notes:
-        print(f"set: {note}")
 
-    model, model_source = timed("load model", lambda: load_model(args.backend))
+@dataclass
+class Embedded:
+    """The set's passages and queries, embedded once."""
+
+    texts: list[str]
+    doc_vectors: np.ndarray
+    cache: dict[str, list[float]]
+    embeddings: Embeddings
+
+
+def embed_set(rs: RetrievalSet, args: argparse.Namespace, timings: Timings) -> Embedded:
+    """Load the model and embed every passage and query (from the cache when asked)."""
+    model, model_source = timings.timed("load model", lambda: load_model(args.backend))
     print(f"model: all-MiniLM-L6-v2 via {model_source}")
     texts = [p.text for p in rs.passages]
-    doc_vectors, doc_hit = timed(
+    doc_vectors, doc_hit = timings.timed(
         "embed passages", lambda: embed(model, texts, args.embedding_cache)
     )
     query_texts = list(dict.fromkeys(q.text for q in rs.queries))
-    query_vectors, query_hit = timed(
+    query_vectors, query_hit = timings.timed(
         "embed queries", lambda: embed(model, query_texts, args.embedding_cache)
     )
     cache = {t: v.tolist() for t, v in zip(query_texts, query_vectors, strict=True)}
-    embeddings = _CachedEmbeddings(model, cache)
     print(
         f"embedded {len(texts)} passages in {timings['embed passages']:.1f}s, "
         f"{len(query_texts)} queries in {timings['embed queries']:.1f}s"
         + (" (from the embedding cache)" if doc_hit or query_hit else "")
     )
+    return Embedded(texts, doc_vectors, cache, _CachedEmbeddings(model, cache))
 
+
+def rank_kind(
+    store: Any, rs: RetrievalSet, data: Embedded, kind: str, timings: Timings
+) -> dict[str, list[list[str]]]:
+    """Top lists of one query kind: each search type of the store and its reference."""
+    keys = [p.key for p in rs.passages]
+    qs = [q for q in rs.queries if q.kind == kind]
+    qv = np.asarray([data.cache[q.text] for q in qs], dtype=np.float32)
+    rows: dict[str, list[list[str]]] = {}
+    start = time.perf_counter()
+    for search in SEARCHES:
+        rows[f"store:{search}"] = store_rankings(store, qs, search)
+    timings[f"store queries ({kind})"] = time.perf_counter() - start
+    start = time.perf_counter()
+    vec = exact_cosine(data.doc_vectors, qv, keys, FUSION_DEPTH)
+    bm25 = bm25_reference(rs.passages, [q.text for q in qs], FUSION_DEPTH)
+    rows["ref:similarity"] = vec
+    rows["ref:fulltext"] = bm25
+    rows["ref:hybrid"] = [rrf_fuse([v, b]) for v, b in zip(vec, bm25, strict=True)]
+    timings[f"references ({kind})"] = time.perf_counter() - start
+    return rows
+
+
+def run_searches(
+    rs: RetrievalSet, data: Embedded, timings: Timings
+) -> tuple[dict[str, dict[str, dict[str, float]]], list[str]]:
+    """Metrics per query kind and search, and how many top lists match their reference."""
     from langchain_s3vectors import S3VectorsStore  # noqa: PLC0415
 
     keys = [p.key for p in rs.passages]
+    tables: dict[str, dict[str, dict[str, float]]] = {}
+    agreement: list[str] = []
     with tempfile.TemporaryDirectory(prefix="s3v-quality-") as tmp:
-        store = S3VectorsStore.local(tmp, embeddings, text_search_language="en")
-        timed(
+        store = S3VectorsStore.local(tmp, data.embeddings, text_search_language="en")
+        timings.timed(
             "ingest",
-            lambda: store.add_embeddings(texts, doc_vectors.tolist(), ids=keys),
+            lambda: store.add_embeddings(data.texts, data.doc_vectors.tolist(), ids=keys),
         )
-        tables: dict[str, dict[str, dict[str, float]]] = {}
-        agreement: list[str] = []
         for kind in KINDS:
             qs = [q for q in rs.queries if q.kind == kind]
-            qv = np.asarray([cache[q.text] for q in qs], dtype=np.float32)
-            rows: dict[str, list[list[str]]] = {}
-            start = time.perf_counter()
-            for search in ("similarity", "fulltext", "hybrid"):
-                rows[f"store:{search}"] = store_rankings(store, qs, search)
-            timings[f"store queries ({kind})"] = time.perf_counter() - start
-            start = time.perf_counter()
-            vec = exact_cosine(doc_vectors, qv, keys, FUSION_DEPTH)
-            bm25 = bm25_reference(rs.passages, [q.text for q in qs], FUSION_DEPTH)
-            rows["ref:similarity"] = vec
-            rows["ref:fulltext"] = bm25
-            rows["ref:hybrid"] = [rrf_fuse([v, b]) for v, b in zip(vec, bm25, strict=True)]
-            timings[f"references ({kind})"] = time.perf_counter() - start
+            rows = rank_kind(store, rs, data, kind, timings)
             tables[kind] = {name: evaluate(r, qs) for name, r in rows.items()}
             agree = {
                 s: sum(
                     a == b[:K] for a, b in zip(rows[f"store:{s}"], rows[f"ref:{s}"], strict=True)
                 )
-                for s in ("similarity", "fulltext", "hybrid")
+                for s in SEARCHES
             }
             agreement.append(
                 f"{KIND_TITLE[kind]}: " + ", ".join(f"{s} {n}/{len(qs)}" for s, n in agree.items())
             )
             print(f"identical top-{K} lists, store vs reference: {agreement[-1]}")
+    return tables, agreement
 
+
+def judge(
+    rs: RetrievalSet, tables: Mapping[str, Mapping[str, Mapping[str, float]]]
+) -> tuple[list[str], list[str]]:
+    """The failed targets (``kind/search``) and one rendered table per query kind."""
     failed = []
     sections = []
     for kind in KINDS:
         res = tables[kind]
         verdicts = {
             s: abs(res[f"store:{s}"]["mrr@10"] - res[f"ref:{s}"]["mrr@10"]) <= TOLERANCE[s]
-            for s in ("similarity", "fulltext", "hybrid")
+            for s in SEARCHES
         }
         failed += [f"{kind}/{s}" for s, ok in verdicts.items() if not ok]
         n = sum(q.kind == kind for q in rs.queries)
         sections.append(render_table(kind, n, res, verdicts))
+    return failed, sections
+
+
+def render_report(
+    seed: int,
+    notes: Sequence[str],
+    sections: Sequence[str],
+    agreement: Sequence[str],
+    tables: Mapping[str, Mapping[str, Mapping[str, float]]],
+    timings: Mapping[str, float],
+) -> str:
+    """The markdown report."""
     total = sum(timings.values())
     timing_line = ", ".join(f"{name} {sec:.1f}s" for name, sec in timings.items())
-    report = "\n\n".join(
+    return "\n\n".join(
         [
             "### Retrieval quality",
             (
@@ -761,7 +593,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "(offline; it takes about the total time below on the machine below)."
             ),
             "How the set is built (deterministic, seed "
-            f"{args.seed}):\n\n" + "\n".join(f"- {n}" for n in notes),
+            f"{seed}):\n\n" + "\n".join(f"- {n}" for n in notes),
             (
                 "Every passage is embedded once with all-MiniLM-L6-v2 (normalised); the store "
                 "(embedded `LocalS3VectorsClient` on disk, page content full-text searchable "
@@ -782,6 +614,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Machine: {machine()}.\n\nTimings: {timing_line}; total {total:.0f}s.",
         ]
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the set, run every search, print and write the tables."""
+    args = parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    timings = Timings()
+    operations, headings, source_notes = timings.timed(
+        "build set", lambda: load_sources(args.passages, args.seed)
+    )
+    rs = timings.timed(
+        "build set",
+        lambda: build_set(
+            operations, headings, n_questions=args.questions, n_terms=args.terms, seed=args.seed
+        ),
+    )
+    notes = source_notes + rs.notes
+    for note in notes:
+        print(f"set: {note}")
+    data = embed_set(rs, args, timings)
+    tables, agreement = run_searches(rs, data, timings)
+    failed, sections = judge(rs, tables)
+    report = render_report(args.seed, notes, sections, agreement, tables, timings)
     print()
     print(report)
     args.output.write_text(report + "\n", encoding="utf-8")

