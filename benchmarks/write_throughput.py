@@ -152,13 +152,7 @@ def count_vectors(client: Any, bucket: str, index: str) -> int:
 def run_ours(url: str, texts: list[str], metadatas: list[dict[str, Any]], emb: Embeddings) -> Any:
     from langchain_s3vectors.vectorstores import S3VectorsStore  # noqa: PLC0415
 
-    store = S3VectorsStore(
-        vector_bucket_name="bench-ours",
-        index_name="docs",
-        embedding=emb,
-        endpoint_url=url,
-        region_name=REGION,
-    )
+    store = S3VectorsStore.from_aws("bench-ours", "docs", emb, endpoint_url=url, region_name=REGION)
     enable_fast_put_vectors(store.client)  # idempotent if the store already did it
     probe = WriteProbe().attach(store.client)
     ids = [f"doc-{i}" for i in range(len(texts))]

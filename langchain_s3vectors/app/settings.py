@@ -329,10 +329,10 @@ def build_store(
         )
     # The store builds the boto3 client itself (retry mode, connection pool, fast path).
     session = _aws_session(settings)
-    return cls(
-        vector_bucket_name=bucket,
-        index_name=settings.index_name,
-        embedding=emb,
+    return cls.from_aws(
+        bucket,
+        settings.index_name,
+        emb,
         session=session,
         region_name=session.region_name,
         endpoint_url=settings.endpoint_url,
