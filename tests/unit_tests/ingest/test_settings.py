@@ -204,7 +204,7 @@ def test_store_from_env_classmethod(tmp_path, monkeypatch):
     assert store.get_by_ids(["a"])[0].page_content == "hello"
     with (
         pytest.raises(ConfigurationError, match="S3_VECTOR_BUCKET_NAME"),
-        pytest.warns(DeprecationWarning),
+        pytest.warns(DeprecationWarning, match="store_from_env"),
     ):
         S3VectorsStore.from_env(env_file=None, S3VECTORS_BACKEND="aws", AWS_REGION="us-east-1")
     assert not (tmp_path / ".s3vectors").exists()
