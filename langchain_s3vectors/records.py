@@ -29,7 +29,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -70,11 +69,6 @@ FLOAT32_MAX = 3.4028234663852886e38
 _MAX_REPR = 60
 
 
-#: ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)`` without building an
-#: encoder per call (this runs several times per vector written).
-_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
 def json_size(value: Any) -> int:
     """Size in bytes of ``value`` as compact UTF-8 JSON, the way the service counts it.
 
@@ -83,7 +77,7 @@ def json_size(value: Any) -> int:
         18
     """
     try:
-        return len(_compact_json(value).encode("utf-8"))
+        return limits.json_size(value)
     except UnicodeEncodeError as exc:
         raise InvalidInputError(_surrogate_message("the text or metadata", exc)) from None
 
