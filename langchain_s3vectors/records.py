@@ -438,6 +438,8 @@ def checked_rows(
         return validate_vectors(
             vectors, dimension=dimension, distance_metric=distance_metric, where=where
         )
+    if _lists_pass(vectors, dimension, distance_metric):
+        return vectors
     plain = all(type(row) is list for row in vectors)
     for _, block in _checked_blocks(vectors, dimension, distance_metric, where):
         plain = plain and block.dtype in _PLAIN_DTYPES
@@ -446,6 +448,30 @@ def checked_rows(
     return validate_vectors(
         vectors, dimension=dimension, distance_metric=distance_metric, where=where
     )
+
+
+#: A row whose norm is at least this has a value that stays non-zero in float32.
+_MIN_NORM = 1e-30
+
+
+def _lists_pass(rows: list[Any], dimension: int, distance_metric: str) -> bool:
+    """Whether lists of numbers surely pass every check, without converting them.
+
+    ``math.hypot`` walks a list of numbers in C, several times faster than building an
+    array from it. A finite norm no larger than the largest float32 bounds every value;
+    a norm of at least ``_MIN_NORM`` keeps a value non-zero in float32 (a cosine index
+    rejects zero vectors). ``False`` means "not sure": the exact check decides, and
+    names the bad row.
+    """
+    hypot = math.hypot
+    low = _MIN_NORM if distance_metric == "cosine" else 0.0
+    try:
+        return all(
+            type(row) is list and len(row) == dimension and low <= hypot(*row) <= FLOAT32_MAX
+            for row in rows
+        )
+    except (TypeError, ValueError, OverflowError):  # not numbers: the exact check explains
+        return False
 
 
 #: Inferred dtypes of rows holding only Python floats / ints (what botocore accepts).

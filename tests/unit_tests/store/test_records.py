@@ -10,6 +10,7 @@ from langchain_s3vectors import limits
 from langchain_s3vectors.errors import InvalidInputError
 from langchain_s3vectors.records import (
     RecordCodec,
+    checked_rows,
     json_size,
     validate_key,
     validate_metadata,
@@ -133,3 +134,31 @@ def test_vectors_checked():
     assert validate_vector([0.0, 0.0], dimension=2, distance_metric="euclidean") == [0.0, 0.0]
     with pytest.raises(InvalidInputError, match=r"1\.\.4096"):
         validate_vector([1.0] * 4097, dimension=None)
+
+
+@pytest.mark.parametrize(
+    ("rows", "metric", "passes"),
+    [
+        ([[0.1, 0.2]], "cosine", True),
+        ([[float("nan"), 1.0]], "cosine", False),
+        ([[float("inf"), 1.0]], "euclidean", False),
+        ([[3.5e38, 0.0]], "euclidean", False),
+        ([[3e38, 3e38]], "cosine", False),  # every value fits, the norm does not: exact check
+        ([[0.0, 0.0]], "cosine", False),
+        ([[0.0, 0.0]], "euclidean", True),
+        ([[1e-320, 0.0]], "cosine", False),  # zero once stored as float32
+        ([["1.0", 2.0]], "cosine", False),
+        ([[None, 1.0]], "cosine", False),
+        ([[1.0]], "cosine", False),
+        ([(1.0, 2.0)], "cosine", False),
+        ([[10**400, 1]], "cosine", False),
+    ],
+)
+def test_fast_list_check_is_sure_or_defers(rows, metric, passes):
+    # The fast path over lists of numbers only ever says "passes" when the exact check
+    # would pass too; anything else goes to the exact check, which names the problem.
+    from langchain_s3vectors.records import _lists_pass
+
+    assert _lists_pass(rows, 2, metric) is passes
+    if passes:
+        assert checked_rows(rows, dimension=2, distance_metric=metric) is rows
