@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from langchain_s3vectors import limits
+from langchain_s3vectors import limits, records
 from langchain_s3vectors.errors import InvalidInputError
 from langchain_s3vectors.records import (
     RecordCodec,
@@ -157,8 +157,6 @@ def test_vectors_checked():
 def test_fast_list_check_is_sure_or_defers(rows, metric, passes):
     # The fast path over lists of numbers only ever says "passes" when the exact check
     # would pass too; anything else goes to the exact check, which names the problem.
-    from langchain_s3vectors.records import _lists_pass
-
-    assert _lists_pass(rows, 2, metric) is passes
+    assert records._lists_pass(rows, 2, metric) is passes
     if passes:
         assert checked_rows(rows, dimension=2, distance_metric=metric) is rows
