@@ -4,7 +4,9 @@ N precomputed random 384-d vectors (the model is not measured: a fake embedding 
 the precomputed list of each text, built before timing), each in a fresh process:
 
 * **baseline**: the embedded client's own PutVectors rate (requests of 500 prebuilt
-  before timing, as ``benchmarks/local_client.py`` measures it);
+  before timing, as ``benchmarks/local_client.py`` measures it) into the same index the
+  store writes to: created by the store, so with full-text search on the page content,
+  which the embedded client indexes on every write, and holding the same one vector;
 * ``S3VectorsStore.local(...).add_texts(texts, metadatas)`` end to end (embedding,
   checks, records, batching, writes);
 * ``S3VectorsStore.local(...).add_embeddings(texts, matrix)`` with the numpy matrix.
@@ -32,7 +34,7 @@ import gc, json, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from langchain_s3vectors import LocalS3VectorsClient, S3VectorsStore
+from langchain_s3vectors import S3VectorsStore
 
 mode, n, dim = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 matrix = np.random.default_rng(0).standard_normal((n, dim)).astype(np.float32)
@@ -63,10 +65,11 @@ def status(field):
 with tempfile.TemporaryDirectory() as tmp:
     emb = Rows() if mode == "add_texts" else None
     if mode == "client":
-        client = LocalS3VectorsClient(tmp)
-        client.create_vector_bucket(vectorBucketName="bench")
-        client.create_index(vectorBucketName="bench", indexName="docs", dataType="float32",
-                            dimension=dim, distanceMetric="cosine")
+        # The very index the store writes to (full-text search on the page content, which
+        # the embedded client indexes on every write), in the same state (one vector).
+        store = S3VectorsStore.local(tmp, None)
+        store.add_embeddings(texts[:1], matrix[:1], metadatas[:1], ids=ids[:1])
+        client = store.client
         lists = matrix.tolist()
         requests = [[{"key": ids[i], "data": {"float32": lists[i]},
                       "metadata": {**metadatas[i], "_page_content": texts[i]}}
@@ -76,7 +79,8 @@ with tempfile.TemporaryDirectory() as tmp:
         before = status("VmRSS")
         t0 = time.perf_counter()
         for vectors in requests:
-            client.put_vectors(vectorBucketName="bench", indexName="docs", vectors=vectors)
+            client.put_vectors(vectorBucketName=store.vector_bucket_name,
+                               indexName=store.index_name, vectors=vectors)
     else:
         store = S3VectorsStore.local(tmp, emb)
         store.add_embeddings(texts[:1], matrix[:1], metadatas[:1], ids=ids[:1])  # the index
