@@ -182,13 +182,6 @@ class IndexCache:
 
     # -- keeping in step with this process's writes ----------------------------------
 
-    def _row(self, position: int) -> FloatArray:
-        if position < self.base_count:
-            row: FloatArray = self.base[position]
-            return row
-        extra: FloatArray = self.matrix[position - self.base_count]
-        return extra
-
     def apply_put(self, keys: list[str], data: FloatArray) -> None:
         """Upsert rows (``data`` is raw float32, shape ``(len(keys), dimension)``)."""
         self.columns.clear()
