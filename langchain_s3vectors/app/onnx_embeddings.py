@@ -40,6 +40,7 @@ import tempfile
 import threading
 import uuid
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -50,7 +51,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_s3vectors.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -379,7 +380,7 @@ def _quantize(fp32: Path, target: Path) -> None:
     activations are quantized per tensor at run time, one scale per batch, so a text's
     vector depends slightly on the texts batched with it. Measured with ONNX Runtime
     1.32 on a 2-core x86 CPU with AVX-512 VNNI (figures in ``DEFAULT_ONNX_BACKEND``'s
-    note in :mod:`langchain_s3vectors.embeddings`): it embeds about 2.6x as fast as
+    note in :mod:`langchain_s3vectors.app.embeddings`): it embeds about 2.6x as fast as
     PyTorch, with a cosine to PyTorch's vectors of about 0.995 (0.99 at worst) and
     retrieval MRR@10 within 0.005 of PyTorch's on both query kinds. Per-tensor weights,
     or quantizing the embedding tables too, were no faster and fell to a cosine near
@@ -397,13 +398,46 @@ def _quantize(fp32: Path, target: Path) -> None:
     except ImportError as exc:
         msg = f"The int8 ONNX model needs onnxruntime and onnx: {ONNX_INSTALL_HINT}."
         raise ConfigurationError(msg) from exc
-    quantize_dynamic(
-        fp32,
-        target,
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul"],
-    )
+    with _quiet_quantizer():
+        quantize_dynamic(
+            fp32,
+            target,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],
+        )
+
+
+class _DropPreprocessAdvice(logging.Filter):
+    """Drops the quantizer's advice to pre-process the model first.
+
+    Its shape inference (``quant_pre_process``) fails on this export, and the model is
+    quantized with the recipe measured above; the advice is not actionable for a user.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
+
+@contextmanager
+def _quiet_quantizer() -> Iterator[None]:
+    """Run ONNX Runtime's quantizer without its root-logger advice.
+
+    The quantizer calls ``logging.warning``, which would also configure an application's
+    unconfigured root logger (``logging.basicConfig``); a passing null handler stops that.
+    """
+    root = logging.getLogger()
+    guard = None if root.handlers else logging.NullHandler()
+    advice = _DropPreprocessAdvice()
+    if guard is not None:
+        root.addHandler(guard)  # so logging.warning does not call basicConfig()
+    root.addFilter(advice)
+    try:
+        yield
+    finally:
+        root.removeFilter(advice)
+        if guard is not None:
+            root.removeHandler(guard)
 
 
 # ---------------------------------------------------------------------------------------

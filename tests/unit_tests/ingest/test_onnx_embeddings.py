@@ -8,6 +8,7 @@ when they need a cache of their own, so only one export ever runs.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -452,3 +453,15 @@ def test_first_export_shows_no_loading_bar(tmp_path: Path) -> None:
     assert done.stdout.strip() == "384"
     assert list(tmp_path.rglob("model.onnx"))  # it really exported into the fresh cache
     assert "Loading weights" not in done.stderr
+
+
+def test_quantizing_prints_no_advice_and_leaves_root_logging_alone(capsys):
+    # ONNX Runtime's quantizer logs a pre-processing hint on the root logger, which would
+    # also configure an unconfigured root logger (logging.basicConfig) in the user's process.
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    with onnx_mod._quiet_quantizer():
+        logging.warning("Please consider to run pre-processing before quantization. See x")  # noqa: LOG015 - as the quantizer does
+    assert root.handlers == handlers
+    assert root.filters == []
+    assert "pre-processing" not in capsys.readouterr().err
