@@ -73,7 +73,7 @@ class ScriptedToolCaller(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,  # noqa: ARG002 - the script ignores stop words
         run_manager: CallbackManagerForLLMRun | None = None,  # noqa: ARG002
-        **kwargs: Any,  # noqa: ARG002
+        **kwargs: Any,
     ) -> ChatResult:
         results = [m for m in messages if isinstance(m, ToolMessage)]
         if not results:

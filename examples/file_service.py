@@ -330,7 +330,7 @@ def create_app(
         q: Annotated[str, Query(min_length=1, description="The question or search text.")],
         k: Annotated[int, Query(ge=1, le=100)] = 4,
         mode: Mode = "similarity",
-        filter: Annotated[  # noqa: A002 - the parameter users type
+        filter: Annotated[
             str | None, Query(description='Metadata filter as JSON, e.g. {"source": "a.md"}')
         ] = None,
     ) -> list[dict[str, Any]]:

@@ -1,13 +1,16 @@
-"""``S3VectorsStoreBase``: a LangChain vector store bound to one S3 Vectors index.
+"""``S3VectorsStoreBase``: a store bound to one S3 Vectors index.
 
-This is the half of :class:`~langchain_s3vectors.vectorstores.S3VectorsStore` that
+This is the part of :class:`~langchain_s3vectors.vectorstores.S3VectorsStore` that
 needs no embeddings and no search: how a store is built (a client passed in, the
 embedded or AWS factories, the deprecated client keywords), its configuration
 (bucket, index, metric, dimension, non-filterable keys, rate limit), the index
 lifecycle (create, describe, enable full-text search), and the record-level
 operations (get, delete by id or filter, clear, list). Everything goes through an
 :class:`~langchain_s3vectors.index.S3VectorsIndex` (``store.index``).
-:mod:`langchain_s3vectors.vectorstores` adds embedding, writes and search on top.
+:class:`~langchain_s3vectors.searcher.S3VectorsSearcher` adds search on top, and
+:class:`~langchain_s3vectors.vectorstores.S3VectorsStore` adds writes and LangChain's
+``VectorStore`` interface. Nothing here imports LangChain beyond its ``Document`` and
+``Embeddings`` types.
 
 Each ``a*`` method runs its sync twin in a worker thread (:func:`in_thread`).
 """
@@ -17,9 +20,6 @@ from __future__ import annotations
 import warnings
 from functools import partial
 from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, cast
-
-from langchain_core.vectorstores import VectorStore
-from typing_extensions import override
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.client import create_client
@@ -75,8 +75,8 @@ def in_thread(method: Callable[..., R]) -> Callable[..., Coroutine[Any, Any, R]]
     return run
 
 
-class S3VectorsStoreBase(VectorStore):
-    """A LangChain vector store bound to one S3 Vectors index: all but embedding and search.
+class S3VectorsStoreBase:
+    """A store bound to one S3 Vectors index: all but writes and search.
 
     See :class:`~langchain_s3vectors.vectorstores.S3VectorsStore` (the class to use)
     for the arguments and examples.
@@ -266,51 +266,6 @@ class S3VectorsStoreBase(VectorStore):
         store = store_from_env(factory, embedding=embedding, _env_file=env_file, **overrides)
         return cast("Self", store)
 
-    @classmethod
-    @override
-    def from_texts(
-        cls,
-        texts: list[str],
-        embedding: Embeddings,
-        metadatas: list[dict[str, Any]] | None = None,
-        *,
-        ids: list[str] | None = None,
-        **kwargs: Any,
-    ) -> Self:
-        """Create a store (``vector_bucket_name``/``index_name`` in kwargs) and add texts."""
-        store = cls._from_kwargs(embedding, kwargs)
-        store.add_texts(texts, metadatas, ids=ids)
-        return store
-
-    @classmethod
-    @override
-    async def afrom_texts(
-        cls,
-        texts: list[str],
-        embedding: Embeddings,
-        metadatas: list[dict[str, Any]] | None = None,
-        *,
-        ids: list[str] | None = None,
-        **kwargs: Any,
-    ) -> Self:
-        """Async :meth:`from_texts` (the embedding model is awaited)."""
-        store = cls._from_kwargs(embedding, kwargs)
-        await store.aadd_texts(texts, metadatas, ids=ids)
-        return store
-
-    @classmethod
-    def _from_kwargs(cls, embedding: Embeddings, kwargs: dict[str, Any]) -> Self:
-        try:
-            bucket = kwargs.pop("vector_bucket_name")
-            index = kwargs.pop("index_name")
-        except KeyError as exc:
-            msg = (
-                f"{cls.__name__}.from_texts needs vector_bucket_name= and index_name= "
-                "(or use S3VectorsStore.local(...) and add_texts)"
-            )
-            raise InvalidInputError(msg) from exc
-        return cls(bucket, index, embedding, **kwargs)
-
     def __repr__(self) -> str:
         """Show bucket and index only (never the client or its credentials)."""
         return repr(self.index).replace(type(self.index).__name__, type(self).__name__, 1)
@@ -351,8 +306,8 @@ class S3VectorsStoreBase(VectorStore):
         self.index.runner.rate_limiter = limiter
 
     @property
-    @override
     def embeddings(self) -> Embeddings | None:
+        """The document embeddings (``None`` for a store fed precomputed vectors)."""
         return self._embedding
 
     @property
@@ -453,7 +408,6 @@ class S3VectorsStoreBase(VectorStore):
 
     # -- get and delete ----------------------------------------------------------------
 
-    @override
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         """Documents for ``ids``, in the order given; missing ids are skipped."""
         records = self.index.get(ids)
@@ -462,7 +416,6 @@ class S3VectorsStoreBase(VectorStore):
 
     aget_by_ids = in_thread(get_by_ids)
 
-    @override
     def delete(
         self,
         ids: list[str] | None = None,

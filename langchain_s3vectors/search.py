@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RELEVANCE",
+    "above_threshold",
     "checked_filter",
     "cosine_relevance_score",
     "euclidean_relevance_score",
@@ -45,6 +48,8 @@ __all__ = [
     "text_search_ready",
     "with_distance",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 def cosine_relevance_score(distance: float) -> float:
@@ -82,6 +87,35 @@ RELEVANCE: dict[str, Callable[[float], float]] = {
     "cosine": cosine_relevance_score,
     "euclidean": euclidean_relevance_score,
 }
+
+
+def above_threshold(
+    hits: list[tuple[Document, float]], threshold: float | None
+) -> list[tuple[Document, float]]:
+    """The (document, relevance) pairs at or above ``threshold`` (all when ``None``).
+
+    Warns, as LangChain's ``VectorStore`` does, when a relevance falls outside [0, 1]
+    (a custom ``relevance_score_fn`` with another scale).
+
+    Example:
+        >>> from langchain_core.documents import Document
+        >>> hits = [(Document("a"), 0.9), (Document("b"), 0.4)]
+        >>> [doc.page_content for doc, _ in above_threshold(hits, 0.5)]
+        ['a']
+    """
+    if any(not 0.0 <= score <= 1.0 for _, score in hits):
+        warnings.warn(
+            f"Relevance scores must be between 0 and 1, got {[s for _, s in hits]}; "
+            "check relevance_score_fn",
+            UserWarning,
+            stacklevel=3,
+        )
+    if threshold is None:
+        return hits
+    kept = [(doc, score) for doc, score in hits if score >= threshold]
+    if not kept:
+        logger.warning("No document reached the relevance score threshold %s", threshold)
+    return kept
 
 
 def checked_filter(

@@ -7,6 +7,11 @@ AWS (or any compatible endpoint), or the embedded
 :class:`~langchain_s3vectors.local.LocalS3VectorsClient` for laptops, notebooks and CI.
 Both speak the same API, so one code path serves both.
 
+The class is layered: :class:`~langchain_s3vectors.base.S3VectorsStoreBase`
+(construction, configuration, lifecycle, get, delete, list) and
+:class:`~langchain_s3vectors.searcher.S3VectorsSearcher` (search) carry no LangChain
+base class; this module adds writes and LangChain's ``VectorStore`` interface.
+
 The logic is written once, synchronously (boto3 blocks; batches fan out on threads).
 Each ``a*`` method awaits only what is natively async, the embedding model's
 ``aembed_documents`` / ``aembed_query``, and runs the rest in a worker thread.
@@ -14,36 +19,30 @@ Each ``a*`` method awaits only what is natively async, the embedding model's
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
+from langchain_core.vectorstores import VectorStore
 from typing_extensions import override
 
-from langchain_s3vectors.base import S3VectorsStoreBase, in_thread
-from langchain_s3vectors.records import check_k, check_query_text, text_list
-from langchain_s3vectors.search import (
-    RELEVANCE,
-    cosine_relevance_score,
-    euclidean_relevance_score,
-    mmr_select,
-    query_request,
-    scored,
-    text_search_ready,
-    with_distance,
-)
+from langchain_s3vectors.base import in_thread
+from langchain_s3vectors.errors import InvalidInputError
+from langchain_s3vectors.records import text_list
+from langchain_s3vectors.search import cosine_relevance_score, euclidean_relevance_score
+from langchain_s3vectors.searcher import S3VectorsSearcher
 from langchain_s3vectors.writes import EMBED_CHUNK, EmbeddingBatch, Writer, embedded_chunks
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
     import numpy.typing as npt
-    from langchain_core.documents import Document
+    from langchain_core.embeddings import Embeddings
 
     from langchain_s3vectors.retrievers import S3VectorsRetriever
 
 __all__ = ["S3VectorsStore", "cosine_relevance_score", "euclidean_relevance_score"]
 
 
-class S3VectorsStore(S3VectorsStoreBase):
+class S3VectorsStore(S3VectorsSearcher, VectorStore):
     """LangChain vector store on Amazon S3 Vectors (or the embedded local S3 Vectors).
 
     Each document is one vector: its id is the vector key, its embedding the vector,
@@ -135,6 +134,53 @@ class S3VectorsStore(S3VectorsStoreBase):
         dimension: Embedding dimension, when known (saves one embedding call when
             creating the index).
     """
+
+    # -- construction from texts ---------------------------------------------------------
+
+    @classmethod
+    @override
+    def from_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings,
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        """Create a store (``vector_bucket_name``/``index_name`` in kwargs) and add texts."""
+        store = cls._from_kwargs(embedding, kwargs)
+        store.add_texts(texts, metadatas, ids=ids)
+        return store
+
+    @classmethod
+    @override
+    async def afrom_texts(
+        cls,
+        texts: list[str],
+        embedding: Embeddings,
+        metadatas: list[dict[str, Any]] | None = None,
+        *,
+        ids: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        """Async :meth:`from_texts` (the embedding model is awaited)."""
+        store = cls._from_kwargs(embedding, kwargs)
+        await store.aadd_texts(texts, metadatas, ids=ids)
+        return store
+
+    @classmethod
+    def _from_kwargs(cls, embedding: Embeddings, kwargs: dict[str, Any]) -> Self:
+        try:
+            bucket = kwargs.pop("vector_bucket_name")
+            index = kwargs.pop("index_name")
+        except KeyError as exc:
+            msg = (
+                f"{cls.__name__}.from_texts needs vector_bucket_name= and index_name= "
+                "(or use S3VectorsStore.local(...) and add_texts)"
+            )
+            raise InvalidInputError(msg) from exc
+        return cls(bucket, index, embedding, **kwargs)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -250,235 +296,11 @@ class S3VectorsStore(S3VectorsStoreBase):
         writer = self._writer
         return writer.send_stream(writer.prepared(batches), background=True)
 
-    # -- queries -----------------------------------------------------------------------
-
-    def _query_request(
-        self,
-        k: int,
-        flt: Mapping[str, Any] | None,
-        *,
-        vector: Sequence[float] | None = None,
-        text: str | None = None,
-    ) -> dict[str, Any]:
-        return query_request(k, flt, self._codec(), self.index.resource, vector=vector, text=text)
-
-    def _query(
-        self, k: int, flt: Mapping[str, Any] | None, **what: Any
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        return self.index.query(self._query_request(k, flt, **what), k)
-
-    def _checked_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> str:
-        """Reject bad arguments before embedding; return the query."""
-        self._query_request(k, flt)
-        check_query_text(query)
-        return query
-
-    def _embed_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> list[float]:
-        return self._query_emb().embed_query(self._checked_query(query, k, flt))
-
-    async def _aembed_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> list[float]:
-        return await self._query_emb().aembed_query(self._checked_query(query, k, flt))
-
-    def _with_distance(self, results: list[dict[str, Any]]) -> list[tuple[Document, float]]:
-        return with_distance(results, self._codec())
-
-    def similarity_search_with_score_by_vector(
-        self,
-        embedding: list[float],
-        k: int = 4,
-        filter: Mapping[str, Any] | None = None,  # noqa: A002 - the name LangChain uses
-        **kwargs: Any,  # noqa: ARG002 - accepted for LangChain compatibility
-    ) -> list[tuple[Document, float]]:
-        """Nearest documents to a vector, with their distances (lower is closer)."""
-        results, _ = self._query(k, filter, vector=embedding)
-        return self._with_distance(results)
-
-    asimilarity_search_with_score_by_vector = in_thread(similarity_search_with_score_by_vector)
-
-    @override
-    def similarity_search_with_score(
-        self, query: str, k: int = 4, filter: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> list[tuple[Document, float]]:
-        """Nearest documents to a query, with distances (cosine: 0..2, euclidean: L2)."""
-        vector = self._embed_query(query, k, filter)
-        return self.similarity_search_with_score_by_vector(vector, k, filter)
-
-    @override
-    async def asimilarity_search_with_score(
-        self, query: str, k: int = 4, filter: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> list[tuple[Document, float]]:
-        vector = await self._aembed_query(query, k, filter)
-        return await self.asimilarity_search_with_score_by_vector(vector, k, filter)
-
-    @override
-    def similarity_search(
-        self, query: str, k: int = 4, filter: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> list[Document]:
-        return [doc for doc, _ in self.similarity_search_with_score(query, k, filter)]
-
-    @override
-    async def asimilarity_search(
-        self, query: str, k: int = 4, filter: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> list[Document]:
-        return [doc for doc, _ in await self.asimilarity_search_with_score(query, k, filter)]
-
-    @override
-    def similarity_search_by_vector(
-        self,
-        embedding: list[float],
-        k: int = 4,
-        filter: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> list[Document]:
-        return [d for d, _ in self.similarity_search_with_score_by_vector(embedding, k, filter)]
-
-    asimilarity_search_by_vector = in_thread(similarity_search_by_vector)
+    # -- LangChain's VectorStore hooks ------------------------------------------------------
 
     @override
     def _select_relevance_score_fn(self) -> Callable[[float], float]:
         return self._relevance_fn(None)
-
-    def _relevance_fn(self, metric: str | None) -> Callable[[float], float]:
-        if self._relevance_score_fn is not None:
-            return self._relevance_score_fn
-        return RELEVANCE.get(metric or self.distance_metric, cosine_relevance_score)
-
-    def _relevance_by_vector(
-        self, vector: list[float], k: int, flt: Mapping[str, Any] | None
-    ) -> list[tuple[Document, float]]:
-        results, metric = self._query(k, flt, vector=vector)
-        fn = self._relevance_fn(metric)
-        return [(doc, fn(d)) for doc, d in self._with_distance(results)]
-
-    @override
-    def _similarity_search_with_relevance_scores(
-        self, query: str, k: int = 4, **kwargs: Any
-    ) -> list[tuple[Document, float]]:
-        flt = kwargs.get("filter")
-        return self._relevance_by_vector(self._embed_query(query, k, flt), k, flt)
-
-    @override
-    async def _asimilarity_search_with_relevance_scores(
-        self, query: str, k: int = 4, **kwargs: Any
-    ) -> list[tuple[Document, float]]:
-        flt = kwargs.get("filter")
-        vector = await self._aembed_query(query, k, flt)
-        return await self._run(self._relevance_by_vector, vector, k, flt)
-
-    # -- maximal marginal relevance ----------------------------------------------------
-
-    @override
-    def max_marginal_relevance_search_by_vector(
-        self,
-        embedding: list[float],
-        k: int = 4,
-        fetch_k: int = 20,
-        lambda_mult: float = 0.5,
-        filter: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> list[Document]:
-        """Diverse results: ``fetch_k`` candidates, vectors from GetVectors, then MMR."""
-        check_k(k)
-        fetch_k = max(fetch_k, k)
-        results, _ = self._query(fetch_k, filter, vector=embedding)
-        if not results:
-            return []
-        stored = self.index.get([r["key"] for r in results], data=True)
-        return mmr_select(embedding, results, stored, self._codec(), k=k, lambda_mult=lambda_mult)
-
-    amax_marginal_relevance_search_by_vector = in_thread(max_marginal_relevance_search_by_vector)
-
-    @override
-    def max_marginal_relevance_search(
-        self,
-        query: str,
-        k: int = 4,
-        fetch_k: int = 20,
-        lambda_mult: float = 0.5,
-        filter: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> list[Document]:
-        check_k(k)
-        vector = self._embed_query(query, max(k, fetch_k), filter)
-        return self.max_marginal_relevance_search_by_vector(vector, k, fetch_k, lambda_mult, filter)
-
-    @override
-    async def amax_marginal_relevance_search(
-        self, query: str, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, **kwargs: Any
-    ) -> list[Document]:
-        """Async :meth:`max_marginal_relevance_search`: the query embedding is awaited."""
-        check_k(k)
-        vector = await self._aembed_query(query, max(k, fetch_k), kwargs.get("filter"))
-        return await self.amax_marginal_relevance_search_by_vector(
-            vector, k, fetch_k, lambda_mult, **kwargs
-        )
-
-    # -- full-text and hybrid ----------------------------------------------------------
-
-    def _text_search_ready(self, query: str, k: int, flt: Mapping[str, Any] | None) -> bool:
-        """Whether the index exists; raises when it has no text search on page content."""
-        self._query_request(k, flt, text=query)
-        return text_search_ready(self.index, self.page_content_key)
-
-    def _scored(
-        self, results: list[dict[str, Any]], *, hybrid: bool
-    ) -> list[tuple[Document, float]]:
-        return scored(results, self._codec(), hybrid=hybrid)
-
-    def fulltext_search(
-        self,
-        query: str,
-        k: int = 4,
-        filter: Mapping[str, Any] | None = None,  # noqa: A002 - the name LangChain uses
-        **kwargs: Any,  # noqa: ARG002 - accepted for LangChain compatibility
-    ) -> list[tuple[Document, float]]:
-        """BM25 full-text search on the page content; (document, BM25 score) pairs.
-
-        Raises:
-            TextSearchNotEnabledError: The index has no text search on the page content.
-        """
-        if not self._text_search_ready(query, k, filter):
-            return []
-        results, _ = self._query(k, filter, text=query)
-        return self._scored(results, hybrid=False)
-
-    afulltext_search = in_thread(fulltext_search)
-
-    def hybrid_search(
-        self,
-        query: str,
-        k: int = 4,
-        filter: Mapping[str, Any] | None = None,  # noqa: A002 - the name LangChain uses
-        **kwargs: Any,  # noqa: ARG002 - accepted for LangChain compatibility
-    ) -> list[tuple[Document, float]]:
-        """Vector + BM25 search fused by Reciprocal Rank Fusion; (document, fused score).
-
-        Raises:
-            TextSearchNotEnabledError: The index has no text search on the page content.
-        """
-        if not self._text_search_ready(query, k, filter):
-            return []
-        vector = self._query_emb().embed_query(query)
-        return self._hybrid_by_vector(query, vector, k, filter)
-
-    async def ahybrid_search(
-        self,
-        query: str,
-        k: int = 4,
-        filter: Mapping[str, Any] | None = None,  # noqa: A002 - the name LangChain uses
-        **kwargs: Any,  # noqa: ARG002 - accepted for LangChain compatibility
-    ) -> list[tuple[Document, float]]:
-        """Async :meth:`hybrid_search`: the query embedding is awaited, the rest in threads."""
-        if not await self._run(self._text_search_ready, query, k, filter):
-            return []
-        vector = await self._query_emb().aembed_query(query)
-        return await self._run(self._hybrid_by_vector, query, vector, k, filter)
-
-    def _hybrid_by_vector(
-        self, query: str, vector: list[float], k: int, flt: Mapping[str, Any] | None
-    ) -> list[tuple[Document, float]]:
-        results, _ = self._query(k, flt, vector=vector, text=query)
-        return self._scored(results, hybrid=True)
 
     # -- retriever -------------------------------------------------------------------------
 

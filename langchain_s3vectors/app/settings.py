@@ -35,7 +35,7 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +57,7 @@ from langchain_s3vectors.errors import (
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+    from langchain_s3vectors.searcher import S3VectorsSearcher
     from langchain_s3vectors.vectorstores import S3VectorsStore
 
 __all__ = ["DEFAULT_INDEX_NAME", "S3VectorsSettings", "build_store", "store_from_env"]
@@ -65,6 +66,8 @@ __all__ = ["DEFAULT_INDEX_NAME", "S3VectorsSettings", "build_store", "store_from
 DEFAULT_INDEX_NAME = "documents"
 #: Bucket used by the local backend when ``S3_VECTOR_BUCKET_NAME`` is not set.
 DEFAULT_LOCAL_BUCKET = "local"
+
+SearcherT = TypeVar("SearcherT", bound="S3VectorsSearcher")
 
 
 class S3VectorsSettings(BaseSettings):
@@ -283,19 +286,41 @@ def _aws_session(settings: S3VectorsSettings) -> Any:
     return session
 
 
+@overload
 def build_store(
     settings: S3VectorsSettings,
     *,
     embedding: Embeddings | None = None,
-    store_cls: type[S3VectorsStore] | None = None,
+    store_cls: None = None,
     **store_kwargs: Any,
-) -> S3VectorsStore:
+) -> S3VectorsStore: ...
+
+
+@overload
+def build_store(
+    settings: S3VectorsSettings,
+    *,
+    embedding: Embeddings | None = None,
+    store_cls: type[SearcherT],
+    **store_kwargs: Any,
+) -> SearcherT: ...
+
+
+def build_store(
+    settings: S3VectorsSettings,
+    *,
+    embedding: Embeddings | None = None,
+    store_cls: type[S3VectorsSearcher] | None = None,
+    **store_kwargs: Any,
+) -> S3VectorsSearcher:
     """Build the store the settings describe.
 
     Args:
         settings: The settings.
         embedding: Embeddings to use; default: ``EMBEDDING_MODEL``, loaded on first use.
-        store_cls: The store class (a subclass of :class:`S3VectorsStore`) to build.
+        store_cls: The class to build: :class:`S3VectorsStore` (the default) or a
+            subclass, or :class:`~langchain_s3vectors.searcher.S3VectorsSearcher` for a
+            process that only searches (it starts faster).
         **store_kwargs: Extra keyword arguments for :class:`S3VectorsStore`.
 
     Returns:
@@ -309,9 +334,11 @@ def build_store(
         >>> s = S3VectorsSettings(S3VECTORS_BACKEND="local", S3VECTORS_LOCAL_PATH="/tmp/kb")
         >>> store = build_store(s)  # doctest: +SKIP
     """
-    from langchain_s3vectors.vectorstores import S3VectorsStore  # noqa: PLC0415
+    if store_cls is None:
+        from langchain_s3vectors.vectorstores import S3VectorsStore  # noqa: PLC0415
 
-    cls = store_cls or S3VectorsStore
+        store_cls = S3VectorsStore
+    cls = store_cls
     emb = embedding if embedding is not None else settings_embeddings(settings)
     _check_dimension(settings, emb)
     if "dimension" not in store_kwargs:

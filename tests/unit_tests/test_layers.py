@@ -35,11 +35,13 @@ LAYERS: dict[str, int] = {
     "batching": 3,  # the old module: re-exports execution and records
     "records": 3,
     "index": 4,
-    # The store's parts: records and the index bound into writes, queries and the
-    # LangChain base class (construction, lifecycle, record operations).
+    # The store's parts: records and the index bound into writes, queries, the base
+    # (construction, lifecycle, record operations) and the searcher (search), none of
+    # which derives from LangChain's VectorStore; vectorstores adds that interface.
     "writes": 5,
     "search": 5,
     "base": 5,
+    "searcher": 5,
     "vectorstores": 6,
     "retrievers": 6,
     "query_constructor": 6,

@@ -103,7 +103,7 @@ def _global_options(store_factory: StoreFactory | None) -> Callable[..., None]:
         bucket: BucketOpt = None,
         index: IndexOpt = None,
     ) -> None:
-        from langchain_s3vectors.app.settings import S3VectorsSettings, build_store  # noqa: PLC0415
+        from langchain_s3vectors.app.settings import S3VectorsSettings  # noqa: PLC0415
 
         overrides: dict[str, Any] = {}
         if local is not None:
@@ -114,7 +114,7 @@ def _global_options(store_factory: StoreFactory | None) -> Callable[..., None]:
             overrides["index_name"] = index
         with errors():
             settings = S3VectorsSettings(**overrides)
-        ctx.obj = CliState(store_factory or build_store, settings, local)
+        ctx.obj = CliState(store_factory, settings, local)
         log_to_stderr(ctx)
 
     return global_options

@@ -23,7 +23,7 @@ from langchain_s3vectors.app.cli.state import (
 if TYPE_CHECKING:
     from langchain_core.documents import Document
 
-    from langchain_s3vectors.vectorstores import S3VectorsStore
+    from langchain_s3vectors.searcher import S3VectorsSearcher
 
 __all__ = ["MODES", "query"]
 
@@ -58,7 +58,7 @@ def query(
             EXIT_USAGE,
         )
     with errors():
-        store = get_state(ctx).reader()
+        store = get_state(ctx).searcher()
         require_index(store)
         hits = _search(store, mode, text, k=k, where=where)
     rows = [
@@ -78,7 +78,7 @@ def query(
 
 
 def _search(
-    store: "S3VectorsStore", mode: str, text: str, *, k: int, where: dict[str, Any] | None
+    store: "S3VectorsSearcher", mode: str, text: str, *, k: int, where: dict[str, Any] | None
 ) -> "list[tuple[Document, float | None]]":
     """The hits of one search; MMR has no score."""
     if mode == "similarity":

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from langchain_s3vectors.app.settings import S3VectorsSettings
+    from langchain_s3vectors.base import S3VectorsStoreBase
+    from langchain_s3vectors.searcher import S3VectorsSearcher
     from langchain_s3vectors.vectorstores import S3VectorsStore
 
 __all__ = [
@@ -59,16 +61,26 @@ READ, CHANGE, CREATE = "read", "change", "create"
 
 
 class CliState:
-    """What the global options resolved to; the store is built on first use."""
+    """What the global options resolved to; the store is built on first use.
+
+    ``factory`` builds the store from the settings; ``None`` (the command line's own)
+    means :func:`~langchain_s3vectors.app.settings.build_store`, and then a command that
+    only searches gets an :class:`~langchain_s3vectors.searcher.S3VectorsSearcher`,
+    which does not import LangChain's ``VectorStore`` (a faster cold start).
+    """
 
     def __init__(
-        self, factory: StoreFactory, settings: S3VectorsSettings, local: Path | None = None
+        self,
+        factory: StoreFactory | None,
+        settings: S3VectorsSettings,
+        local: Path | None = None,
     ) -> None:
         """Keep the factory, the settings and the ``--local`` path as given."""
         self.factory = factory
         self.settings = settings
         self.local = local
         self._stores: dict[bool, S3VectorsStore] = {}
+        self._searcher: S3VectorsSearcher | None = None
 
     @property
     def store(self) -> S3VectorsStore:
@@ -85,13 +97,35 @@ class CliState:
         self.check_local(CREATE if create else CHANGE)
         return self._build(read_only=False)
 
+    def searcher(self) -> S3VectorsSearcher:
+        """The store for a command that only searches: as :meth:`reader`, but lighter."""
+        self.check_local(READ)
+        if self.factory is not None:
+            return self._build(read_only=True)
+        if self._searcher is None:
+            from langchain_s3vectors.app.settings import build_store  # noqa: PLC0415
+            from langchain_s3vectors.searcher import S3VectorsSearcher  # noqa: PLC0415
+
+            settings = self._settings(read_only=True)
+            self._searcher = build_store(settings, store_cls=S3VectorsSearcher)
+        return self._searcher
+
     def _build(self, *, read_only: bool) -> S3VectorsStore:
         if read_only not in self._stores:
-            settings = self.settings
-            if read_only and settings.backend == "local":
-                settings = settings.model_copy(update={"local_read_only": True})
-            self._stores[read_only] = self.factory(settings)
+            settings = self._settings(read_only=read_only)
+            if self.factory is None:
+                from langchain_s3vectors.app.settings import build_store  # noqa: PLC0415
+
+                self._stores[read_only] = build_store(settings)
+            else:
+                self._stores[read_only] = self.factory(settings)
         return self._stores[read_only]
+
+    def _settings(self, *, read_only: bool) -> S3VectorsSettings:
+        """The settings, read-only for the local backend when the command only reads."""
+        if read_only and self.settings.backend == "local":
+            return self.settings.model_copy(update={"local_read_only": True})
+        return self.settings
 
     @property
     def where(self) -> str:
@@ -240,7 +274,7 @@ def parse_filter(raw: str | None) -> dict[str, Any] | None:
     return value
 
 
-def require_index(store: S3VectorsStore) -> None:
+def require_index(store: S3VectorsStoreBase) -> None:
     """Refuse, before any other work, to read an index that does not exist."""
     if store.index_info() is None:
         raise fail(

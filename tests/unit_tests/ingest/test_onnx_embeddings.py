@@ -380,7 +380,9 @@ QUERY_SCRIPT = textwrap.dedent(
         code = 0
     sys.stdout.write("\\nMODULES " + json.dumps(
         {"code": code, "torch": "torch" in sys.modules,
-         "transformers": "transformers" in sys.modules}))
+         "transformers": "transformers" in sys.modules,
+         "langsmith": "langsmith" in sys.modules,
+         "VectorStore": "langchain_core.vectorstores.base" in sys.modules}))
     """
 )
 
@@ -428,9 +430,16 @@ def run_isolated(script: str, *args: str) -> dict[str, object]:
     return json.loads(line.removeprefix("MODULES "))  # type: ignore[no-any-return]
 
 
-def test_cli_query_never_imports_torch(small_store: Path) -> None:
+def test_cli_query_imports_neither_torch_nor_langchains_vectorstore(small_store: Path) -> None:
+    """A cold ``query`` skips PyTorch and LangChain's VectorStore (runnables, langsmith)."""
     result = run_isolated(QUERY_SCRIPT, str(small_store))
-    assert result == {"code": 0, "torch": False, "transformers": False}
+    assert result == {
+        "code": 0,
+        "torch": False,
+        "transformers": False,
+        "langsmith": False,
+        "VectorStore": False,
+    }
 
 
 def test_file_service_search_never_imports_torch(small_store: Path) -> None:

@@ -1,0 +1,313 @@
+"""``S3VectorsSearcher``: search over one S3 Vectors index, without LangChain's base class.
+
+The search half of :class:`~langchain_s3vectors.vectorstores.S3VectorsStore`:
+similarity search (by text or vector, with distances or relevance scores), maximal
+marginal relevance, and the service's full-text (BM25) and hybrid search, on top of
+:class:`~langchain_s3vectors.base.S3VectorsStoreBase` (construction, configuration,
+index lifecycle, get, delete and list).
+
+Neither class derives from LangChain's ``VectorStore``, whose module imports
+LangChain's runnables, callbacks and tracers (with ``langsmith``): about 0.4 s of a
+cold start. :class:`~langchain_s3vectors.vectorstores.S3VectorsStore` adds writes and
+the ``VectorStore`` interface (``as_retriever``, ``add_documents``, ``from_texts``,
+...) on top of this class. A short-lived process that only searches, such as
+``s3vectors-rag query``, builds an ``S3VectorsSearcher`` instead and starts faster;
+the methods and results are the same.
+
+Example:
+    >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+    >>> from langchain_s3vectors import S3VectorsStore
+    >>> from langchain_s3vectors.searcher import S3VectorsSearcher
+    >>> emb = DeterministicFakeEmbedding(size=8)
+    >>> store = S3VectorsStore.local(None, emb)
+    >>> store.add_texts(["S3 Vectors", "LangChain"], ids=["a", "b"])
+    ['a', 'b']
+    >>> searcher = S3VectorsSearcher(store.vector_bucket_name, store.index_name, emb,
+    ...                              client=store.client)
+    >>> [doc.id for doc in searcher.similarity_search("S3 Vectors", k=1)]
+    ['a']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from langchain_s3vectors.base import S3VectorsStoreBase, in_thread
+from langchain_s3vectors.records import check_k, check_query_text
+from langchain_s3vectors.search import (
+    RELEVANCE,
+    above_threshold,
+    cosine_relevance_score,
+    mmr_select,
+    query_request,
+    scored,
+    text_search_ready,
+    with_distance,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from langchain_core.documents import Document
+
+__all__ = ["S3VectorsSearcher"]
+
+
+class S3VectorsSearcher(S3VectorsStoreBase):
+    """Similarity, MMR, full-text and hybrid search over one S3 Vectors index.
+
+    Takes the arguments of :class:`~langchain_s3vectors.vectorstores.S3VectorsStore`
+    (and its ``local`` and ``from_aws`` factories) and searches the same way, but has
+    no writes and is not a LangChain ``VectorStore``; see the module documentation for
+    when to use it.
+    """
+
+    # -- queries -----------------------------------------------------------------------
+
+    def _query_request(
+        self,
+        k: int,
+        flt: Mapping[str, Any] | None,
+        *,
+        vector: Sequence[float] | None = None,
+        text: str | None = None,
+    ) -> dict[str, Any]:
+        return query_request(k, flt, self._codec(), self.index.resource, vector=vector, text=text)
+
+    def _query(
+        self, k: int, flt: Mapping[str, Any] | None, **what: Any
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        return self.index.query(self._query_request(k, flt, **what), k)
+
+    def _checked_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> str:
+        """Reject bad arguments before embedding; return the query."""
+        self._query_request(k, flt)
+        check_query_text(query)
+        return query
+
+    def _embed_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> list[float]:
+        return self._query_emb().embed_query(self._checked_query(query, k, flt))
+
+    async def _aembed_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> list[float]:
+        return await self._query_emb().aembed_query(self._checked_query(query, k, flt))
+
+    def _with_distance(self, results: list[dict[str, Any]]) -> list[tuple[Document, float]]:
+        return with_distance(results, self._codec())
+
+    def similarity_search_with_score_by_vector(
+        self,
+        embedding: list[float],
+        k: int = 4,
+        filter: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[Document, float]]:
+        """Nearest documents to a vector, with their distances (lower is closer)."""
+        results, _ = self._query(k, filter, vector=embedding)
+        return self._with_distance(results)
+
+    asimilarity_search_with_score_by_vector = in_thread(similarity_search_with_score_by_vector)
+
+    def similarity_search_with_score(
+        self, query: str, k: int = 4, filter: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        """Nearest documents to a query, with distances (cosine: 0..2, euclidean: L2)."""
+        vector = self._embed_query(query, k, filter)
+        return self.similarity_search_with_score_by_vector(vector, k, filter)
+
+    async def asimilarity_search_with_score(
+        self, query: str, k: int = 4, filter: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        """Async :meth:`similarity_search_with_score` (the query embedding is awaited)."""
+        vector = await self._aembed_query(query, k, filter)
+        return await self.asimilarity_search_with_score_by_vector(vector, k, filter)
+
+    def similarity_search(
+        self, query: str, k: int = 4, filter: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> list[Document]:
+        """The ``k`` documents nearest to ``query`` (optionally filtered by metadata)."""
+        return [doc for doc, _ in self.similarity_search_with_score(query, k, filter)]
+
+    async def asimilarity_search(
+        self, query: str, k: int = 4, filter: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> list[Document]:
+        """Async :meth:`similarity_search` (the query embedding is awaited)."""
+        return [doc for doc, _ in await self.asimilarity_search_with_score(query, k, filter)]
+
+    def similarity_search_by_vector(
+        self,
+        embedding: list[float],
+        k: int = 4,
+        filter: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        """The ``k`` documents nearest to a vector (optionally filtered by metadata)."""
+        return [d for d, _ in self.similarity_search_with_score_by_vector(embedding, k, filter)]
+
+    asimilarity_search_by_vector = in_thread(similarity_search_by_vector)
+
+    def _relevance_fn(self, metric: str | None) -> Callable[[float], float]:
+        if self._relevance_score_fn is not None:
+            return self._relevance_score_fn
+        return RELEVANCE.get(metric or self.distance_metric, cosine_relevance_score)
+
+    def _relevance_by_vector(
+        self, vector: list[float], k: int, flt: Mapping[str, Any] | None
+    ) -> list[tuple[Document, float]]:
+        results, metric = self._query(k, flt, vector=vector)
+        fn = self._relevance_fn(metric)
+        return [(doc, fn(d)) for doc, d in self._with_distance(results)]
+
+    def similarity_search_with_relevance_scores(
+        self, query: str, k: int = 4, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        """Nearest documents to a query, with relevance in [0, 1] (higher is closer).
+
+        Args:
+            query: The query text.
+            k: How many documents.
+            **kwargs: ``filter`` (a metadata filter) and ``score_threshold`` (drop
+                documents less relevant than this).
+
+        Returns:
+            (document, relevance) pairs, best first.
+        """
+        threshold = kwargs.pop("score_threshold", None)
+        hits = self._similarity_search_with_relevance_scores(query, k, **kwargs)
+        return above_threshold(hits, threshold)
+
+    async def asimilarity_search_with_relevance_scores(
+        self, query: str, k: int = 4, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        """Async :meth:`similarity_search_with_relevance_scores` (embedding awaited)."""
+        threshold = kwargs.pop("score_threshold", None)
+        hits = await self._asimilarity_search_with_relevance_scores(query, k, **kwargs)
+        return above_threshold(hits, threshold)
+
+    def _similarity_search_with_relevance_scores(
+        self, query: str, k: int = 4, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        flt = kwargs.get("filter")
+        return self._relevance_by_vector(self._embed_query(query, k, flt), k, flt)
+
+    async def _asimilarity_search_with_relevance_scores(
+        self, query: str, k: int = 4, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        flt = kwargs.get("filter")
+        vector = await self._aembed_query(query, k, flt)
+        return await self._run(self._relevance_by_vector, vector, k, flt)
+
+    # -- maximal marginal relevance ----------------------------------------------------
+
+    def max_marginal_relevance_search_by_vector(
+        self,
+        embedding: list[float],
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filter: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        """Diverse results: ``fetch_k`` candidates, vectors from GetVectors, then MMR."""
+        check_k(k)
+        fetch_k = max(fetch_k, k)
+        results, _ = self._query(fetch_k, filter, vector=embedding)
+        if not results:
+            return []
+        stored = self.index.get([r["key"] for r in results], data=True)
+        return mmr_select(embedding, results, stored, self._codec(), k=k, lambda_mult=lambda_mult)
+
+    amax_marginal_relevance_search_by_vector = in_thread(max_marginal_relevance_search_by_vector)
+
+    def max_marginal_relevance_search(
+        self,
+        query: str,
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filter: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        """Diverse results for a query: ``fetch_k`` nearest candidates, then ``k`` by MMR.
+
+        ``lambda_mult`` trades relevance (1) against diversity (0).
+        """
+        check_k(k)
+        vector = self._embed_query(query, max(k, fetch_k), filter)
+        return self.max_marginal_relevance_search_by_vector(vector, k, fetch_k, lambda_mult, filter)
+
+    async def amax_marginal_relevance_search(
+        self, query: str, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, **kwargs: Any
+    ) -> list[Document]:
+        """Async :meth:`max_marginal_relevance_search`: the query embedding is awaited."""
+        check_k(k)
+        vector = await self._aembed_query(query, max(k, fetch_k), kwargs.get("filter"))
+        return await self.amax_marginal_relevance_search_by_vector(
+            vector, k, fetch_k, lambda_mult, **kwargs
+        )
+
+    # -- full-text and hybrid ----------------------------------------------------------
+
+    def _text_search_ready(self, query: str, k: int, flt: Mapping[str, Any] | None) -> bool:
+        """Whether the index exists; raises when it has no text search on page content."""
+        self._query_request(k, flt, text=query)
+        return text_search_ready(self.index, self.page_content_key)
+
+    def _scored(
+        self, results: list[dict[str, Any]], *, hybrid: bool
+    ) -> list[tuple[Document, float]]:
+        return scored(results, self._codec(), hybrid=hybrid)
+
+    def fulltext_search(
+        self,
+        query: str,
+        k: int = 4,
+        filter: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[Document, float]]:
+        """BM25 full-text search on the page content; (document, BM25 score) pairs.
+
+        Raises:
+            TextSearchNotEnabledError: The index has no text search on the page content.
+        """
+        if not self._text_search_ready(query, k, filter):
+            return []
+        results, _ = self._query(k, filter, text=query)
+        return self._scored(results, hybrid=False)
+
+    afulltext_search = in_thread(fulltext_search)
+
+    def hybrid_search(
+        self,
+        query: str,
+        k: int = 4,
+        filter: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[Document, float]]:
+        """Vector + BM25 search fused by Reciprocal Rank Fusion; (document, fused score).
+
+        Raises:
+            TextSearchNotEnabledError: The index has no text search on the page content.
+        """
+        if not self._text_search_ready(query, k, filter):
+            return []
+        vector = self._query_emb().embed_query(query)
+        return self._hybrid_by_vector(query, vector, k, filter)
+
+    async def ahybrid_search(
+        self,
+        query: str,
+        k: int = 4,
+        filter: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[Document, float]]:
+        """Async :meth:`hybrid_search`: the query embedding is awaited, the rest in threads."""
+        if not await self._run(self._text_search_ready, query, k, filter):
+            return []
+        vector = await self._query_emb().aembed_query(query)
+        return await self._run(self._hybrid_by_vector, query, vector, k, filter)
+
+    def _hybrid_by_vector(
+        self, query: str, vector: list[float], k: int, flt: Mapping[str, Any] | None
+    ) -> list[tuple[Document, float]]:
+        results, _ = self._query(k, flt, vector=vector, text=query)
+        return self._scored(results, hybrid=True)
