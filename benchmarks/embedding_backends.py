@@ -49,6 +49,7 @@ from langchain_s3vectors.app.embeddings import (
     default_embeddings,
     resolve_model_path,
 )
+from langchain_s3vectors.app.models import progress_bars
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 HERE = Path(__file__).resolve().parent
@@ -152,7 +153,8 @@ def embedding_speed(n_chunks: int, runs: int) -> None:
     texts = botocore_texts(n_chunks)
     mean_chars = sum(map(len, texts)) / len(texts)
     print(f"\n(b) embedding {len(texts)} chunks of real text ({mean_chars:.0f} chars on average)")
-    encoder = SentenceTransformer(resolve_model_path(), device="cpu")
+    with progress_bars(enabled=False):
+        encoder = SentenceTransformer(resolve_model_path(), device="cpu")
     models = {b: default_embeddings(backend=b) for b in BACKENDS if b != "torch"}
     encoder.encode(texts[:8])
     for model in models.values():
