@@ -39,6 +39,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self
 
+from botocore.exceptions import OperationNotPageableError
+
 from langchain_s3vectors.local import vectorfile
 from langchain_s3vectors.local.cache import IndexCaches
 from langchain_s3vectors.local.context import Context
@@ -47,8 +49,9 @@ from langchain_s3vectors.local.data import DataPlane
 from langchain_s3vectors.local.protocol import (
     DEFAULT_ACCOUNT,
     DEFAULT_REGION,
-    Paginator,
     Protocol,
+    paginated_operations,
+    paginator,
     service_model,
 )
 from langchain_s3vectors.local.search import SearchPlane
@@ -56,13 +59,11 @@ from langchain_s3vectors.local.storage import Storage
 from langchain_s3vectors.local.validation import RequestChecker, check_home
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from pathlib import Path
 
-__all__ = ["LocalS3VectorsClient"]
+    from botocore.paginate import Paginator
 
-#: The operations ``get_paginator`` serves (those the model paginates).
-_PAGINATED = ("list_vectors", "list_indexes", "list_vector_buckets", "query_vectors")
+__all__ = ["LocalS3VectorsClient"]
 
 
 class LocalS3VectorsClient:
@@ -278,13 +279,19 @@ class LocalS3VectorsClient:
     # -- boto3 extras ------------------------------------------------------------------
 
     def get_paginator(self, operation_name: str) -> Paginator:
-        """Return a paginator for an operation the model paginates (as boto3 does)."""
-        if operation_name not in _PAGINATED:
-            msg = f"Operation cannot be paginated: {operation_name}"
-            raise ValueError(msg)
-        method: Callable[..., dict[str, Any]] = getattr(self, operation_name)
-        return Paginator(method)
+        """Botocore's paginator for an operation the model paginates, as boto3 returns it.
+
+        ``PaginationConfig`` (``MaxItems``, ``PageSize``, ``StartingToken``),
+        ``build_full_result()`` and ``search()`` work as on a boto3 client.
+
+        Raises:
+            OperationNotPageableError: The operation is not paginated (as boto3).
+        """
+        operation = paginated_operations().get(operation_name)
+        if operation is None:
+            raise OperationNotPageableError(operation_name=operation_name)
+        return paginator(getattr(self, operation_name), operation)
 
     def can_paginate(self, operation_name: str) -> bool:
-        """Whether :meth:`get_paginator` supports an operation."""
-        return operation_name in _PAGINATED
+        """Whether :meth:`get_paginator` supports an operation (as boto3's ``can_paginate``)."""
+        return operation_name in paginated_operations()

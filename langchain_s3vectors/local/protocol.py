@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import botocore.session
+from botocore import xform_name
 from botocore.errorfactory import ClientExceptionsFactory
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, OperationNotPageableError
 from botocore.model import ServiceModel
+from botocore.paginate import Paginator
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -34,6 +36,7 @@ ARN_RE = re.compile(
 )
 
 _service_model_cache: dict[str, ServiceModel] = {}
+_paginator_cache: dict[str, dict[str, Any]] = {}
 
 
 def service_model() -> ServiceModel:
@@ -179,24 +182,37 @@ def resume_key(payload: dict[str, Any], candidates: Callable[[str], Iterator[str
     return prefix
 
 
-class Paginator:
-    """A minimal boto3-style paginator over a ``nextToken`` operation."""
+def paginated_operations() -> dict[str, str]:
+    """``{python name: model name}`` of the operations the model paginates.
 
-    def __init__(self, method: Callable[..., dict[str, Any]]) -> None:
-        """Wrap a list method that takes ``maxResults`` and ``nextToken``."""
-        self._method = method
+    Example:
+        >>> paginated_operations()["list_vectors"]
+        'ListVectors'
+    """
+    return {xform_name(name): name for name in _paginator_config()}
 
-    def paginate(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        """Yield every page (``PaginationConfig``: ``PageSize``, ``StartingToken``)."""
-        config = kwargs.pop("PaginationConfig", {}) or {}
-        if "PageSize" in config:
-            kwargs["maxResults"] = config["PageSize"]
-        if "StartingToken" in config:
-            kwargs["nextToken"] = config["StartingToken"]
-        while True:
-            page = self._method(**kwargs)
-            yield page
-            token = page.get("nextToken")
-            if not token:
-                return
-            kwargs["nextToken"] = token
+
+def paginator(method: Callable[..., dict[str, Any]], operation: str) -> Paginator:
+    """Botocore's own paginator for ``operation`` (e.g. ``"ListVectors"``) over ``method``.
+
+    The same class and the same ``paginators-1`` model a boto3 client uses, so
+    ``PaginationConfig`` (``MaxItems``, ``PageSize``, ``StartingToken``),
+    ``build_full_result()`` and ``search()`` behave exactly as they do against AWS.
+
+    Raises:
+        OperationNotPageableError: The model has no paginator for ``operation``.
+    """
+    config = _paginator_config().get(operation)
+    if config is None:
+        raise OperationNotPageableError(operation_name=xform_name(operation))
+    return Paginator(method, config, service_model().operation_model(operation))
+
+
+def _paginator_config() -> dict[str, Any]:
+    """The installed botocore ``s3vectors`` paginator model (loaded once per process)."""
+    config = _paginator_cache.get("s3vectors")
+    if config is None:
+        loader = botocore.session.get_session().get_component("data_loader")
+        config = loader.load_service_model("s3vectors", "paginators-1")["pagination"]
+        _paginator_cache["s3vectors"] = config
+    return config

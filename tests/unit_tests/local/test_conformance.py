@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ClientError, OperationNotPageableError, ParamValidationError
 
 DIM = 4
 
@@ -660,6 +660,39 @@ def test_list_vectors_segments_partition(
     assert sum(len(p) for p in parts) == 2500  # disjoint
     if segments > 1:
         assert all(p for p in parts)
+
+
+@pytest.mark.needs("paging")
+def test_paginators_are_botocores_max_items_resume_and_search(
+    client: Any, bucket: str, big_index: str
+) -> None:
+    """``get_paginator`` pages as boto3 does: MaxItems, StartingToken, full result, search.
+
+    botocore's ``paginators-1`` model for s3vectors (ListVectors: ``nextToken`` in and
+    out, limit key ``maxResults``, result key ``vectors``) and ``botocore.paginate``:
+    MaxItems stops after that many items, mid-page if need be, and the aggregated
+    result's ``NextToken`` resumes right after the last item returned.
+    """
+    paginator = client.get_paginator("list_vectors")
+    where = {"vectorBucketName": bucket, "indexName": big_index}
+    first = paginator.paginate(
+        **where, PaginationConfig={"MaxItems": 700, "PageSize": 300}
+    ).build_full_result()
+    assert len(first["vectors"]) == 700
+    rest = paginator.paginate(
+        **where, PaginationConfig={"StartingToken": first["NextToken"], "PageSize": 300}
+    ).build_full_result()
+    assert "NextToken" not in rest
+    keys = [v["key"] for v in first["vectors"] + rest["vectors"]]
+    assert len(keys) == len(set(keys)) == 2500
+    found = list(
+        paginator.paginate(**where, PaginationConfig={"MaxItems": 5}).search("vectors[].key")
+    )
+    assert found == keys[:5]
+    assert client.can_paginate("query_vectors")
+    assert not client.can_paginate("put_vectors")
+    with pytest.raises(OperationNotPageableError):
+        client.get_paginator("put_vectors")
 
 
 @pytest.mark.needs("segments")
