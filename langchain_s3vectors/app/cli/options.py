@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from langchain_s3vectors.limits import MAX_TOP_K
+
 __all__ = [
     "BucketOpt",
     "CapsOpt",
@@ -82,7 +84,12 @@ ShardOpt = Annotated[
     ),
 ]
 TextArg = Annotated[str, typer.Argument(help="The question or search text.")]
-KOpt = Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="Results to return.")]
+KOpt = Annotated[
+    int,
+    typer.Option(
+        "-k", "--k", min=1, max=MAX_TOP_K, help=f"Results to return (1 to {MAX_TOP_K:,})."
+    ),
+]
 FilterOpt = Annotated[
     str | None,
     typer.Option("--filter", help='Metadata filter as JSON, e.g. {"source": "docs/a.md"}.'),

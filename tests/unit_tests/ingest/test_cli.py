@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 
 from langchain_s3vectors import server
 from langchain_s3vectors.app.cli import EXIT_UNHEALTHY, make_app
+from langchain_s3vectors.app.settings import S3VectorsSettings
 
-from .conftest import DIM
+from .conftest import DIM, fake_factory
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -57,6 +58,22 @@ def test_init(runner: CliRunner, app: Any, kb: Path) -> None:
     text = run(runner, app, "--local", str(kb), "init")
     assert text.exit_code == 0
     assert "ready" in text.stdout
+
+
+def test_query_k_goes_to_the_services_ceiling(runner: CliRunner, app: Any, kb: Path) -> None:
+    """``-k`` up to QueryVectors' topK ceiling, 10,000 (botocore changelog 2026-06-16).
+
+    More than one page of results (100 here) comes back whole: the store follows
+    ``nextToken`` (S3 User Guide, "Querying vectors").
+    """
+    store = fake_factory(S3VectorsSettings(S3VECTORS_BACKEND="local", S3VECTORS_LOCAL_PATH=kb))
+    store.add_texts([f"note {i}" for i in range(150)], ids=[f"n{i}" for i in range(150)])
+    store.client.close()
+    hits = run_json(runner, app, "--local", str(kb), "query", "note", "-k", "150")
+    assert len(hits) == len({h["id"] for h in hits}) == 150
+    over = run(runner, app, "--local", str(kb), "query", "note", "-k", "10001")
+    assert over.exit_code == 2
+    assert "10000" in over.output
 
 
 def test_ingest_query_sources_stats_delete(
