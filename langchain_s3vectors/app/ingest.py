@@ -16,6 +16,12 @@ a stable key, ``"<source>#<chunk number>"``, and this metadata:
               ``prune`` only ever deletes chunks of the root being ingested
 ============  ===============================================================
 
+Sources are unique per index, not per root: two folders ingested with different roots
+(``--root``, or from different working directories) can both hold ``readme.md``. A file
+whose stored chunks came from another root is therefore left alone and reported in
+:attr:`IngestReport.failed` instead of overwriting the other folder's copy; pass
+``take_over=True`` (``--take-over``) when it really is the same folder, moved.
+
 Folders are read recursively, following symbolic links; a file reached twice (through
 a link) is read once, and link loops, dangling links and binary files are skipped and
 reported in :attr:`IngestReport.failed`. Text is decoded as UTF-8; a file with a few
@@ -181,12 +187,19 @@ class IngestReport:
 # --------------------------------------------------------------------------- syncing
 
 
-def _get_hashes(store: S3VectorsStore, keys: Sequence[str]) -> dict[str, str | None]:
-    """Stored ``content_hash`` of the given keys that exist (None when it has none)."""
-    found: dict[str, str | None] = {}
+#: A stored chunk's ``(content_hash, root_id)``; ``None`` where it has none.
+_Stored = tuple[str | None, str | None]
+
+
+def _get_stored(store: S3VectorsStore, keys: Sequence[str]) -> dict[str, _Stored]:
+    """Stored ``(content_hash, root_id)`` of the given keys that exist."""
+    found: dict[str, _Stored] = {}
     for doc in store.get_by_ids(list(keys)):
-        value = doc.metadata.get("content_hash")
-        found[str(doc.id)] = str(value) if value is not None else None
+        digest, root = (doc.metadata.get(name) for name in ("content_hash", ROOT_ID_KEY))
+        found[str(doc.id)] = (
+            None if digest is None else str(digest),
+            None if root is None else str(root),
+        )
     return found
 
 
@@ -205,19 +218,27 @@ def existing_chunks_many(
         store: The store.
         expected: Number of chunks of each source's new version.
     """
-    found: dict[str, dict[str, str | None]] = {source: {} for source in expected}
+    stored = _stored_chunks_many(store, expected)
+    return {source: {k: v[0] for k, v in chunks.items()} for source, chunks in stored.items()}
+
+
+def _stored_chunks_many(
+    store: S3VectorsStore, expected: Mapping[str, int]
+) -> dict[str, dict[str, _Stored]]:
+    """:func:`existing_chunks_many` with each chunk's ``root_id`` as well."""
+    found: dict[str, dict[str, _Stored]] = {source: {} for source in expected}
     windows = {source: (0, count + _PROBE) for source, count in expected.items()}
     while windows:
         owner: dict[str, str] = {}
         for source, (low, high) in windows.items():
             owner.update({chunk_key(source, n): source for n in range(low, high)})
-        hashes = _get_hashes(store, list(owner))
-        for key, value in hashes.items():
+        stored = _get_stored(store, list(owner))
+        for key, value in stored.items():
             found[owner[key]][key] = value
         next_windows: dict[str, tuple[int, int]] = {}
         for source, (low, high) in windows.items():
             start = max(low, expected[source])
-            if all(chunk_key(source, n) in hashes for n in range(start, high)):
+            if all(chunk_key(source, n) in stored for n in range(start, high)):
                 next_windows[source] = (high, high + 4 * (high - start))
         windows = next_windows
     return found
@@ -356,12 +377,54 @@ def _plan_file(
     return pending, stale
 
 
+def _other_roots(stored: Mapping[str, _Stored], tag: str) -> bool:
+    """Whether any stored chunk was ingested from a root other than ``tag``.
+
+    Chunks without a ``root_id`` (from versions before it) belong to any root.
+    """
+    return any(root not in (None, tag) for _, root in stored.values())
+
+
+#: Why a file whose stored chunks belong to another ingest root is left alone.
+OTHER_ROOT = (
+    "already in the index from another folder (ingested with another --root or from "
+    "another directory), left unchanged so that folder's copy is not overwritten; "
+    "ingest both from a folder that contains them (e.g. --root ..) or into another "
+    "--index, or pass --take-over if this is the same folder, moved"
+)
+
+
+def _plan_group(
+    store: S3VectorsStore,
+    group: Mapping[str, list[Chunk]],
+    tag: str,
+    report: IngestReport,
+    *,
+    take_over: bool,
+) -> tuple[list[Chunk], list[str]]:
+    """Plan files against their stored chunks, looked up together; skip other roots'."""
+    pending: list[Chunk] = []
+    stale: list[str] = []
+    stored = _stored_chunks_many(store, {src: len(ch) for src, ch in group.items()})
+    for src, chunks in group.items():
+        if not take_over and _other_roots(stored[src], tag):
+            report.failed.append((src, OTHER_ROOT))
+            continue
+        hashes = {key: digest for key, (digest, _) in stored[src].items()}
+        todo, gone = _plan_file(chunks, hashes, report)
+        pending.extend(todo)
+        stale.extend(gone)
+    return pending, stale
+
+
 def _plan(
     store: S3VectorsStore,
     files: Iterable[tuple[Path, Path | None, str | None]],
     base: Path,
     split: Callable[[str], list[str]],
     report: IngestReport,
+    *,
+    take_over: bool = False,
 ) -> tuple[list[Chunk], list[str]]:
     """Read and split every file; return the chunks to embed and the keys to delete."""
     pending: list[Chunk] = []
@@ -370,11 +433,9 @@ def _plan(
     tag = root_id(base)
 
     def plan_group() -> None:
-        stored = existing_chunks_many(store, {src: len(ch) for src, ch in group.items()})
-        for src, chunks in group.items():
-            todo, gone = _plan_file(chunks, stored[src], report)
-            pending.extend(todo)
-            stale.extend(gone)
+        todo, gone = _plan_group(store, group, tag, report, take_over=take_over)
+        pending.extend(todo)
+        stale.extend(gone)
         group.clear()
 
     for path, resolved, problem in files:
@@ -419,6 +480,7 @@ def ingest(
     dry_run: bool = False,
     progress_interval: float = 10.0,
     cancel: threading.Event | None = None,
+    take_over: bool = False,
 ) -> IngestReport:
     """Ingest files and folders into ``store``, incrementally.
 
@@ -443,11 +505,12 @@ def ingest(
         cancel: Set it (from another thread) to stop between two batches: what was
             uploaded stays (ingesting again completes it), nothing is deleted, and
             :class:`IngestCancelledError` is raised.
-        shard: Ingest only this share of the sources, e.g. ``"0/4"`` or
-            ``Shard(0, 4)`` (see :mod:`langchain_s3vectors.app.sharding`): N processes with
-            shards ``0/N`` .. ``N-1/N`` fill one index with each chunk exactly once,
-            each pruning only within its share and writing at ``1/N`` of the store's
-            write rate limit.
+        shard: Ingest only this share of the sources, e.g. ``"0/4"`` (see
+            :mod:`langchain_s3vectors.app.sharding`): N processes with shards ``0/N`` ..
+            ``N-1/N`` fill one index with each chunk exactly once, each pruning only
+            within its share and writing at ``1/N`` of the store's write rate limit.
+        take_over: Overwrite stored chunks ingested from another root (a moved
+            folder); by default such a file is left alone and reported as failed.
 
     Returns:
         What was added, updated, left unchanged and deleted (or would be).
@@ -466,7 +529,9 @@ def ingest(
     started = time.perf_counter()
     paths, base, split, share = _prepare(paths, root, chunk_size, chunk_overlap, batch_size, shard)
     report = IngestReport(dry_run=dry_run)
-    pending, stale = _plan_paths(store, paths, base, split, report, share=share, prune=prune)
+    pending, stale = _plan_paths(
+        store, paths, base, split, report, share=share, prune=prune, take_over=take_over
+    )
     if not dry_run:
         _announce(pending, stale, report)
         with paced_share(store, share):
@@ -512,12 +577,13 @@ def _plan_paths(
     *,
     share: Shard | None,
     prune: bool,
+    take_over: bool,
 ) -> tuple[list[Chunk], list[str]]:
     """Check every path, then plan this share's files; with ``prune``, the vanished too."""
     candidates = list(_candidates(paths))  # every path checked before anything is read
     if share is not None:
         candidates = [c for c in candidates if share.owns(source_of(c[0], base))]
-    pending, stale = _plan(store, candidates, base, split, report)
+    pending, stale = _plan(store, candidates, base, split, report, take_over=take_over)
     if prune:
         folders = [Path(p) for p in paths if Path(p).is_dir()]
         stale.extend(_vanished(store, folders, base, report, share))

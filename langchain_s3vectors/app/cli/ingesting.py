@@ -13,6 +13,7 @@ from langchain_s3vectors.app.cli.options import (
     PruneOpt,
     RootOpt,
     ShardOpt,
+    TakeOverOpt,
 )
 from langchain_s3vectors.app.cli.state import (
     CREATE,
@@ -62,6 +63,7 @@ def ingest(
     root: RootOpt = None,
     prune: PruneOpt = False,
     shard: ShardOpt = None,
+    take_over: TakeOverOpt = False,
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -86,6 +88,7 @@ def ingest(
             prune=prune,
             shard=shard,
             dry_run=dry_run,
+            take_over=take_over,
         )
     if as_json:
         print_json(report.as_dict())

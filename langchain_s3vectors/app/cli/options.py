@@ -37,6 +37,7 @@ __all__ = [
     "ServeLocalOpt",
     "ShardOpt",
     "SourceArg",
+    "TakeOverOpt",
     "TextArg",
 ]
 
@@ -67,6 +68,14 @@ PruneOpt = Annotated[
         "--prune",
         help="Also delete sources whose files are gone from the folders given "
         "(only sources ingested from the same --root).",
+    ),
+]
+TakeOverOpt = Annotated[
+    bool,
+    typer.Option(
+        "--take-over",
+        help="Overwrite sources stored from another --root (this folder, moved); "
+        "by default such files are skipped so another folder's copy is not overwritten.",
     ),
 ]
 DryRunOpt = Annotated[

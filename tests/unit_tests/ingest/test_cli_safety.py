@@ -91,6 +91,39 @@ def test_prune_with_the_folder_as_root_keeps_other_folders_and_dry_run_shows_it(
     assert set(run_json(runner, app, *kb, "sources")) == {"a1.md", "a2.md", "b2.md"}
 
 
+def test_same_name_in_another_root_is_not_overwritten_unless_taken_over(
+    runner: CliRunner, app: Any, tmp_path: Path
+) -> None:
+    """Two folders ingested from their own roots both have readme.md: one key.
+
+    The second ingest must not replace the first folder's chunks (nothing lost); it
+    skips the file with the fix in one line, dry run or not. ``--take-over`` (a moved
+    folder) replaces them, and the chunks then belong to the new root.
+    """
+    kb = ("--local", str(tmp_path / "kb"))
+    a = _folder(tmp_path / "projA", {"readme.md": "alpha readme", "a.md": "alpha"})
+    b = _folder(tmp_path / "projB", {"readme.md": "beta readme", "b.md": "beta"})
+    run_json(runner, app, *kb, "ingest", str(a), "--root", str(a))
+    for extra in (["--dry-run"], []):
+        report = run_json(runner, app, *kb, "ingest", str(b), "--root", str(b), *extra)
+        assert report["added"] == 1  # b.md
+        assert [f["source"] for f in report["failed"]] == ["readme.md"]
+        assert "--take-over" in report["failed"][0]["reason"]
+    hits = run_json(runner, app, *kb, "query", "readme", "-k", "5", "--mode", "fulltext")
+    assert [h["text"] for h in hits if h["metadata"]["source"] == "readme.md"] == ["alpha readme"]
+    plain = run(runner, app, *kb, "ingest", str(b), "--root", str(b))
+    assert plain.exit_code == 0
+    assert "skipped readme.md: already in the index from another folder" in plain.stdout
+
+    moved = run_json(runner, app, *kb, "ingest", str(b), "--root", str(b), "--take-over")
+    assert (moved["updated"], moved["failed"]) == (1, [])
+    again = run_json(runner, app, *kb, "ingest", str(b), "--root", str(b))
+    assert (again["unchanged"], again["failed"]) == (2, [])
+    # Now projA's readme.md is the one from another root.
+    back = run_json(runner, app, *kb, "ingest", str(a), "--root", str(a))
+    assert [f["source"] for f in back["failed"]] == ["readme.md"]
+
+
 def test_dry_run_on_a_new_store_creates_nothing(
     runner: CliRunner, app: Any, tmp_path: Path
 ) -> None:
