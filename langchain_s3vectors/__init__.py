@@ -4,6 +4,9 @@
   (boto3's, or the embedded :class:`LocalS3VectorsClient`), with metadata filters,
   MMR, full-text and hybrid search, sync and async.
 * :class:`S3VectorsRetriever`: its retriever, with ``hybrid`` and ``fulltext`` search types.
+* :class:`S3VectorsSearcher`: the store's searches without LangChain's ``VectorStore``
+  base class, for short-lived processes that only search (a CLI, a Lambda): they start
+  about 0.4 s faster.
 * :class:`LocalS3VectorsClient`: an embedded, persistent S3 Vectors with boto3's API.
 
 Example:
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from langchain_s3vectors.local import LocalS3VectorsClient
     from langchain_s3vectors.query_constructor import S3VectorsTranslator
     from langchain_s3vectors.retrievers import S3VectorsRetriever
+    from langchain_s3vectors.searcher import S3VectorsSearcher
     from langchain_s3vectors.vectorstores import S3VectorsStore
 
 # Quiet by default: applications decide where log records go.
@@ -44,6 +48,7 @@ _LAZY = {
     "LocalS3VectorsClient": "langchain_s3vectors.local",
     "S3VectorsError": "langchain_s3vectors.errors",
     "S3VectorsRetriever": "langchain_s3vectors.retrievers",
+    "S3VectorsSearcher": "langchain_s3vectors.searcher",
     "S3VectorsStore": "langchain_s3vectors.vectorstores",
     "S3VectorsTranslator": "langchain_s3vectors.query_constructor",
 }
@@ -52,6 +57,7 @@ __all__ = [
     "LocalS3VectorsClient",
     "S3VectorsError",
     "S3VectorsRetriever",
+    "S3VectorsSearcher",
     "S3VectorsStore",
     "S3VectorsTranslator",
     "__version__",

@@ -16,8 +16,7 @@ the methods and results are the same.
 
 Example:
     >>> from langchain_core.embeddings import DeterministicFakeEmbedding
-    >>> from langchain_s3vectors import S3VectorsStore
-    >>> from langchain_s3vectors.searcher import S3VectorsSearcher
+    >>> from langchain_s3vectors import S3VectorsSearcher, S3VectorsStore
     >>> emb = DeterministicFakeEmbedding(size=8)
     >>> store = S3VectorsStore.local(None, emb)
     >>> store.add_texts(["S3 Vectors", "LangChain"], ids=["a", "b"])

@@ -8,6 +8,7 @@ EXPECTED_ALL = [
     "LocalS3VectorsClient",
     "S3VectorsError",
     "S3VectorsRetriever",
+    "S3VectorsSearcher",
     "S3VectorsStore",
     "S3VectorsTranslator",
     "__version__",
