@@ -56,9 +56,10 @@ class S3VectorsSearcher(S3VectorsStoreBase):
     """Similarity, MMR, full-text and hybrid search over one S3 Vectors index.
 
     Takes the arguments of :class:`~langchain_s3vectors.vectorstores.S3VectorsStore`
-    (and its ``local`` and ``from_aws`` factories) and searches the same way, but has
-    no writes and is not a LangChain ``VectorStore``; see the module documentation for
-    when to use it.
+    (and its ``local`` and ``from_aws`` factories) and searches the same way. It
+    also gets, lists and deletes records (from the base class), but cannot add
+    documents and is not a LangChain ``VectorStore`` (no ``as_retriever``); see the
+    module documentation for when to use it.
     """
 
     # -- queries -----------------------------------------------------------------------

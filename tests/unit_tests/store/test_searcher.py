@@ -100,9 +100,10 @@ def test_out_of_range_relevance_warns_as_langchain_does() -> None:
         searcher.similarity_search_with_relevance_scores("a", k=2)
 
 
-def test_searcher_has_no_writes_and_is_not_a_langchain_vectorstore() -> None:
+def test_searcher_cannot_add_and_is_not_a_langchain_vectorstore() -> None:
     searcher = S3VectorsSearcher.local(None, DeterministicFakeEmbedding(size=8))
     assert not hasattr(searcher, "add_texts")
+    assert not hasattr(searcher, "as_retriever")
     assert "VectorStore" not in [c.__name__ for c in type(searcher).__mro__]
     assert searcher.similarity_search("anything", k=1) == []  # a missing index is empty
 
