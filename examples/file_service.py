@@ -434,7 +434,10 @@ def _index_upload(store: S3VectorsStore, folder: Path, name: str, job: Job) -> d
     """Index one saved upload (the job's work); the saved copy is removed afterwards."""
     try:
         path = folder / name
-        plan = ingest(store, [path], root=folder, dry_run=True, progress=False)
+        # Each upload is saved in a folder of its own, and its name is its identity: an
+        # upload replaces the indexed file of that name (take_over), whichever upload
+        # folder that one came from.
+        plan = ingest(store, [path], root=folder, dry_run=True, progress=False, take_over=True)
         if plan.failed:
             reason = plan.failed[0][1].replace(str(folder), "")
             msg = f"could not index {name}: {reason}"
@@ -442,7 +445,13 @@ def _index_upload(store: S3VectorsStore, folder: Path, name: str, job: Job) -> d
         if plan.chunks == 0:
             raise EmptyUploadError(_empty_message(name))
         report = ingest(
-            store, [path], root=folder, progress=False, cancel=job.cancel, batch_size=EMBED_BATCH
+            store,
+            [path],
+            root=folder,
+            progress=False,
+            cancel=job.cancel,
+            batch_size=EMBED_BATCH,
+            take_over=True,
         )
         return {"source": name, **report.as_dict()}
     finally:
