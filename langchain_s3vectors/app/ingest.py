@@ -145,7 +145,8 @@ class IngestReport:
         chunks: Chunks in those files.
         seconds: Wall time.
         sources: The ``source`` of every file read.
-        failed: ``(source, reason)`` of every file that could not be read (skipped).
+        failed: ``(source, reason)`` of every file skipped: it could not be read, or
+            its stored chunks came from another root (see ``take_over``).
         removed_sources: Sources deleted because their files are gone (``prune``).
         skipped: ``(source, reason)`` of files not read again (a second link to a file).
         notes: ``(source, note)`` of files read with a caveat (bytes replaced, encoding).
