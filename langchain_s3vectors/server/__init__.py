@@ -15,8 +15,13 @@ Errors carry the status code of the model's error shape, an ``x-amzn-ErrorType``
 header and a ``{"message": ...}`` body, so botocore raises ``ClientError`` with
 ``response["Error"]["Code"]`` equal to the service error code.
 
-There is **no authentication**: any credentials and any signature are accepted. Bind it
-to loopback (the default); :func:`run` logs a loud warning otherwise.
+Given :class:`ServerCredentials` (an access key id and its secret), the server checks
+AWS Signature Version 4 on every request and answers one that is unsigned, malformed,
+out of date or wrongly signed with the 403 and error code the AWS front door gives,
+changing nothing (:mod:`~langchain_s3vectors.server.sigv4`). Without credentials any
+signature is accepted, and the server refuses to listen beyond loopback unless told
+``allow_open_non_loopback``. A certificate and key (``tls_cert``, ``tls_key``) serve
+``https://``.
 
 Two switches simulate the real service for load tests: ``latency_ms`` adds a
 non-blocking delay to every request, and ``enforce_write_caps`` applies the per-index
@@ -27,7 +32,8 @@ exercised.
 
 The package has one module per part: :mod:`~langchain_s3vectors.server.protocol` (the
 REST-JSON codec), :mod:`~langchain_s3vectors.server.app` (:func:`create_app` and the
-dispatcher), :mod:`~langchain_s3vectors.server.throttle` (:class:`WriteCaps`) and
+dispatcher), :mod:`~langchain_s3vectors.server.throttle` (:class:`WriteCaps`),
+:mod:`~langchain_s3vectors.server.sigv4` (:class:`SigV4Verifier`) and
 :mod:`~langchain_s3vectors.server.hosting` (:func:`run`, :func:`serve_in_thread`,
 :func:`main`).
 
@@ -59,21 +65,28 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 from langchain_s3vectors.server.app import MAX_REGIONS as MAX_REGIONS
 from langchain_s3vectors.server.app import create_app
 from langchain_s3vectors.server.hosting import (
+    check_tls,
     is_loopback,
     main,
+    refuse_open_exposure,
     run,
     serve_in_thread,
     warn_if_exposed,
 )
 from langchain_s3vectors.server.protocol import SERVICE_NAME as SERVICE_NAME
+from langchain_s3vectors.server.sigv4 import ServerCredentials, SigV4Verifier
 from langchain_s3vectors.server.throttle import WRITE_CAPS_MODES, WriteCaps
 
 __all__ = [
     "WRITE_CAPS_MODES",
+    "ServerCredentials",
+    "SigV4Verifier",
     "WriteCaps",
+    "check_tls",
     "create_app",
     "is_loopback",
     "main",
+    "refuse_open_exposure",
     "run",
     "serve_in_thread",
     "warn_if_exposed",

@@ -26,6 +26,7 @@ from botocore import xform_name
 from botocore.exceptions import ClientError, ParamValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from langchain_s3vectors import limits
@@ -37,6 +38,7 @@ from langchain_s3vectors.server.protocol import (
     param_error_response,
     route_path,
 )
+from langchain_s3vectors.server.sigv4 import ServerCredentials, SigV4Verifier
 from langchain_s3vectors.server.throttle import WriteCaps, enforce
 
 if TYPE_CHECKING:
@@ -212,6 +214,7 @@ def create_app(
     write_vectors_per_second: int = limits.MAX_WRITE_VECTORS_PER_SECOND,
     write_caps_mode: str = "token-bucket",
     region_name: str = "us-east-1",
+    credentials: ServerCredentials | None = None,
 ) -> Starlette:
     """Build the ASGI app serving a store over the S3 Vectors protocol.
 
@@ -228,6 +231,9 @@ def create_app(
             :class:`WriteCaps`.
         region_name: The region of a store opened from a path (or ``None``); requests
             signed for other regions get stores of their own (see :class:`_Regions`).
+        credentials: Accept only requests signed (AWS Signature Version 4) with this
+            key; others get the service's 403 and change nothing (see
+            :mod:`~langchain_s3vectors.server.sigv4`). ``None``: accept any request.
 
     Returns:
         A Starlette app; serve it with uvicorn or any ASGI server. ``app.state.client``
@@ -251,7 +257,8 @@ def create_app(
     )
     regions = _Regions(client, _regional_factory(client))
     dispatcher = _Dispatcher(client, model, latency_ms=latency_ms, caps=caps, regions=regions)
-    app = Starlette(routes=_routes(model, dispatcher))
+    middleware = [] if credentials is None else [Middleware(SigV4Verifier, credentials=credentials)]
+    app = Starlette(routes=_routes(model, dispatcher), middleware=middleware)
     app.add_route("/{rest:path}", _unknown, methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     app.state.client = client
     return app

@@ -2,8 +2,12 @@
 
 :func:`run` serves until interrupted (on a port, or on a socket a parent process
 bound), :func:`serve_in_thread` serves for the length of a ``with`` block, and
-:func:`main` is ``python -m langchain_s3vectors.server``. There is no authentication:
-anything but loopback logs a loud warning (:func:`warn_if_exposed`).
+:func:`main` is ``python -m langchain_s3vectors.server``.
+
+Given :class:`~langchain_s3vectors.server.sigv4.ServerCredentials`, the server accepts
+only requests signed with them (AWS Signature Version 4). Without them it is open, and
+it then refuses to listen beyond loopback unless told ``allow_open_non_loopback``
+(:func:`refuse_open_exposure`). ``tls_cert`` and ``tls_key`` serve ``https://``.
 
 Example:
     >>> is_loopback("::1"), is_loopback("localhost"), is_loopback("example.org")
@@ -15,20 +19,31 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import os
 import socket
+import ssl
 import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.server.app import create_app
+from langchain_s3vectors.server.sigv4 import ACCESS_KEY_ENV, SECRET_KEY_ENV, ServerCredentials
 from langchain_s3vectors.server.throttle import WRITE_CAPS_MODES
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from pathlib import Path
 
-__all__ = ["is_loopback", "main", "run", "serve_in_thread", "warn_if_exposed"]
+__all__ = [
+    "check_tls",
+    "is_loopback",
+    "main",
+    "refuse_open_exposure",
+    "run",
+    "serve_in_thread",
+    "warn_if_exposed",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +63,104 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def warn_if_exposed(host: str) -> None:
-    """Log a loud warning when the unauthenticated server listens beyond loopback."""
-    if not is_loopback(host):
+def refuse_open_exposure(host: str, *, authenticated: bool, allow_open: bool) -> None:
+    """Refuse to serve without credentials beyond loopback, unless told so.
+
+    Args:
+        host: The interface the server listens on.
+        authenticated: Whether requests must be signed (credentials are given).
+        allow_open: Serve an open server on ``host`` all the same.
+
+    Raises:
+        ValueError: One line saying why and what to do.
+
+    Example:
+        >>> refuse_open_exposure("127.0.0.1", authenticated=False, allow_open=False)
+        >>> refuse_open_exposure("0.0.0.0", authenticated=True, allow_open=False)
+    """
+    if authenticated or allow_open or is_loopback(host):
+        return
+    msg = (
+        f"refusing to serve without authentication on {host}: anyone who can reach it "
+        f"could read, overwrite and delete every vector; set {ACCESS_KEY_ENV} and "
+        f"{SECRET_KEY_ENV} (or --access-key-id/--secret-access-key), bind 127.0.0.1, or "
+        "pass --allow-open-non-loopback if the network is private"
+    )
+    raise ValueError(msg)
+
+
+def warn_if_exposed(host: str, *, authenticated: bool = False, tls: bool = False) -> None:
+    """Log a loud warning when the server listens beyond loopback without full protection.
+
+    Open: anyone can change every vector. Signed but plain HTTP: callers are checked,
+    but vectors and metadata cross the network in clear text.
+    """
+    if is_loopback(host):
+        return
+    if not authenticated:
         logger.warning(
             "!!! The S3 Vectors server on %s is UNAUTHENTICATED: anyone who can reach "
             "this address can read, overwrite and delete every vector. Bind to 127.0.0.1 "
             "unless the network is private. !!!",
             host,
         )
+    elif not tls:
+        logger.warning(
+            "The S3 Vectors server on %s checks signatures but speaks plain HTTP: vectors "
+            "and metadata cross the network unencrypted; add --tls-cert and --tls-key.",
+            host,
+        )
+
+
+def check_tls(tls_cert: str | Path | None, tls_key: str | Path | None) -> bool:
+    """Check that a certificate and its key are both given (or neither) and load.
+
+    Args:
+        tls_cert: PEM certificate (chain) file.
+        tls_key: PEM private key file of that certificate.
+
+    Returns:
+        Whether TLS is on.
+
+    Raises:
+        ValueError: One of the two is missing, or they do not load as a pair.
+
+    Example:
+        >>> check_tls(None, None)
+        False
+    """
+    if tls_cert is None and tls_key is None:
+        return False
+    if tls_cert is None or tls_key is None:
+        msg = "give both --tls-cert and --tls-key (PEM files), or neither for plain HTTP"
+        raise ValueError(msg)
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(tls_cert, tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+        msg = (
+            f"cannot use --tls-cert {tls_cert} with --tls-key {tls_key}: {reason}; give a "
+            "PEM certificate and its unencrypted PEM private key"
+        )
+        raise ValueError(msg) from None
+    return True
+
+
+def _prepare(
+    host: str,
+    credentials: ServerCredentials | None,
+    tls_cert: str | Path | None,
+    tls_key: str | Path | None,
+    *,
+    allow_open: bool,
+) -> dict[str, Any]:
+    """Check exposure and TLS before anything listens; uvicorn's TLS options."""
+    refuse_open_exposure(host, authenticated=credentials is not None, allow_open=allow_open)
+    tls = check_tls(tls_cert, tls_key)
+    warn_if_exposed(host, authenticated=credentials is not None, tls=tls)
+    if not tls:
+        return {}
+    return {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
 
 
 def run(
@@ -71,13 +175,18 @@ def run(
     log_level: str = "warning",
     region_name: str = "us-east-1",
     access_log: bool = False,
+    credentials: ServerCredentials | None = None,
+    tls_cert: str | Path | None = None,
+    tls_key: str | Path | None = None,
+    allow_open_non_loopback: bool = False,
 ) -> None:
     """Serve the store at ``path`` with uvicorn until interrupted.
 
     Args:
         path: Store directory, or ``None`` for an in-memory store.
-        host: Interface to bind; anything but loopback logs a loud warning, since
-            there is no authentication.
+        host: Interface to bind (with ``fd``: the interface that socket is bound to);
+            beyond loopback, an open server is refused (see
+            :func:`refuse_open_exposure`).
         port: TCP port.
         latency_ms: Delay added to every request.
         enforce_write_caps: Enforce the per-index write caps (429 beyond them).
@@ -87,26 +196,35 @@ def run(
         log_level: uvicorn's log level (``"info"`` also logs where it listens).
         region_name: The region of the store at ``path``.
         access_log: Log one line per request (needs ``log_level="info"``).
+        credentials: Accept only requests signed with this key (SigV4).
+        tls_cert: PEM certificate file: serve ``https://`` (with ``tls_key``).
+        tls_key: PEM private key file of ``tls_cert``.
+        allow_open_non_loopback: Serve without credentials beyond loopback all the same.
+
+    Raises:
+        ValueError: An open server beyond loopback, or unusable TLS files; raised
+            before anything listens.
 
     Example:
         >>> run("./vectors", port=8000)  # doctest: +SKIP
     """
     import uvicorn  # noqa: PLC0415
 
-    warn_if_exposed(host)
+    tls = _prepare(host, credentials, tls_cert, tls_key, allow_open=allow_open_non_loopback)
     app = create_app(
         path,
         latency_ms=latency_ms,
         enforce_write_caps=enforce_write_caps,
         write_caps_mode=write_caps_mode,
         region_name=region_name,
+        credentials=credentials,
     )
     if fd is not None:
         sock = socket.socket(fileno=fd)
-        config = uvicorn.Config(app, log_level=log_level, access_log=access_log)
+        config = uvicorn.Config(app, log_level=log_level, access_log=access_log, **tls)
         uvicorn.Server(config).run(sockets=[sock])
         return
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, **tls)
 
 
 @contextmanager
@@ -120,6 +238,10 @@ def serve_in_thread(
     write_requests_per_second: int = limits.MAX_WRITE_REQUESTS_PER_SECOND,
     write_vectors_per_second: int = limits.MAX_WRITE_VECTORS_PER_SECOND,
     write_caps_mode: str = "token-bucket",
+    credentials: ServerCredentials | None = None,
+    tls_cert: str | Path | None = None,
+    tls_key: str | Path | None = None,
+    allow_open_non_loopback: bool = False,
 ) -> Iterator[str]:
     """Serve a store from a background thread for the duration of a ``with`` block.
 
@@ -135,9 +257,16 @@ def serve_in_thread(
         write_requests_per_second: Write requests per index and second.
         write_vectors_per_second: Vectors written or deleted per index and second.
         write_caps_mode: ``"token-bucket"`` or ``"sliding-window"``.
+        credentials: Accept only requests signed with this key (SigV4).
+        tls_cert: PEM certificate file: serve ``https://`` (with ``tls_key``).
+        tls_key: PEM private key file of ``tls_cert``.
+        allow_open_non_loopback: Serve without credentials beyond loopback all the same.
 
     Yields:
-        The endpoint URL, e.g. ``"http://127.0.0.1:54321"``.
+        The endpoint URL, e.g. ``"http://127.0.0.1:54321"`` (``https://`` with TLS).
+
+    Raises:
+        ValueError: As :func:`run`, before anything listens.
 
     Example:
         >>> import boto3
@@ -154,7 +283,7 @@ def serve_in_thread(
     """
     import uvicorn  # noqa: PLC0415
 
-    warn_if_exposed(host)
+    tls = _prepare(host, credentials, tls_cert, tls_key, allow_open=allow_open_non_loopback)
     app = create_app(
         path_or_client,
         latency_ms=latency_ms,
@@ -162,6 +291,7 @@ def serve_in_thread(
         write_requests_per_second=write_requests_per_second,
         write_vectors_per_second=write_vectors_per_second,
         write_caps_mode=write_caps_mode,
+        credentials=credentials,
     )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -169,7 +299,7 @@ def serve_in_thread(
     sock.bind((host, port))
     sock.listen(512)
     bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", **tls)
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="s3vectors-server", daemon=True
@@ -177,7 +307,7 @@ def serve_in_thread(
     thread.start()
     url_host = f"[{host}]" if family == socket.AF_INET6 else host
     try:
-        yield f"http://{url_host}:{bound_port}"
+        yield f"{'https' if tls else 'http'}://{url_host}:{bound_port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)
@@ -190,10 +320,40 @@ def main(argv: Sequence[str] | None = None) -> None:
     Example:
         >>> main(["--path", "./vectors", "--port", "8000"])  # doctest: +SKIP
     """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    host = args.host
+    if args.fd is not None:  # the interface the parent bound the socket to
+        with socket.socket(fileno=os.dup(args.fd)) as bound:
+            host = str(bound.getsockname()[0])
+    try:
+        credentials = ServerCredentials.resolve(args.access_key_id, args.secret_access_key)
+        run(
+            args.path,
+            host,
+            args.port,
+            latency_ms=args.latency_ms,
+            enforce_write_caps=args.enforce_write_caps,
+            write_caps_mode=args.write_caps_mode,
+            fd=args.fd,
+            log_level=args.log_level,
+            region_name=args.region,
+            credentials=credentials,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            allow_open_non_loopback=args.allow_open_non_loopback,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m langchain_s3vectors.server",
-        description="Serve a local S3 Vectors store over the S3 Vectors HTTP protocol "
-        "(no authentication: keep it on loopback).",
+        description="Serve a local S3 Vectors store over the S3 Vectors HTTP protocol. "
+        f"With {ACCESS_KEY_ENV} and {SECRET_KEY_ENV} set, only requests signed with that "
+        "key (AWS Signature Version 4) are served; without them, only on loopback.",
     )
     parser.add_argument("--path", default=None, help="store directory (default: in memory)")
     parser.add_argument("--host", default="127.0.0.1")
@@ -206,16 +366,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--region", default="us-east-1", help="region of the store at --path (default: us-east-1)"
     )
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    run(
-        args.path,
-        args.host,
-        args.port,
-        latency_ms=args.latency_ms,
-        enforce_write_caps=args.enforce_write_caps,
-        write_caps_mode=args.write_caps_mode,
-        fd=args.fd,
-        log_level=args.log_level,
-        region_name=args.region,
+    parser.add_argument(
+        "--access-key-id", default=None, help=f"accepted access key id (default: ${ACCESS_KEY_ENV})"
     )
+    parser.add_argument(
+        "--secret-access-key",
+        default=None,
+        help=f"its secret (default: ${SECRET_KEY_ENV}; prefer it: other users can see argv)",
+    )
+    parser.add_argument("--tls-cert", default=None, help="PEM certificate: serve https://")
+    parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
+    parser.add_argument(
+        "--allow-open-non-loopback",
+        action="store_true",
+        help="serve without credentials on a non-loopback address (private networks only)",
+    )
+    return parser

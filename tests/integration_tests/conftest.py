@@ -5,10 +5,15 @@ clients (boto3, the AWS CLI). The ``backend``/``client`` fixtures of ``tests/con
 are overridden here so that the conformance suite, re-run from this directory, goes
 through the server: ``client`` is a ``boto3.client("s3vectors", endpoint_url=...)``
 pointed at a server in a background thread, serving a fresh in-memory store.
+
+Every test here runs twice: against an open server (any credentials) and against one
+that checks AWS Signature Version 4 (``auth_mode`` ``"sigv4"``), with ``sdk_credentials``
+the key that server accepts.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +21,7 @@ import boto3
 import pytest
 
 from langchain_s3vectors.local import LocalS3VectorsClient
-from langchain_s3vectors.server import serve_in_thread
+from langchain_s3vectors.server import ServerCredentials, serve_in_thread
 
 #: What the HTTP backend supports when ``tests/conftest.py`` declares nothing.
 FALLBACK_CAPABILITIES = frozenset({"query", "limits", "paging", "segments", "text", "errors"})
@@ -41,10 +46,37 @@ class SwappableStore:
         return getattr(self.target, name)
 
 
+#: The key a checking server accepts (one secret per test session).
+SIGV4_CREDENTIALS = ServerCredentials("AKIDLOCALTEST", secrets.token_hex(20))
+
+
+def sdk_credentials_for(mode: str) -> dict[str, str]:
+    """The ``aws_access_key_id`` / ``aws_secret_access_key`` a client uses in ``mode``."""
+    if mode == "sigv4":
+        return {
+            "aws_access_key_id": SIGV4_CREDENTIALS.access_key_id,
+            "aws_secret_access_key": SIGV4_CREDENTIALS.secret_access_key,
+        }
+    return {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+
+
+@pytest.fixture(scope="session", params=["open", "sigv4"])
+def auth_mode(request: pytest.FixtureRequest) -> str:
+    """``"open"``: any credentials; ``"sigv4"``: only ``SIGV4_CREDENTIALS`` signatures."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="session")
-def _session_server() -> Iterator[tuple[str, SwappableStore]]:
+def sdk_credentials(auth_mode: str) -> dict[str, str]:
+    """The credentials every SDK under test uses, as boto3 keyword arguments."""
+    return sdk_credentials_for(auth_mode)
+
+
+@pytest.fixture(scope="session")
+def _session_server(auth_mode: str) -> Iterator[tuple[str, SwappableStore]]:
     proxy = SwappableStore()
-    with serve_in_thread(proxy) as url:
+    credentials = SIGV4_CREDENTIALS if auth_mode == "sigv4" else None
+    with serve_in_thread(proxy, credentials=credentials) as url:
         yield url, proxy
 
 
@@ -75,11 +107,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def client(backend: str, server_url: str) -> Any:
+def client(backend: str, server_url: str, sdk_credentials: dict[str, str]) -> Any:
     return boto3.client(
-        "s3vectors",
-        endpoint_url=server_url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
+        "s3vectors", endpoint_url=server_url, region_name="us-east-1", **sdk_credentials
     )

@@ -14,19 +14,28 @@ import pytest
 from langchain_s3vectors.local import LocalS3VectorsClient
 
 
-@pytest.fixture
-def aws(server_url: str, tmp_path: Path) -> Any:
+def cli_env(tmp_path: Path, key_id: str, secret: str) -> dict[str, str]:
+    """The AWS CLI's environment: these credentials, none of the user's own settings."""
     env = {
         **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_ACCESS_KEY_ID": key_id,
+        "AWS_SECRET_ACCESS_KEY": secret,
         "AWS_DEFAULT_REGION": "us-east-1",
         # Keep the user's own configuration and credentials out of the test.
         "AWS_CONFIG_FILE": str(tmp_path / "config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
         "AWS_MAX_ATTEMPTS": "1",
     }
-    env.pop("AWS_PROFILE", None)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        env.pop(name, None)
+    return env
+
+
+@pytest.fixture
+def aws(server_url: str, tmp_path: Path, sdk_credentials: dict[str, str]) -> Any:
+    env = cli_env(
+        tmp_path, sdk_credentials["aws_access_key_id"], sdk_credentials["aws_secret_access_key"]
+    )
 
     def run(*args: str, ok: bool = True) -> Any:
         command = [sys.executable, "-m", "awscli", "s3vectors", *args]

@@ -5,6 +5,10 @@ runs every command and paginator the JavaScript SDK has, and the error cases, ag
 the server on loopback, and prints what it saw; this test judges it. The SDK is
 installed from ``tests/js/package-lock.json`` by ``npm ci`` (``make js``, run by
 ``make test`` and ``.ci/run``).
+
+The script runs twice, against an open server and against one checking AWS Signature
+Version 4; ``tests/js/auth.mjs`` checks, over https, that such a server serves the
+right key and answers a wrong one, or none, with 403 and writes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ import pytest
 
 from langchain_s3vectors.local import LocalS3VectorsClient
 from langchain_s3vectors.server import serve_in_thread
+
+from .conftest import SIGV4_CREDENTIALS, sdk_credentials_for
+from .tls import self_signed_certificate
 
 JS_DIR = Path(__file__).parents[1] / "js"
 #: The commands of @aws-sdk/client-s3vectors as locked in tests/js/package-lock.json.
@@ -41,11 +48,25 @@ def node() -> str:
     return found
 
 
-@pytest.fixture(scope="module")
-def seen(node: str) -> dict[str, Any]:
+def node_env(mode: str) -> dict[str, str]:
+    """The script's environment: the credentials of ``mode``, none of the user's."""
+    credentials = sdk_credentials_for(mode)
+    env = {
+        **os.environ,
+        "NODE_NO_WARNINGS": "1",
+        "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"],
+    }
+    env.pop("AWS_SESSION_TOKEN", None)
+    return env
+
+
+@pytest.fixture(scope="module", params=["open", "sigv4"])
+def seen(node: str, request: pytest.FixtureRequest) -> dict[str, Any]:
     """One run of the script against a fresh in-memory store; the tests read its report."""
-    env = {**os.environ, "NODE_NO_WARNINGS": "1"}
-    with LocalS3VectorsClient() as store, serve_in_thread(store) as url:
+    env = node_env(request.param)
+    checked = SIGV4_CREDENTIALS if request.param == "sigv4" else None
+    with LocalS3VectorsClient() as store, serve_in_thread(store, credentials=checked) as url:
         done = subprocess.run(
             [node, str(JS_DIR / "exercise.mjs"), url],
             capture_output=True,
@@ -128,3 +149,36 @@ def test_error_names_and_status_codes(seen: dict[str, Any]) -> None:
     assert errors["PutVectorsTooMany"]["message"].startswith(
         "1 validation error detected: Value at 'vectors'"
     )
+
+
+def test_sigv4_serves_the_right_key_only(node: str, tmp_path: Path) -> None:
+    """Right key: served. Wrong secret: InvalidSignatureException. No signature:
+    MissingAuthenticationTokenException. Both 403, and neither wrote a bucket. Over
+    https, with the test's own certificate authority (NODE_EXTRA_CA_CERTS)."""
+    cert, key = self_signed_certificate(tmp_path)
+    env = {**node_env("sigv4"), "NODE_EXTRA_CA_CERTS": str(cert)}
+    with (
+        LocalS3VectorsClient() as store,
+        serve_in_thread(store, credentials=SIGV4_CREDENTIALS, tls_cert=cert, tls_key=key) as url,
+    ):
+        assert url.startswith("https://")
+        done = subprocess.run(
+            [node, str(JS_DIR / "auth.mjs"), url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        names = [b["vectorBucketName"] for b in store.list_vector_buckets()["vectorBuckets"]]
+    seen = json.loads(done.stdout)
+    assert seen["rightKey"] == {"ok": True, "status": 200}
+    assert seen["wrongKey"] == {"ok": False, "name": "InvalidSignatureException", "status": 403}
+    assert seen["unsigned"] == {
+        "ok": False,
+        "name": "MissingAuthenticationTokenException",
+        "status": 403,
+    }
+    assert seen["buckets"] == ["js-right-key"]
+    assert names == ["js-right-key"]

@@ -10,7 +10,9 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_s3vectors.local import LocalS3VectorsClient
 
 
-def test_amazon_s3_vectors_round_trip(server_url: str, store: LocalS3VectorsClient) -> None:
+def test_amazon_s3_vectors_round_trip(
+    server_url: str, store: LocalS3VectorsClient, sdk_credentials: dict[str, str]
+) -> None:
     store.create_vector_bucket(vectorBucketName="lc-aws")
     vector_store = AmazonS3Vectors(
         vector_bucket_name="lc-aws",
@@ -18,8 +20,7 @@ def test_amazon_s3_vectors_round_trip(server_url: str, store: LocalS3VectorsClie
         embedding=DeterministicFakeEmbedding(size=16),
         endpoint_url=server_url,
         region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
+        **sdk_credentials,
         non_filterable_metadata_keys=["_page_content"],
     )
     texts = ["the cat sat", "dogs bark loudly", "a cat purrs", "birds sing"]

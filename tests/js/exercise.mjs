@@ -1,6 +1,7 @@
 // Drive an S3 Vectors endpoint with the AWS SDK for JavaScript v3 and report what it saw.
 //
 // Usage: node exercise.mjs http://127.0.0.1:PORT
+// (credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, default "test")
 //
 // Every command and paginator of @aws-sdk/client-s3vectors runs once, plus the error
 // cases; the script prints one JSON object of observations on stdout and leaves the
@@ -36,7 +37,10 @@ const endpoint = process.argv[2];
 const client = new S3VectorsClient({
   endpoint,
   region: "us-east-1",
-  credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  credentials: {
+    accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "test",
+    secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "test",
+  },
   maxAttempts: 1,
 });
 const send = (command) => client.send(command);

@@ -12,6 +12,8 @@ import typer
 from langchain_s3vectors.limits import MAX_TOP_K
 
 __all__ = [
+    "AccessKeyOpt",
+    "AllowOpenOpt",
     "BucketOpt",
     "CapsOpt",
     "ChunkOverlapOpt",
@@ -34,11 +36,14 @@ __all__ = [
     "PruneOpt",
     "QuietOpt",
     "RootOpt",
+    "SecretKeyOpt",
     "ServeLocalOpt",
     "ShardOpt",
     "SourceArg",
     "TakeOverOpt",
     "TextArg",
+    "TlsCertOpt",
+    "TlsKeyOpt",
 ]
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -123,4 +128,33 @@ CapsOpt = Annotated[
 ]
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="Log only warnings, not one line per request.")
+]
+AccessKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--access-key-id",
+        help="Serve only requests signed (SigV4) with this access key id "
+        "(default: $S3VECTORS_SERVE_ACCESS_KEY_ID).",
+    ),
+]
+SecretKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--secret-access-key",
+        help="Its secret (default: $S3VECTORS_SERVE_SECRET_ACCESS_KEY; prefer the variable, "
+        "since other users can see a command line).",
+    ),
+]
+TlsCertOpt = Annotated[
+    Path | None, typer.Option("--tls-cert", help="PEM certificate file: serve https://.")
+]
+TlsKeyOpt = Annotated[
+    Path | None, typer.Option("--tls-key", help="PEM private key file of --tls-cert.")
+]
+AllowOpenOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-open-non-loopback",
+        help="Serve without credentials on a non-loopback --host (private networks only).",
+    ),
 ]

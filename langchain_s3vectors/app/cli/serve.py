@@ -9,12 +9,17 @@ from typing import Any
 import typer
 
 from langchain_s3vectors.app.cli.options import (
+    AccessKeyOpt,
+    AllowOpenOpt,
     CapsOpt,
     HostOpt,
     LatencyOpt,
     PortOpt,
     QuietOpt,
+    SecretKeyOpt,
     ServeLocalOpt,
+    TlsCertOpt,
+    TlsKeyOpt,
 )
 from langchain_s3vectors.app.cli.state import (
     CREATE,
@@ -37,18 +42,40 @@ def serve(
     latency_ms: LatencyOpt = 0.0,
     enforce_write_caps: CapsOpt = False,
     quiet: QuietOpt = False,
+    access_key_id: AccessKeyOpt = None,
+    secret_access_key: SecretKeyOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
+    allow_open_non_loopback: AllowOpenOpt = False,
 ) -> None:
     """Serve a local store over the S3 Vectors HTTP API (for boto3, the AWS CLI, SDKs).
 
     The store is the one given by ``--local`` (before or after ``serve``); without
     one, an in-memory store that is lost at exit. One log line per request unless
-    ``--quiet``.
+    ``--quiet``. With an access key id and secret (options or
+    ``S3VECTORS_SERVE_ACCESS_KEY_ID`` / ``S3VECTORS_SERVE_SECRET_ACCESS_KEY``), only
+    requests signed with them (AWS Signature Version 4) are served; without them the
+    server is open and listens on loopback only (unless ``--allow-open-non-loopback``).
+    ``--tls-cert`` and ``--tls-key`` serve ``https://``.
     """
     try:
         from langchain_s3vectors.server import run  # noqa: PLC0415
+        from langchain_s3vectors.server.hosting import (  # noqa: PLC0415
+            check_tls,
+            refuse_open_exposure,
+        )
+        from langchain_s3vectors.server.sigv4 import ServerCredentials  # noqa: PLC0415
     except ImportError as exc:
         hint = 'pip install "langchain-s3vectors[server]"'
         raise fail(f"serve needs the server extra: {hint} ({exc})") from None
+    try:
+        credentials = ServerCredentials.resolve(access_key_id, secret_access_key)
+        refuse_open_exposure(
+            host, authenticated=credentials is not None, allow_open=allow_open_non_loopback
+        )
+        tls = check_tls(tls_cert, tls_key)
+    except ValueError as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
     path = _serve_path(get_state(ctx), local)
     with errors():
         _serve(
@@ -59,6 +86,11 @@ def serve(
             quiet=quiet,
             latency_ms=latency_ms,
             enforce_write_caps=enforce_write_caps,
+            credentials=credentials,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            allow_open_non_loopback=allow_open_non_loopback,
+            scheme="https" if tls else "http",
         )
 
 
@@ -69,6 +101,7 @@ def _serve(
     port: int,
     *,
     quiet: bool,
+    scheme: str,
     **options: Any,
 ) -> None:
     """Bind, say where the server listens and what it serves, serve until Ctrl+C."""
@@ -79,9 +112,14 @@ def _serve(
     listener = socket.create_server((host, port), family=family)
     bound = listener.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
+    checked = (
+        "requests must be signed with the configured key"
+        if options.get("credentials") is not None
+        else "no authentication"
+    )
     typer.echo(
-        f"Serving {what} over the S3 Vectors API at http://{shown}:{bound} "
-        "(no authentication). Press Ctrl+C to stop.",
+        f"Serving {what} over the S3 Vectors API at {scheme}://{shown}:{bound} "
+        f"({checked}). Press Ctrl+C to stop.",
         err=True,
     )
     with suppress(KeyboardInterrupt):  # Ctrl+C is how the server is stopped
