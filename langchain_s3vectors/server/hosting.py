@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+#: How long a stopping TLS server waits for its clients to close their connections.
+TLS_SHUTDOWN_SECONDS = 5
 
 
 def is_loopback(host: str) -> bool:
@@ -160,7 +162,13 @@ def _prepare(
     warn_if_exposed(host, authenticated=credentials is not None, tls=tls)
     if not tls:
         return {}
-    return {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
+    # An idle client holding a TLS connection never answers the server's close_notify;
+    # bound the wait for it when the server stops.
+    return {
+        "ssl_certfile": str(tls_cert),
+        "ssl_keyfile": str(tls_key),
+        "timeout_graceful_shutdown": TLS_SHUTDOWN_SECONDS,
+    }
 
 
 def run(
@@ -310,6 +318,9 @@ def serve_in_thread(
         yield f"{'https' if tls else 'http'}://{url_host}:{bound_port}"
     finally:
         server.should_exit = True
+        # A TLS connection's close waits for the peer's close_notify, which an idle
+        # pooled client never sends: with TLS, connections left open are dropped.
+        server.force_exit = bool(tls)
         thread.join(timeout=30)
         sock.close()
 

@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 from langchain_s3vectors.local import LocalS3VectorsClient
+from langchain_s3vectors.server import serve_in_thread
+
+from .conftest import SIGV4_CREDENTIALS
 
 
 def cli_env(tmp_path: Path, key_id: str, secret: str) -> dict[str, str]:
@@ -135,3 +138,34 @@ def test_cli_paginators_follow_the_service_semantics(aws: Any, store: LocalS3Vec
     assert [i["indexName"] for i in indexes["indexes"]] == ["idx-a", "idx-b", "idx-c"]
     buckets = aws("list-vector-buckets", "--page-size", "1")
     assert [b["vectorBucketName"] for b in buckets["vectorBuckets"]] == ["cli-pages"]
+
+
+def test_cli_needs_the_servers_key(tmp_path: Path) -> None:
+    """Against a server checking SigV4: the right key creates a bucket; a wrong secret
+    (InvalidSignatureException) and ``--no-sign-request`` (MissingAuthenticationToken-
+    Exception) are refused with 403 and create nothing."""
+    key_id, secret = SIGV4_CREDENTIALS.access_key_id, SIGV4_CREDENTIALS.secret_access_key
+
+    def cli(env: dict[str, str], url: str, name: str, *extra: str) -> Any:
+        command = [sys.executable, "-m", "awscli", "s3vectors", "create-vector-bucket"]
+        command += ["--vector-bucket-name", name, "--endpoint-url", url, "--debug", *extra]
+        return subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    with (
+        LocalS3VectorsClient() as store,
+        serve_in_thread(store, credentials=SIGV4_CREDENTIALS) as url,
+    ):
+        right = cli(cli_env(tmp_path, key_id, secret), url, "cli-right")
+        wrong = cli(cli_env(tmp_path, key_id, "not-the-secret"), url, "cli-wrong")
+        unsigned = cli(cli_env(tmp_path, key_id, secret), url, "cli-unsigned", "--no-sign-request")
+        names = [b["vectorBucketName"] for b in store.list_vector_buckets()["vectorBuckets"]]
+    assert right.returncode == 0, right.stderr
+    assert wrong.returncode != 0
+    assert "(InvalidSignatureException) when calling the CreateVectorBucket" in wrong.stderr
+    assert unsigned.returncode != 0
+    assert "(MissingAuthenticationTokenException) when calling" in unsigned.stderr
+    for refused in (wrong, unsigned):
+        assert '"POST /CreateVectorBucket HTTP/1.1" 403' in refused.stderr
+    assert names == ["cli-right"]

@@ -247,6 +247,10 @@ def test_serve_calls_the_server(
             {
                 "latency_ms": 5.0,
                 "enforce_write_caps": True,
+                "credentials": None,
+                "tls_cert": None,
+                "tls_key": None,
+                "allow_open_non_loopback": False,
                 "log_level": "info",
                 "access_log": True,
             },
