@@ -27,7 +27,15 @@ Limits and safety:
 * the file name becomes the source after dropping any folder part (``/`` or ``\\``)
   and control characters;
 * error messages name the uploaded file, never a path on the server; a store that
-  cannot be opened answers ``503`` and the details go to the server log.
+  cannot be opened answers ``503`` and the details go to the server log;
+* with an API key (``api_key``, or the ``FILE_SERVICE_API_KEY`` environment variable),
+  every request must carry ``Authorization: Bearer <key>``, else it gets ``401`` and
+  changes nothing. The key is compared in constant time and never logged. ``/health``
+  (for load balancers; it shows the backend, bucket and index names and whether the
+  index exists, no documents) and the API docs (``/docs``, ``/redoc``,
+  ``/openapi.json``) stay open. Serve it over TLS (uvicorn's ``--ssl-certfile`` and
+  ``--ssl-keyfile``, or a proxy in front) beyond loopback, so the key is not sent in
+  clear text.
 
 ``create_app(store)`` builds the app around any :class:`S3VectorsStore`. The
 module-level ``app`` uses the store the settings describe (environment and ``.env``,
@@ -42,6 +50,7 @@ Needs ``fastapi``, ``python-multipart`` and ``uvicorn``.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import itertools
 import json
 import logging
@@ -92,6 +101,10 @@ KEPT_JOBS = 100
 _NAME_BYTES = 255
 #: Chunks embedded per batch: a cancelled job stops within one batch's time.
 EMBED_BATCH = 32
+#: Environment variable holding the API key requests must carry (unset or empty: open).
+API_KEY_ENV = "FILE_SERVICE_API_KEY"
+#: Paths served without the key: the health check and the API's description.
+OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 
 _STATUS: list[tuple[type[Exception], int]] = [
     (InvalidInputError, 400),
@@ -236,6 +249,61 @@ class UploadLimit:
         await self.app(scope, receive, send)
 
 
+class ApiKey:
+    """The key requests must carry; never shown by ``repr``.
+
+    Example:
+        >>> key = ApiKey("k3y-value")
+        >>> key.matches(b"k3y-value"), key.matches(b"guess"), "k3y" in repr(key)
+        (True, False, False)
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        """Keep the key's bytes."""
+        self._value = value.encode("utf-8")
+
+    def matches(self, given: bytes) -> bool:
+        """Compare in constant time (for keys of the same length)."""
+        return hmac.compare_digest(given, self._value)
+
+    def __repr__(self) -> str:
+        """Never the key itself."""
+        return "ApiKey(<hidden>)"
+
+
+class ApiKeyAuth:
+    """Answer ``401`` to a request without ``Authorization: Bearer <key>``, before the app.
+
+    A plain ASGI middleware placed outside the others, so a refused request is not read,
+    stored or indexed; :data:`OPEN_PATHS` pass without the key.
+    """
+
+    def __init__(self, app: Any, key: ApiKey) -> None:
+        """Wrap ``app``."""
+        self.app = app
+        self.key = key
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Pass on a request with the key (or to an open path); answer 401 otherwise."""
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        scheme, _, token = dict(scope["headers"]).get(b"authorization", b"").partition(b" ")
+        if scheme.lower() == b"bearer" and self.key.matches(token.strip()):
+            await self.app(scope, receive, send)
+            return
+        detail = (
+            "missing or wrong API key; send the header 'Authorization: Bearer <key>' with "
+            f"the key the server was given ({API_KEY_ENV}); nothing was changed"
+        )
+        refused = JSONResponse(
+            {"detail": detail}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+        await refused(scope, receive, send)
+
+
 def safe_name(raw: str | None) -> str:
     """The source name for an uploaded file name: its last part, printable, no leading dots.
 
@@ -262,6 +330,7 @@ def create_app(
     max_upload_bytes: int | None = None,
     max_queued_jobs: int = DEFAULT_MAX_QUEUED_JOBS,
     wait_seconds: float = 30.0,
+    api_key: str | None = None,
 ) -> FastAPI:
     """The file service around ``store`` (default: ``store_factory()`` on first request).
 
@@ -273,6 +342,9 @@ def create_app(
         max_queued_jobs: Uploads that may wait for the indexing worker (503 beyond).
         wait_seconds: Default of ``POST /files``'s ``wait``: how long a request waits
             for its job before answering 202.
+        api_key: The key every request but :data:`OPEN_PATHS` must carry as
+            ``Authorization: Bearer <key>`` (401 otherwise); default
+            ``FILE_SERVICE_API_KEY``; unset or empty: no key needed.
 
     Example:
         .. code-block:: python
@@ -298,7 +370,7 @@ def create_app(
     app.state.store_lock = threading.Lock()
     app.state.jobs = jobs
 
-    app.add_middleware(UploadLimit, limit=limit)
+    _add_middleware(app, limit, api_key or os.environ.get(API_KEY_ENV) or None)
 
     _add_error_handlers(app)
     _add_upload_routes(app, jobs, limit, wait_seconds)
@@ -356,6 +428,13 @@ def create_app(
         ]
 
     return app
+
+
+def _add_middleware(app: FastAPI, limit: int, api_key: str | None) -> None:
+    """The upload limit, and the API key check outside it (so it runs first)."""
+    app.add_middleware(UploadLimit, limit=limit)
+    if api_key is not None:  # added last, so it runs first: a refused upload is not read
+        app.add_middleware(ApiKeyAuth, key=ApiKey(api_key))
 
 
 def _add_error_handlers(app: FastAPI) -> None:
