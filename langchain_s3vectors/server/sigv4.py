@@ -62,6 +62,7 @@ __all__ = [
     "SECRET_KEY_ENV",
     "ServerCredentials",
     "SigV4Verifier",
+    "verify",
 ]
 
 #: Environment variable holding the access key id the server accepts.

@@ -1,4 +1,9 @@
-"""Fixtures: a LocalS3VectorsClient served over HTTP on loopback, and boto3 clients for it."""
+"""Fixtures: a LocalS3VectorsClient served over HTTP on loopback, and boto3 clients for it.
+
+``endpoint_url`` serves twice: open (any credentials) and checking AWS Signature Version
+4 for the key every boto3 client here uses. ``open_endpoint_url`` is open only, for
+tests that send hand-made, unsigned requests to see the protocol's own answers.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import pytest
 from botocore.config import Config
 
 from langchain_s3vectors.local import LocalS3VectorsClient
-from langchain_s3vectors.server import serve_in_thread
+from langchain_s3vectors.server import ServerCredentials, serve_in_thread
 
 CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 
@@ -38,8 +43,21 @@ def local_client() -> Iterator[LocalS3VectorsClient]:
         yield client
 
 
+@pytest.fixture(params=["open", "sigv4"])
+def endpoint_url(
+    local_client: LocalS3VectorsClient, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    checked = None
+    if request.param == "sigv4":
+        checked = ServerCredentials(
+            CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]
+        )
+    with serve_in_thread(local_client, credentials=checked) as url:
+        yield url
+
+
 @pytest.fixture
-def endpoint_url(local_client: LocalS3VectorsClient) -> Iterator[str]:
+def open_endpoint_url(local_client: LocalS3VectorsClient) -> Iterator[str]:
     with serve_in_thread(local_client) as url:
         yield url
 

@@ -262,14 +262,16 @@ def test_policy_round_trip(s3v: Any, index: tuple[str, str]) -> None:
     assert s3v.get_vector_bucket_policy(vectorBucketName=bucket)["policy"] == policy
 
 
-def test_unknown_route_and_bad_json(endpoint_url: str) -> None:
-    request = urllib.request.Request(f"{endpoint_url}/NoSuchOperation", data=b"{}", method="POST")
+def test_unknown_route_and_bad_json(open_endpoint_url: str) -> None:
+    request = urllib.request.Request(
+        f"{open_endpoint_url}/NoSuchOperation", data=b"{}", method="POST"
+    )
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(request)
     assert exc.value.code == 404
     assert exc.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
     request = urllib.request.Request(
-        f"{endpoint_url}/ListVectorBuckets", data=b"{not json", method="POST"
+        f"{open_endpoint_url}/ListVectorBuckets", data=b"{not json", method="POST"
     )
     with pytest.raises(urllib.error.HTTPError) as exc:
         urllib.request.urlopen(request)
@@ -278,10 +280,10 @@ def test_unknown_route_and_bad_json(endpoint_url: str) -> None:
     assert "message" in json.loads(exc.value.read())
 
 
-def test_any_credentials_are_accepted(endpoint_url: str) -> None:
+def test_any_credentials_are_accepted(open_endpoint_url: str) -> None:
     other = boto3.client(
         "s3vectors",
-        endpoint_url=endpoint_url,
+        endpoint_url=open_endpoint_url,
         region_name="eu-west-3",
         aws_access_key_id="someone-else",
         aws_secret_access_key="wrong",

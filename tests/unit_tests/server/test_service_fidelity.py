@@ -26,7 +26,7 @@ def _post(url: str, body: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
 
 
 def test_request_over_20_mib_is_refused(
-    endpoint_url: str, local_client: LocalS3VectorsClient
+    open_endpoint_url: str, local_client: LocalS3VectorsClient
 ) -> None:
     """Limitations page: "Request payload size: Up to 20 MiB". The model has no error
     shape for it; the endpoint answers ValidationException (400) and writes nothing."""
@@ -44,7 +44,7 @@ def test_request_over_20_mib_is_refused(
         {"vectorBucketName": "big", "indexName": "idx", "vectors": vectors}
     ).encode()
     assert len(payload) > 20 * 1024 * 1024
-    status, headers, answer = _post(f"{endpoint_url}/PutVectors", payload)
+    status, headers, answer = _post(f"{open_endpoint_url}/PutVectors", payload)
     assert (status, headers["x-amzn-errortype"]) == (400, "ValidationException")
     assert "over the 20 MiB limit" in answer["message"]
     assert local_client.list_vectors(vectorBucketName="big", indexName="idx")["vectors"] == []
@@ -66,7 +66,7 @@ def test_local_client_refuses_a_put_over_20_mib() -> None:
         client.put_vectors(vectorBucketName="big", indexName="idx", vectors=vectors[:200])
 
 
-def test_validation_errors_in_the_service_form(endpoint_url: str) -> None:
+def test_validation_errors_in_the_service_form(open_endpoint_url: str) -> None:
     """On the wire the service words validation errors itself (``1 validation error
     detected: Value '0' at 'topK' failed to satisfy constraint: ...``) and lists them in
     ``fieldList`` (model, ValidationException); botocore's client-side wording
@@ -77,7 +77,7 @@ def test_validation_errors_in_the_service_form(endpoint_url: str) -> None:
         "topK": 0,
         "queryVector": {"float32": [1.0]},
     }
-    status, headers, answer = _post(f"{endpoint_url}/QueryVectors", json.dumps(body).encode())
+    status, headers, answer = _post(f"{open_endpoint_url}/QueryVectors", json.dumps(body).encode())
     assert (status, headers["x-amzn-errortype"]) == (400, "ValidationException")
     assert answer["message"] == (
         "1 validation error detected: Value '0' at 'topK' failed to satisfy constraint: "
@@ -86,7 +86,7 @@ def test_validation_errors_in_the_service_form(endpoint_url: str) -> None:
     assert answer["fieldList"] == [
         {"path": "topK", "message": answer["message"].split("detected: ", 1)[1]}
     ]
-    status, _, answer = _post(f"{endpoint_url}/CreateVectorBucket", b"{}")
+    status, _, answer = _post(f"{open_endpoint_url}/CreateVectorBucket", b"{}")
     assert status == 400
     assert answer["message"].startswith("1 validation error detected: Value null at")
     assert answer["fieldList"][0]["path"] == "vectorBucketName"
