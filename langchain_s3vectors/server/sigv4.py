@@ -200,7 +200,7 @@ def _parse_authorization(value: str) -> _Authorization:
     return _Authorization(scope[0], scope[1], scope[2], scope[3], signed, parts["Signature"])
 
 
-def _check_date(amz_date: str | None, scope_date: str, now: dt.datetime) -> None:
+def _check_date(amz_date: str, scope_date: str, now: dt.datetime) -> None:
     """Refuse a missing or malformed ``X-Amz-Date``, one out of scope, or one too far off."""
     if not amz_date:
         msg = "Authorization header requires existence of an 'X-Amz-Date' header."
@@ -234,6 +234,7 @@ def _expected_signature(
     auth: _Authorization,
     scope: dict[str, Any],
     headers: HTTPHeaders,
+    amz_date: str,
     payload_hash: str,
 ) -> str:
     """The signature botocore computes for this request with the server's secret.
@@ -245,11 +246,12 @@ def _expected_signature(
     """
     raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
     query = scope.get("query_string", b"").decode("latin-1")
-    url = "http://" + headers.get("host", "") + raw_path.decode("latin-1")
+    # Only the path and query of this URL are read: the host is one of the headers.
+    url = "http://localhost" + raw_path.decode("latin-1")
     if query:
         url += "?" + query
     request = AWSRequest(method=scope["method"], url=url)
-    request.context["timestamp"] = headers["x-amz-date"]
+    request.context["timestamp"] = amz_date
     secret = Credentials(credentials.access_key_id, credentials.secret_access_key)
     signer = SigV4Auth(secret, auth.service, auth.region)
     # botocore picks the headers to sign and hashes the body itself when it signs; here
@@ -283,7 +285,7 @@ def verify(
     if authorization is None:
         raise ServiceError(403, _MISSING, "Missing Authentication Token")
     auth = _parse_authorization(authorization)
-    amz_date = next((v for k, v in raw_headers if k == "x-amz-date"), None)
+    amz_date = next((v for k, v in raw_headers if k == "x-amz-date"), "")
     _check_date(amz_date, auth.date, now or dt.datetime.now(dt.UTC))
     if auth.service != SERVICE_NAME:
         msg = f"Credential should be scoped to correct service: '{SERVICE_NAME}'."
@@ -301,7 +303,7 @@ def verify(
     if set(auth.signed_headers) - set(signed):
         msg = "A header named in SignedHeaders is missing from the request."
         raise ServiceError(403, _INVALID, msg)
-    expected = _expected_signature(credentials, auth, scope, signed, payload_hash)
+    expected = _expected_signature(credentials, auth, scope, signed, amz_date, payload_hash)
     if not hmac.compare_digest(expected.encode("ascii"), auth.signature.encode("ascii", "replace")):
         msg = (
             "The request signature we calculated does not match the signature you provided. "

@@ -16,6 +16,7 @@ import datetime as dt
 import http.client
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -252,6 +253,22 @@ def test_host_must_be_signed(url: str, store: LocalS3VectorsClient) -> None:
     )
     assert (status, code) == (403, "IncompleteSignatureException")
     assert "'Host' must be a 'SignedHeader'" in message
+    assert buckets(store) == []
+
+
+def test_a_signature_over_fewer_headers_is_checked_not_crashed(
+    url: str, store: LocalS3VectorsClient
+) -> None:
+    """SignedHeaders=host only (X-Amz-Date sent but not signed): recomputed over host
+    alone, which does not match botocore's signature over three headers."""
+    request = AWSRequest(method="POST", url=f"{url}/CreateVectorBucket", data=CREATE)
+    request.headers["Content-Type"] = "application/json"
+    SigV4Auth(Credentials(KEY_ID, SECRET), "s3vectors", "us-east-1").add_auth(request)
+    authorization = re.sub(
+        r"SignedHeaders=[^,]+", "SignedHeaders=host", request.headers["Authorization"]
+    )
+    status, code, _ = raw_post(url, "CreateVectorBucket", CREATE, {"Authorization": authorization})
+    assert (status, code) == (403, "InvalidSignatureException")
     assert buckets(store) == []
 
 
