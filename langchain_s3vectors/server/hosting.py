@@ -137,7 +137,9 @@ def check_tls(tls_cert: str | Path | None, tls_key: str | Path | None) -> bool:
         msg = "give both --tls-cert and --tls-key (PEM files), or neither for plain HTTP"
         raise ValueError(msg)
     try:
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(tls_cert, tls_key)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        # An empty password: an encrypted key fails here instead of prompting on a terminal.
+        context.load_cert_chain(tls_cert, tls_key, password=lambda: b"")
     except (OSError, ssl.SSLError) as exc:
         reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
         msg = (
