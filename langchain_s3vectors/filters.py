@@ -23,6 +23,10 @@ Grammar (as in the S3 User Guide, "Metadata filtering")::
   Guide, "Metadata filtering"). The guide does not define how they are counted; here
   every condition on a key counts once (a bare value, or each operator in
   ``{key: {op: operand, ...}}``), while ``$and`` / ``$or`` themselves do not count.
+* ``$and`` / ``$or`` nest at most ``limits.MAX_FILTER_DEPTH`` (256) levels. The guide
+  sets no depth; this one keeps every valid filter within the JSON nesting limit of the
+  HTTP server (:mod:`langchain_s3vectors.server`), and a deeper filter is refused with
+  a :class:`FilterError`, never a ``RecursionError``.
 
 :func:`validate_filter` raises :class:`FilterError` naming the offending key or
 operator; :func:`normalize_filter` rewrites a filter into its explicit form (every
@@ -45,7 +49,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 from langchain_s3vectors.errors import FilterError
-from langchain_s3vectors.limits import MAX_FILTER_CONSTRAINTS
+from langchain_s3vectors.limits import MAX_FILTER_CONSTRAINTS, MAX_FILTER_DEPTH
 
 EQ = "$eq"
 NE = "$ne"
@@ -84,6 +88,7 @@ __all__ = [
     "OR",
     "STARTS_WITH",
     "FilterError",
+    "check_filter_depth",
     "count_constraints",
     "filter_keys",
     "filter_operators",
@@ -254,6 +259,33 @@ def _validate_key(key: str, value: object, path: str, non_filterable: Collection
         raise FilterError(msg)
 
 
+def check_filter_depth(flt: object) -> None:
+    """Refuse ``$and`` / ``$or`` nested deeper than ``MAX_FILTER_DEPTH``, without recursion.
+
+    Run before anything walks the filter recursively (validation, serialisation).
+
+    Raises:
+        FilterError: The filter nests deeper than ``limits.MAX_FILTER_DEPTH``.
+
+    Example:
+        >>> check_filter_depth({"$or": [{"$and": [{"year": 2020}]}]})
+    """
+    stack: list[tuple[object, int]] = [(flt, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        for key, value in node.items():
+            if key in LOGICAL_OPERATORS and isinstance(value, list):
+                if depth + 1 > MAX_FILTER_DEPTH:
+                    msg = (
+                        f"filter: $and / $or nested more than {MAX_FILTER_DEPTH} levels deep; "
+                        "flatten it (one $and or $or can list all its conditions)"
+                    )
+                    raise FilterError(msg)
+                stack.extend((sub, depth + 1) for sub in value)
+
+
 def validate_filter(flt: object, *, non_filterable: Collection[str] = ()) -> None:
     """Check a filter against the S3 Vectors filter language.
 
@@ -262,9 +294,9 @@ def validate_filter(flt: object, *, non_filterable: Collection[str] = ()) -> Non
         non_filterable: Metadata keys that the index does not allow in filters.
 
     Raises:
-        FilterError: The filter is not valid, or has more than
-            ``limits.MAX_FILTER_CONSTRAINTS`` constraints; the message names the key,
-            operator or count.
+        FilterError: The filter is not valid, has more than
+            ``limits.MAX_FILTER_CONSTRAINTS`` constraints or nests deeper than
+            ``limits.MAX_FILTER_DEPTH``; the message names the key, operator or count.
 
     Example:
         >>> validate_filter({"year": {"$gt": "2020"}})  # doctest: +ELLIPSIS
@@ -272,6 +304,7 @@ def validate_filter(flt: object, *, non_filterable: Collection[str] = ()) -> Non
         ...
         langchain_s3vectors.errors.FilterError: filter: $gt on key 'year' takes a finite ...
     """
+    check_filter_depth(flt)
     _validate(flt, "filter", frozenset(non_filterable), None)
     count = count_constraints(flt)  # type: ignore[arg-type]
     if count > MAX_FILTER_CONSTRAINTS:

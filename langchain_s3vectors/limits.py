@@ -91,6 +91,11 @@ MAX_REQUEST_PAYLOAD_BYTES = 20 * 1024 * 1024
 
 #: Filter constraints per query (ENHANCED indexes; S3 User Guide, "Metadata filtering").
 MAX_FILTER_CONSTRAINTS = 100
+#: Levels of ``$and`` / ``$or`` a filter may nest. The guide sets no depth; this is
+#: chosen so that every filter within it also fits the HTTP server's JSON nesting
+#: limit (1,024 levels: each ``$and`` level is an object and a list), and so that no
+#: filter can exhaust Python's recursion limit.
+MAX_FILTER_DEPTH = 256
 
 #: Tags per resource (model documentation of TagResource: "up to 50 tags").
 MAX_TAGS = 50

@@ -28,6 +28,7 @@ from langchain_s3vectors import limits
 from langchain_s3vectors.filters import (
     ENHANCED_ONLY_OPERATORS,
     FilterError,
+    check_filter_depth,
     filter_operators,
     validate_filter,
 )
@@ -99,7 +100,16 @@ class RequestChecker:
     # -- the service model -------------------------------------------------------------
 
     def params(self, operation: str, params: dict[str, Any]) -> Any:
-        """Check parameters against the service model (see :class:`ModelChecker`)."""
+        """Check parameters against the service model (see :class:`ModelChecker`).
+
+        A filter's nesting is checked first: botocore's validator walks documents
+        recursively, and would exhaust Python's stack on a deep one.
+        """
+        if isinstance(params.get("filter"), dict):
+            try:
+                check_filter_depth(params["filter"])
+            except FilterError as exc:
+                raise self._invalid(operation, f"Invalid filter: {exc}") from exc
         return self._model_checker.params(operation, params)
 
     def invalid_field(self, op: str, path: str, constraint: str, value: Any) -> ClientError:
