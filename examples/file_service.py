@@ -10,7 +10,10 @@ Endpoints:
 * ``GET /jobs/{id}``: a job's status: ``queued``, ``running``, ``done`` (with the
   report), ``failed`` (with the reason) or ``cancelled``.
 * ``GET /files``: the indexed files with their chunk counts.
-* ``DELETE /files/{source}``: delete every chunk of one file.
+* ``DELETE /files/{source}``: delete every chunk of one file. A file still being
+  indexed (or waiting to be) is cancelled first: the answer comes once its job has
+  stopped and everything it stored is deleted, so nothing of it comes back. The name
+  matches in either Unicode form (composed NFC or decomposed NFD).
 * ``GET /search?q=...&k=4&mode=similarity|mmr|hybrid|fulltext&filter={json}``.
 * ``GET /health``: the backend, bucket and index, and whether the index exists.
 
@@ -105,6 +108,8 @@ EMBED_BATCH = 32
 API_KEY_ENV = "FILE_SERVICE_API_KEY"
 #: Paths served without the key: the health check and the API's description.
 OPEN_PATHS = frozenset({"/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+#: Seconds a DELETE waits for the indexing of its file to stop (503 beyond).
+STOP_WAIT_SECONDS = 60.0
 
 _STATUS: list[tuple[type[Exception], int]] = [
     (InvalidInputError, 400),
@@ -151,6 +156,8 @@ class Job:
     error_status: int = 400
     cancel: threading.Event = field(default_factory=threading.Event)
     finished: threading.Event = field(default_factory=threading.Event)
+    #: Why the job was cancelled, when not by the ingest's own message.
+    cancel_reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The job as its status endpoint shows it."""
@@ -174,8 +181,16 @@ class Jobs:
         self._lock = threading.Lock()
         self.closed = False
 
-    def submit(self, source: str, work: Callable[[Job], dict[str, Any]]) -> Job:
-        """Queue ``work``; 503 when the queue is full or the service is stopping."""
+    def submit(
+        self,
+        source: str,
+        work: Callable[[Job], dict[str, Any]],
+        cleanup: Callable[[], None] | None = None,
+    ) -> Job:
+        """Queue ``work``; 503 when the queue is full or the service is stopping.
+
+        ``cleanup`` runs when the job ends, whether it ran or was cancelled first.
+        """
         with self._lock:
             active = sum(job.status in {"queued", "running"} for job in self._jobs.values())
             if self.closed or active > self.max_queued:
@@ -188,25 +203,62 @@ class Jobs:
             self._jobs[job.id] = job
             while len(self._jobs) > KEPT_JOBS + self.max_queued + 1:
                 self._jobs.popitem(last=False)
-        self._pool.submit(self._run, job, work)
+        self._pool.submit(self._run, job, work, cleanup)
         return job
+
+    def stop(self, source: str, reason: str, timeout: float) -> list[Job]:
+        """Cancel every queued or running job of ``source`` and wait until each has stopped.
+
+        A queued job never starts; a running one stops between two batches, and what
+        it embedded before is written before it ends. Once this returns, no job writes
+        a chunk of ``source`` any more. 503 when one does not stop within ``timeout``.
+        """
+        wanted = unicodedata.normalize("NFC", source)
+        with self._lock:
+            stopped = [
+                job
+                for job in self._jobs.values()
+                if job.status in {"queued", "running"}
+                and unicodedata.normalize("NFC", job.source) == wanted
+            ]
+            for job in stopped:
+                job.cancel_reason = reason
+                job.cancel.set()
+                if job.status == "queued":  # it will never start (see _run)
+                    job.status, job.error = "cancelled", reason
+                    job.finished.set()
+        for job in stopped:
+            if not job.finished.wait(timeout):
+                raise HTTPException(
+                    503,
+                    f"{source} is still being indexed and did not stop in time; try again",
+                    headers={"Retry-After": "5"},
+                )
+        return stopped
 
     def get(self, job_id: str) -> Job | None:
         """The job with this id, if it is still kept."""
         with self._lock:
             return self._jobs.get(job_id)
 
-    @staticmethod
-    def _run(job: Job, work: Callable[[Job], dict[str, Any]]) -> None:
+    def _run(
+        self,
+        job: Job,
+        work: Callable[[Job], dict[str, Any]],
+        cleanup: Callable[[], None] | None,
+    ) -> None:
         try:
-            if job.cancel.is_set():
-                job.status = "cancelled"
-                return
-            job.status = "running"
+            with self._lock:  # a job cancelled while queued never starts
+                if job.cancel.is_set():
+                    job.status, job.error = "cancelled", job.cancel_reason
+                    return
+                job.status = "running"
             job.result = work(job)
             job.status = "done"
+            if job.cancel_reason is not None:  # stopped after its last batch
+                job.status, job.error = "cancelled", job.cancel_reason
         except IngestCancelledError as exc:
-            job.status, job.error = "cancelled", str(exc)
+            job.status, job.error = "cancelled", job.cancel_reason or str(exc)
         except EmptyUploadError as exc:
             job.status, job.error, job.error_status = "failed", str(exc), 422
         except S3VectorsError as exc:
@@ -216,6 +268,8 @@ class Jobs:
             logger.exception("indexing %s failed", job.source)
             job.status, job.error, job.error_status = "failed", "indexing failed", 500
         finally:
+            if cleanup is not None:
+                cleanup()
             job.finished.set()
 
     def shutdown(self) -> None:
@@ -391,10 +445,14 @@ def create_app(
 
     @app.delete("/files/{source:path}")
     def remove(store: StoreDep, source: str) -> dict[str, Any]:
+        stopped = jobs.stop(source, f"{source} was deleted while being indexed", STOP_WAIT_SECONDS)
         deleted = delete_source(store, source)
-        if not deleted:
+        if not deleted and not stopped:
             raise HTTPException(404, f"no file {source!r} is indexed (see GET /files)")
-        return {"source": source, "deleted": deleted}
+        body: dict[str, Any] = {"source": source, "deleted": deleted}
+        if stopped:
+            body["cancelled_jobs"] = [job.id for job in stopped]
+        return body
 
     @app.get("/search")
     def search(
@@ -406,16 +464,6 @@ def create_app(
             str | None, Query(description='Metadata filter as JSON, e.g. {"source": "a.md"}')
         ] = None,
     ) -> list[dict[str, Any]]:
-        where = _parse_filter(filter)
-        hits: list[tuple[Document, float | None]]
-        if mode == "similarity":
-            hits = list(store.similarity_search_with_relevance_scores(q, k=k, filter=where))
-        elif mode == "mmr":
-            hits = [(d, None) for d in store.max_marginal_relevance_search(q, k=k, filter=where)]
-        elif mode == "hybrid":
-            hits = list(store.hybrid_search(q, k=k, filter=where))
-        else:
-            hits = list(store.fulltext_search(q, k=k, filter=where))
         return [
             {
                 "id": doc.id,
@@ -424,7 +472,7 @@ def create_app(
                 "text": doc.page_content,
                 "metadata": doc.metadata,
             }
-            for doc, score in hits
+            for doc, score in _search(store, mode, q, k, _parse_filter(filter))
         ]
 
     return app
@@ -435,6 +483,19 @@ def _add_middleware(app: FastAPI, limit: int, api_key: str | None) -> None:
     app.add_middleware(UploadLimit, limit=limit)
     if api_key is not None:  # added last, so it runs first: a refused upload is not read
         app.add_middleware(ApiKeyAuth, key=ApiKey(api_key))
+
+
+def _search(
+    store: S3VectorsStore, mode: Mode, q: str, k: int, where: dict[str, Any] | None
+) -> list[tuple[Document, float | None]]:
+    """The hits of one search in ``mode``; MMR has no score."""
+    if mode == "similarity":
+        return list(store.similarity_search_with_relevance_scores(q, k=k, filter=where))
+    if mode == "mmr":
+        return [(d, None) for d in store.max_marginal_relevance_search(q, k=k, filter=where)]
+    if mode == "hybrid":
+        return list(store.hybrid_search(q, k=k, filter=where))
+    return list(store.fulltext_search(q, k=k, filter=where))
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -477,7 +538,11 @@ def _add_upload_routes(app: FastAPI, jobs: Jobs, limit: int, wait_seconds: float
         folder = Path(tempfile.mkdtemp(prefix="upload-"))
         (folder / name).write_bytes(data)
         try:
-            job = jobs.submit(name, lambda job: _index_upload(store, folder, name, job))
+            job = jobs.submit(
+                name,
+                lambda job: _index_upload(store, folder, name, job),
+                cleanup=lambda: shutil.rmtree(folder, ignore_errors=True),
+            )
         except HTTPException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -510,31 +575,28 @@ def _empty_message(name: str) -> str:
 
 
 def _index_upload(store: S3VectorsStore, folder: Path, name: str, job: Job) -> dict[str, Any]:
-    """Index one saved upload (the job's work); the saved copy is removed afterwards."""
-    try:
-        path = folder / name
-        # Each upload is saved in a folder of its own, and its name is its identity: an
-        # upload replaces the indexed file of that name (take_over), whichever upload
-        # folder that one came from.
-        plan = ingest(store, [path], root=folder, dry_run=True, progress=False, take_over=True)
-        if plan.failed:
-            reason = plan.failed[0][1].replace(str(folder), "")
-            msg = f"could not index {name}: {reason}"
-            raise InvalidInputError(msg)
-        if plan.chunks == 0:
-            raise EmptyUploadError(_empty_message(name))
-        report = ingest(
-            store,
-            [path],
-            root=folder,
-            progress=False,
-            cancel=job.cancel,
-            batch_size=EMBED_BATCH,
-            take_over=True,
-        )
-        return {"source": name, **report.as_dict()}
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    """Index one saved upload (the job's work; the job removes the saved copy)."""
+    path = folder / name
+    # Each upload is saved in a folder of its own, and its name is its identity: an
+    # upload replaces the indexed file of that name (take_over), whichever upload
+    # folder that one came from.
+    plan = ingest(store, [path], root=folder, dry_run=True, progress=False, take_over=True)
+    if plan.failed:
+        reason = plan.failed[0][1].replace(str(folder), "")
+        msg = f"could not index {name}: {reason}"
+        raise InvalidInputError(msg)
+    if plan.chunks == 0:
+        raise EmptyUploadError(_empty_message(name))
+    report = ingest(
+        store,
+        [path],
+        root=folder,
+        progress=False,
+        cancel=job.cancel,
+        batch_size=EMBED_BATCH,
+        take_over=True,
+    )
+    return {"source": name, **report.as_dict()}
 
 
 async def _wait_for(job: Job, request: Request, response: Response, wait: float) -> dict[str, Any]:

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
@@ -111,15 +112,20 @@ def list_sources(store: S3VectorsStore, *, segments: int = DEFAULT_SEGMENTS) -> 
 
 
 def _source_keys(store: S3VectorsStore, source: str, segments: int) -> list[str]:
-    return [
-        record["key"]
-        for record in iter_vectors(store, segments=segments)
-        if (record.get("metadata") or {}).get("source") == source
-    ]
+    wanted = unicodedata.normalize("NFC", source)
+    keys = []
+    for record in iter_vectors(store, segments=segments):
+        stored = (record.get("metadata") or {}).get("source")
+        if isinstance(stored, str) and unicodedata.normalize("NFC", stored) == wanted:
+            keys.append(record["key"])
+    return keys
 
 
 def delete_source(store: S3VectorsStore, source: str, *, segments: int = DEFAULT_SEGMENTS) -> int:
     """Delete every vector whose ``source`` metadata is ``source``.
+
+    Names match in either Unicode form: a source stored decomposed (NFD, as macOS
+    file names often are) is deleted by its composed (NFC) spelling and vice versa.
 
     Returns:
         How many vectors were deleted (0 when the source or the index is unknown).
