@@ -36,6 +36,7 @@ from langchain_s3vectors import limits
 from langchain_s3vectors.app.embeddings import embedding_dimension
 from langchain_s3vectors.errors import (
     InvalidInputError,
+    PartialWriteError,
     ResourceNotFoundError,
     S3VectorsError,
     translate_client_error,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HealthCheck",
     "HealthReport",
+    "check_jsonl",
     "delete_source",
     "export_jsonl",
     "health_check",
@@ -285,9 +287,10 @@ def _environment_advice(exc: BaseException, client: Any) -> str | None:
 def health_check(store: S3VectorsStore, *, check_embedding: bool = True) -> HealthReport:
     """Check, step by step, that the store can work, and say what is wrong if not.
 
-    Steps: reach the service with valid credentials and find the bucket, find the
-    index, list vectors (the read permission), compare the index dimension with the
-    embedding model's.
+    Steps: on the embedded backend, check the store for damage (SQLite's
+    ``quick_check`` and every full-text table); reach the service with valid
+    credentials and find the bucket, find the index, list vectors (the read
+    permission), compare the index dimension with the embedding model's.
 
     Args:
         store: The store.
@@ -324,6 +327,11 @@ def health_check(store: S3VectorsStore, *, check_embedding: bool = True) -> Heal
             {"vectorBucketName": bucket, "indexName": index, "maxResults": 1},
         ),
     ]
+    damage = _integrity_check(client)
+    if damage is not None:
+        report.checks.append(damage)
+        if not damage.ok:
+            return report
     info: dict[str, Any] = {}
     for name, operation, what, kwargs in steps:
         try:
@@ -346,6 +354,19 @@ def health_check(store: S3VectorsStore, *, check_embedding: bool = True) -> Heal
     if check_embedding:
         report.checks.append(_dimension_check(store, info))
     return report
+
+
+def _integrity_check(client: Any) -> HealthCheck | None:
+    """The embedded store's own check for damage (``None`` for other clients)."""
+    check = getattr(client, "check_integrity", None)
+    if not callable(check):
+        return None
+    problems = check()
+    if not problems:
+        return HealthCheck("store", ok=True, message="The local store passes its integrity check.")
+    from langchain_s3vectors.local.fulltext import damaged_message  # noqa: PLC0415
+
+    return HealthCheck("store", ok=False, message=damaged_message("; ".join(problems)) + ".")
 
 
 def _dimension_check(store: S3VectorsStore, info: dict[str, Any]) -> HealthCheck:
@@ -401,16 +422,21 @@ def export_jsonl(store: S3VectorsStore, file: IO[str], *, segments: int = DEFAUL
 def _parse_line(line: str, number: int) -> dict[str, Any]:
     try:
         obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        msg = f"Line {number} is not valid JSON: {exc}"
-        raise InvalidInputError(msg) from exc
+    except (json.JSONDecodeError, RecursionError) as exc:
+        reason = exc if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        msg = f"Line {number} is not valid JSON: {reason}"
+        raise InvalidInputError(msg) from None
     if not isinstance(obj, dict) or "key" not in obj or "data" not in obj:
         msg = f'Line {number} needs "key" and "data" (and optionally "metadata").'
         raise InvalidInputError(msg)
     data = obj["data"]
     if isinstance(data, dict):
         data = data.get("float32")
-    if not isinstance(data, list) or not data:
+    if (
+        not isinstance(data, list)
+        or not data
+        or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in data)
+    ):
         msg = f"Line {number}: data must be a non-empty list of numbers."
         raise InvalidInputError(msg)
     metadata = obj.get("metadata") or {}
@@ -424,20 +450,62 @@ def _parse_line(line: str, number: int) -> dict[str, Any]:
     }
 
 
-def import_jsonl(store: S3VectorsStore, file: IO[str], *, batch_size: int = 500) -> int:
+def check_jsonl(file: IO[str]) -> None:
+    """Parse every line of a seekable file (as :func:`import_jsonl` will), then rewind.
+
+    A file that cannot be re-read (a pipe) is left alone.
+
+    Raises:
+        InvalidInputError: A line is not a valid record; the message names it.
+    """
+    if not file.seekable():
+        return
+    start = file.tell()
+    number = 0
+    try:
+        for number, raw in enumerate(file, start=1):
+            if raw.strip():
+                _parse_line(raw, number)
+    except UnicodeDecodeError:
+        msg = f"The file is not UTF-8 text (from line {number + 1} on); nothing was imported."
+        raise InvalidInputError(msg) from None
+    except InvalidInputError as exc:
+        msg = f"{exc} Nothing was imported (every line is checked first): fix it and run again."
+        raise InvalidInputError(msg) from None
+    file.seek(start)
+
+
+def import_jsonl(
+    store: S3VectorsStore, file: IO[str], *, batch_size: int = 500, checked: bool = False
+) -> int:
     """Upsert the vectors of a JSON Lines file written by :func:`export_jsonl`.
 
     Records go through the store (limits checked, batched, retried); the index is
     created if missing, with the dimension of the vectors read. The page content is
     taken from the store's page-content metadata key.
 
+    A file that can be read twice (a regular file) is checked in full before anything
+    is written, so a bad line changes nothing. Import is an upsert by key: running it
+    again, after fixing what stopped it, is safe and completes it.
+
+    Args:
+        store: The store to write to.
+        file: The JSON Lines file.
+        batch_size: Vectors per write.
+        checked: The file was already checked with :func:`check_jsonl`.
+
     Returns:
         The number of vectors written.
 
     Raises:
-        InvalidInputError: A line is not a valid record (the lines before it are
-            written, the rest are not).
+        InvalidInputError: A line is not a valid record: nothing was written (from a
+            stream that cannot be re-read: the lines before it were written, and the
+            message says how many).
+        S3VectorsError: The store failed; the message says how many vectors were
+            written before.
     """
+    if not checked:
+        check_jsonl(file)
     count = 0
     pending: list[dict[str, Any]] = []
 
@@ -456,13 +524,26 @@ def import_jsonl(store: S3VectorsStore, file: IO[str], *, batch_size: int = 500)
         )
         pending.clear()
 
-    for number, raw in enumerate(file, start=1):
-        if not raw.strip():
-            continue
-        pending.append(_parse_line(raw, number))
-        count += 1
-        if len(pending) >= batch_size:
+    written = 0
+    try:
+        for number, raw in enumerate(file, start=1):
+            if not raw.strip():
+                continue
+            pending.append(_parse_line(raw, number))
+            count += 1
+            if len(pending) >= batch_size:
+                flush()
+                written = count
+        if pending:
             flush()
-    if pending:
-        flush()
+    except S3VectorsError as exc:
+        if isinstance(exc, PartialWriteError):
+            written += len(exc.stored_ids)
+        cause = exc.__cause__ if isinstance(exc, PartialWriteError) and exc.__cause__ else exc
+        msg = (
+            f"{cause} {written} vectors were imported before this; import is an upsert "
+            "by key, so running it again after fixing the problem is safe."
+        )
+        error = InvalidInputError if isinstance(exc, InvalidInputError) else S3VectorsError
+        raise error(msg) from exc
     return count

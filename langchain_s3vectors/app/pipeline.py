@@ -15,6 +15,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from langchain_s3vectors.app.embeddings import embedding_dimension
+from langchain_s3vectors.errors import DimensionMismatchError
+
 if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Iterator, Sequence
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
     from langchain_s3vectors.app.sharding import Shard
     from langchain_s3vectors.vectorstores import S3VectorsStore
 
-__all__ = ["embed_and_write", "paced_share"]
+__all__ = ["check_dimension", "embed_and_write", "paced_share"]
 
 
 def embed_and_write(
@@ -52,9 +55,13 @@ def embed_and_write(
         The keys written: fewer than ``chunks`` only when ``cancel`` was set.
 
     Raises:
+        DimensionMismatchError: The model's dimension is not the index's; checked
+            before anything is embedded.
         PartialWriteError: A write failed, or the model returned a bad vector, after
             earlier batches were stored (their ids are in ``stored_ids``).
     """
+    if chunks:
+        check_dimension(store, embeddings)
 
     def batches() -> Iterator[tuple[list[str], list[list[float]], list[dict[str, Any]], list[str]]]:
         for start in range(0, len(chunks), batch_size):
@@ -68,6 +75,29 @@ def embed_and_write(
             yield texts, vectors, [dict(c.metadata) for c in batch], [c.key for c in batch]
 
     return store.add_embedding_batches(batches())
+
+
+def check_dimension(store: S3VectorsStore, embeddings: Embeddings) -> None:
+    """Refuse a model whose vectors do not fit the existing index, before embedding.
+
+    Costs one GetIndex and, unless the model states its dimension, one embedding.
+
+    Raises:
+        DimensionMismatchError: The index exists with another dimension.
+    """
+    info = store.index_info()
+    if info is None or info.get("dimension") is None:
+        return
+    expected, actual = int(info["dimension"]), embedding_dimension(embeddings)
+    if actual != expected:
+        msg = (
+            f"the embedding model makes {actual}-dimensional vectors but index "
+            f"{store.index_name!r} in bucket {store.vector_bucket_name!r} holds "
+            f"{expected}-dimensional ones; nothing was embedded or written. Use the model "
+            "the index was built with (EMBEDDING_MODEL), or ingest into a new index "
+            "(--index NAME or S3_VECTOR_INDEX_NAME)."
+        )
+        raise DimensionMismatchError(msg)
 
 
 @contextmanager

@@ -37,11 +37,12 @@ Example:
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING, Any, Self
 
 from botocore.exceptions import OperationNotPageableError
 
-from langchain_s3vectors.local import vectorfile
+from langchain_s3vectors.local import fulltext, vectorfile
 from langchain_s3vectors.local.cache import IndexCaches
 from langchain_s3vectors.local.context import Context
 from langchain_s3vectors.local.control import ControlPlane
@@ -164,6 +165,24 @@ class LocalS3VectorsClient:
             How many indexes got a new checkpoint (always 0 in memory).
         """
         return vectorfile.checkpoint_all(self._storage, min_vectors=min_vectors)
+
+    def check_integrity(self) -> list[str]:
+        """Check the store for damage: SQLite's ``quick_check`` and every full-text table.
+
+        Not an S3 Vectors operation: the embedded store's own health check.
+
+        Returns:
+            One line per problem, each saying what is damaged; empty when sound.
+
+        Example:
+            >>> LocalS3VectorsClient().check_integrity()
+            []
+        """
+        try:
+            with self._storage.read() as conn:
+                return fulltext.integrity_problems(conn)
+        except sqlite3.DatabaseError as exc:
+            return [f"the database cannot be read ({exc})"]
 
     def close(self) -> None:
         """Checkpoint changed indexes (see :meth:`checkpoint`), then close the database.

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors.local import storage
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Sequence
 
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
@@ -117,4 +117,35 @@ def bm25_ranking(
     expression = fts_match_expression(text, language)
     if expression is None:
         return []
-    return [(key, -score) for key, score in storage.bm25_matches(conn, fts_table, expression)]
+    try:
+        matches = storage.bm25_matches(conn, fts_table, expression)
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "malformed MATCH" in str(exc):
+            raise
+        raise sqlite3.DatabaseError(damaged_message(f"its full-text index ({exc})")) from exc
+    return [(key, -score) for key, score in matches]
+
+
+def damaged_message(what: str) -> str:
+    """How to say that part of a local store is damaged, and what to do about it."""
+    return (
+        f"the local store is damaged: {what}. `s3vectors-rag health` checks it; restore "
+        "the store folder from a backup, or copy its vectors into a new store with "
+        "`s3vectors-rag export FILE` and `s3vectors-rag --local NEW_FOLDER import FILE`"
+    )
+
+
+def integrity_problems(conn: sqlite3.Connection) -> list[str]:
+    """What SQLite's ``quick_check`` and a read of every full-text table find wrong.
+
+    Returns:
+        One line per problem; empty when the store is sound.
+    """
+    problems = storage.quick_check(conn)
+    for index_id in storage.index_ids(conn):
+        for key, (_, table) in storage.text_fields(conn, index_id).items():
+            try:
+                storage.count_texts(conn, table)
+            except sqlite3.DatabaseError as exc:
+                problems.append(f"the full-text index of metadata key {key!r} ({exc})")
+    return problems

@@ -508,6 +508,24 @@ def delete_texts(conn: sqlite3.Connection, table: str, rowids: Sequence[tuple[in
     conn.executemany(_fts("DELETE FROM {table} WHERE rowid = ?", table), rowids)
 
 
+def quick_check(conn: sqlite3.Connection) -> list[str]:
+    """SQLite's ``PRAGMA quick_check``: the problems it reports (none: an empty list)."""
+    try:
+        rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check(20)")]
+    except sqlite3.DatabaseError as exc:
+        return [f"SQLite's integrity check failed ({exc})"]
+    if rows == ["ok"]:
+        return []
+    lines = [line for row in rows for line in row.splitlines() if not line.startswith("***")]
+    shown = "; ".join(lines[:3]) + (f" (and {len(lines) - 3} more)" if len(lines) > 3 else "")  # noqa: PLR2004
+    return [f"SQLite's integrity check found: {shown}"]
+
+
+def count_texts(conn: sqlite3.Connection, table: str) -> int:
+    """Rows of one full-text table (reads it, so a damaged table raises)."""
+    return int(conn.execute(_fts("SELECT count(*) FROM {table}", table)).fetchone()[0])
+
+
 def bm25_matches(conn: sqlite3.Connection, table: str, expression: str) -> list[tuple[str, float]]:
     """``(vector key, bm25)`` of every match of an FTS5 expression, best (lowest) first."""
     sql = _fts(

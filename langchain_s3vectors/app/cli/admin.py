@@ -125,10 +125,11 @@ def export(ctx: typer.Context, file: ExportArg, *, as_json: JsonOpt = False) -> 
 
 def import_(ctx: typer.Context, file: ImportArg, *, as_json: JsonOpt = False) -> None:
     """Import vectors from a JSON Lines file (upsert by key)."""
-    from langchain_s3vectors.app.admin import import_jsonl  # noqa: PLC0415
+    from langchain_s3vectors.app.admin import check_jsonl, import_jsonl  # noqa: PLC0415
 
     with errors(), file.open(encoding="utf-8") as handle:
-        count = import_jsonl(get_state(ctx).writer(), handle)
+        check_jsonl(handle)  # a bad line is refused before a store is created
+        count = import_jsonl(get_state(ctx).writer(), handle, checked=True)
     if as_json:
         print_json({"file": str(file), "vectors": count})
     else:

@@ -219,10 +219,16 @@ def errors() -> Iterator[None]:
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
     from pydantic import ValidationError  # noqa: PLC0415
 
-    from langchain_s3vectors.errors import S3VectorsError, translate_client_error  # noqa: PLC0415
+    from langchain_s3vectors.errors import (  # noqa: PLC0415
+        PartialWriteError,
+        S3VectorsError,
+        translate_client_error,
+    )
 
     try:
         yield
+    except PartialWriteError as exc:
+        raise fail(_partial_write_message(exc)) from None
     except S3VectorsError as exc:
         raise fail(str(exc)) from None
     except ValidationError as exc:
@@ -236,6 +242,16 @@ def errors() -> Iterator[None]:
         raise fail(str(exc)) from None
     except sqlite3.Error as exc:
         raise fail(f"the local store cannot be used: {exc}") from None
+
+
+def _partial_write_message(exc: Any) -> str:
+    """A failed write in the user's terms: the cause, what was stored, how to resume."""
+    cause = exc.__cause__ if exc.__cause__ is not None else exc
+    return (
+        f"{cause} ({len(exc.stored_ids)} vectors were written before the failure, "
+        f"{len(exc.failed_ids)} were not; writes are upserts, so running the same "
+        "command again after fixing the cause is safe and completes it.)"
+    )
 
 
 def get_state(ctx: typer.Context) -> CliState:
