@@ -630,6 +630,8 @@ def _parse_filter(raw: str | None) -> dict[str, Any] | None:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise HTTPException(400, f"filter is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise HTTPException(400, "filter is nested too deeply to read; flatten it") from None
     if not isinstance(value, dict):
         raise HTTPException(400, 'filter must be a JSON object, e.g. {"source": "a.md"}')
     return value

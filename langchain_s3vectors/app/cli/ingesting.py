@@ -1,5 +1,9 @@
 """``init`` and ``ingest``: create the index, fill it from files and folders."""
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -17,6 +21,7 @@ from langchain_s3vectors.app.cli.options import (
 )
 from langchain_s3vectors.app.cli.state import (
     CREATE,
+    EXIT_INTERRUPTED,
     EXIT_USAGE,
     CliState,
     console,
@@ -74,7 +79,8 @@ def ingest(
 
     _check_chunking(chunk_size, chunk_overlap)
     state = get_state(ctx)
-    with errors():
+    cancel = threading.Event()
+    with errors(), _interruptible(cancel):
         check_paths(paths)
         if shard is not None:
             Shard.parse(shard)  # a bad --shard is refused before a store is created
@@ -89,11 +95,43 @@ def ingest(
             shard=shard,
             dry_run=dry_run,
             take_over=take_over,
+            cancel=cancel,
         )
     if as_json:
         print_json(report.as_dict())
         return
     _print_ingest_report(report)
+
+
+@contextmanager
+def _interruptible(cancel: threading.Event) -> Iterator[None]:
+    """Within the block, the first Ctrl-C stops the ingest after its current batch.
+
+    What was stored stays, and the exit (130) says so; a second Ctrl-C stops at once.
+    """
+    from langchain_s3vectors.app.ingest import IngestCancelledError  # noqa: PLC0415
+
+    def on_interrupt(_signum: int, _frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        typer.echo("Stopping after the current batch (Ctrl-C again to stop now)...", err=True)
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_interrupt) if main else None
+    try:
+        yield
+    except IngestCancelledError as exc:
+        raise fail(f"Interrupted: {exc}.", EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt:
+        raise fail(
+            "Interrupted: the chunks written so far stay stored; run the same command "
+            "again to finish (stored chunks are skipped).",
+            EXIT_INTERRUPTED,
+        ) from None
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _check_chunking(chunk_size: int, chunk_overlap: int) -> None:

@@ -30,10 +30,17 @@ target and renames it only when the whole export succeeded. Progress and warning
 from long work go to stderr as log lines.
 """
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer 0.2x carries its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from langchain_s3vectors.app.cli import admin, ingesting, migrate, search, serve
 from langchain_s3vectors.app.cli.options import BucketOpt, IndexOpt, LocalOpt
@@ -82,6 +89,7 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:
         0
     """
     cli = typer.Typer(
+        cls=_OneLineErrors,
         name="s3vectors-rag",
         help="Ingest, search and manage documents in Amazon S3 Vectors (or a local copy).",
         no_args_is_help=True,
@@ -92,6 +100,37 @@ def make_app(store_factory: StoreFactory | None = None) -> typer.Typer:
     for name, command in COMMANDS:
         cli.command(name)(command)
     return cli
+
+
+class _OneLineErrors(TyperGroup):
+    """The command group; a usage error is one ``Error:`` line on stderr, not a panel."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,  # noqa: FBT001, FBT002 - click's signature
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; in standalone mode, print errors in one line and exit."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_errors.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click_errors.ClickException as exc:
+            message = " ".join(exc.format_message().split())
+            context = getattr(exc, "ctx", None)
+            hint = f" (see `{context.command_path} --help`)" if context is not None else ""
+            typer.echo(f"Error: {message}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("Aborted.", err=True)
+            sys.exit(EXIT_ERROR)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def _global_options(store_factory: StoreFactory | None) -> Callable[..., None]:

@@ -146,6 +146,6 @@ def _serve_path(state: CliState, local: Path | None) -> Path | None:
     path = local if local is not None else state.local
     if path is None:
         return None
-    serving = CliState(state.factory, state.settings.model_copy(update={"local_path": path}), path)
-    serving.check_local(CREATE)
+    settings = state.settings.model_copy(update={"backend": "local", "local_path": path})
+    CliState(state.factory, settings, path).check_local(CREATE)  # says when it creates one
     return path

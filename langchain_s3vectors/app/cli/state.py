@@ -34,6 +34,7 @@ __all__ = [
     "CHANGE",
     "CREATE",
     "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
     "EXIT_UNHEALTHY",
     "EXIT_USAGE",
     "READ",
@@ -55,6 +56,8 @@ StoreFactory = Callable[["S3VectorsSettings"], "S3VectorsStore"]
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_UNHEALTHY = 3
+#: Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 
 #: What a command does with the store: read it, change an existing one, or create one.
 READ, CHANGE, CREATE = "read", "change", "create"
@@ -283,6 +286,9 @@ def parse_filter(raw: str | None) -> dict[str, Any] | None:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         msg = f"--filter is not valid JSON: {exc}"
+        raise typer.BadParameter(msg) from None
+    except RecursionError:
+        msg = "--filter is nested too deeply to read; flatten it"
         raise typer.BadParameter(msg) from None
     if not isinstance(value, dict):
         msg = '--filter must be a JSON object, e.g. {"source": "docs/a.md"}'
