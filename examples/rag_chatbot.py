@@ -79,9 +79,15 @@ def chat_model_from_env(spec: str | None = None) -> tuple[BaseChatModel | None, 
         except ImportError as exc:
             msg = f"CHAT_MODEL={spec!r} needs langchain-aws: pip install langchain-aws"
             raise SystemExit(msg) from exc
+        region = _bedrock_ready(spec)
         model_id = spec.removeprefix("bedrock:")
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        return ChatBedrockConverse(model=model_id, region_name=region, temperature=0), spec
+        try:
+            model = ChatBedrockConverse(model=model_id, region_name=region, temperature=0)
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            reason = " ".join(str(exc).split())
+            msg = f"CHAT_MODEL={spec!r} could not be set up: {reason}"
+            raise SystemExit(msg) from None
+        return model, spec
     try:
         from langchain.chat_models import init_chat_model  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
     except ImportError as exc:
@@ -91,6 +97,30 @@ def chat_model_from_env(spec: str | None = None) -> tuple[BaseChatModel | None, 
         )
         raise SystemExit(msg) from exc
     return init_chat_model(spec, temperature=0), spec
+
+
+def _bedrock_ready(spec: str) -> str:
+    """The AWS region for Bedrock; exits with one line when region or credentials are missing."""
+    import boto3  # noqa: PLC0415
+
+    session = boto3.Session()
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = region or session.region_name
+    unset = "; or unset CHAT_MODEL to use the offline stand-in (no LLM)"
+    if not region:
+        msg = (
+            f"CHAT_MODEL={spec!r} needs an AWS region: set AWS_REGION (e.g. "
+            f"AWS_REGION=us-east-1) where the model is enabled{unset}"
+        )
+        raise SystemExit(msg)
+    if session.get_credentials() is None:
+        msg = (
+            f"CHAT_MODEL={spec!r} needs AWS credentials with Bedrock access and none were "
+            "found: run `aws configure` (or set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            f"AWS_SECRET_ACCESS_KEY){unset}"
+        )
+        raise SystemExit(msg)
+    return region
 
 
 def format_passages(docs: Sequence[Document]) -> str:
@@ -208,7 +238,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("-k", type=int, default=4, help="passages to retrieve")
     args = parser.parse_args(argv)
     llm, label = chat_model_from_env()
-    return ask(open_store(args.path), args.question, llm=llm, label=label, k=args.k)
+    store = open_store(args.path)
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    try:
+        return ask(store, args.question, llm=llm, label=label, k=args.k)
+    except (BotoCoreError, ClientError) as exc:  # Bedrock refused: access, model, quota
+        reason = " ".join(str(exc).split())
+        msg = f"the chat model ({label}) failed: {reason}"
+        raise SystemExit(msg) from None
 
 
 if __name__ == "__main__":

@@ -53,3 +53,44 @@ def test_chat_model_from_env(monkeypatch):
     with pytest.raises(SystemExit, match="langchain"):
         # Not installed here: the message says what to install.
         rag_chatbot.chat_model_from_env("openai:gpt-4o-mini")
+
+
+@pytest.fixture
+def no_aws(monkeypatch, tmp_path):
+    """No AWS credentials or configuration anywhere."""
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("CHAT_MODEL", "bedrock:anthropic.claude-3-haiku-20240307-v1:0")
+
+
+@pytest.mark.usefixtures("no_aws")
+def test_bedrock_without_credentials_is_one_line_with_the_fix(monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    with pytest.raises(SystemExit) as caught:
+        rag_chatbot.main(["a question", "--path", str(tmp_path / "store")])
+    message = caught.value.code
+    assert isinstance(message, str)
+    assert "\n" not in message
+    assert message.startswith("CHAT_MODEL='bedrock:anthropic.claude-3-haiku-20240307-v1:0' needs")
+    assert "aws configure" in message
+    assert "unset CHAT_MODEL" in message
+    assert not (tmp_path / "store").exists()  # refused before any work
+
+
+@pytest.mark.usefixtures("no_aws")
+def test_bedrock_without_a_region_is_one_line_with_the_fix():
+    with pytest.raises(SystemExit) as caught:
+        rag_chatbot.chat_model_from_env()
+    assert isinstance(caught.value.code, str)
+    assert "needs an AWS region: set AWS_REGION" in caught.value.code
