@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     from langchain_s3vectors.client import S3VectorsClient
 
-__all__ = ["S3VectorsIndex"]
+__all__ = ["S3VectorsIndex", "check_names"]
 
 logger = logging.getLogger(__name__)
 
@@ -146,8 +146,7 @@ class S3VectorsIndex:
         runner: BatchRunner | None = None,
     ) -> None:
         """Check the names; no request is sent until the first operation."""
-        _check_name(_NAMES[0], vector_bucket_name)
-        _check_name(_NAMES[1], index_name)
+        check_names(vector_bucket_name, index_name)
         if distance_metric is not None and distance_metric not in limits.DISTANCE_METRICS:
             msg = (
                 f"distance_metric={distance_metric!r} is not supported; S3 Vectors offers "
@@ -548,6 +547,19 @@ class S3VectorsIndex:
                 return [], None
             pager.feed(response)
         return pager.results[:k], pager.metric
+
+
+def check_names(vector_bucket_name: object, index_name: object) -> None:
+    """Refuse a vector bucket or index name that S3 Vectors would not accept.
+
+    Raises:
+        InvalidInputError: The name breaks the service's naming rules (named).
+
+    Example:
+        >>> check_names("my-bucket", "docs")
+    """
+    _check_name(_NAMES[0], vector_bucket_name)
+    _check_name(_NAMES[1], index_name)
 
 
 def _check_name(rule: tuple[str, int, int, str, str], name: object) -> None:

@@ -541,8 +541,8 @@ def import_jsonl(
             written += len(exc.stored_ids)
         cause = exc.__cause__ if isinstance(exc, PartialWriteError) and exc.__cause__ else exc
         msg = (
-            f"{cause} {written} vectors were imported before this; import is an upsert "
-            "by key, so running it again after fixing the problem is safe."
+            f"{str(cause).rstrip('.')}. {written} vectors were imported before this; import "
+            "is an upsert by key, so running it again after fixing the problem is safe."
         )
         error = InvalidInputError if isinstance(exc, InvalidInputError) else S3VectorsError
         raise error(msg) from exc

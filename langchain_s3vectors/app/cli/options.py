@@ -120,8 +120,12 @@ ServeLocalOpt = Annotated[
     Path | None, typer.Option("--local", help="Store directory to serve (default: in memory).")
 ]
 HostOpt = Annotated[str, typer.Option("--host", help="Interface to bind.")]
-PortOpt = Annotated[int, typer.Option("--port", help="TCP port.")]
-LatencyOpt = Annotated[float, typer.Option("--latency-ms", help="Delay added to each request.")]
+PortOpt = Annotated[
+    int, typer.Option("--port", min=0, max=65535, help="TCP port (0: any free port).")
+]
+LatencyOpt = Annotated[
+    float, typer.Option("--latency-ms", min=0.0, help="Delay added to each request.")
+]
 CapsOpt = Annotated[
     bool,
     typer.Option("--enforce-write-caps", help="Answer 429 beyond the per-index write caps."),

@@ -97,6 +97,10 @@ class CliState:
 
     def writer(self, *, create: bool = True) -> S3VectorsStore:
         """The store for a command that writes; ``create=False``: it must exist."""
+        if self.settings.backend == "local":  # refused before a store is created
+            from langchain_s3vectors.index import check_names  # noqa: PLC0415
+
+            check_names(self.settings.effective_bucket_name, self.settings.index_name)
         self.check_local(CREATE if create else CHANGE)
         return self._build(read_only=False)
 
