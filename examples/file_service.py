@@ -71,6 +71,7 @@ from pathlib import Path, PureWindowsPath
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from langchain_s3vectors import S3VectorsStore
@@ -506,6 +507,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 500)
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+
     @app.exception_handler(OSError)
     @app.exception_handler(sqlite3.Error)
     @app.exception_handler(ConfigurationError)
@@ -513,6 +518,17 @@ def _add_error_handlers(app: FastAPI) -> None:
         logger.error("the document store cannot be used: %s", exc)
         detail = "the document store is unavailable; the server log says why"
         return JSONResponse({"detail": detail}, status_code=503)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    """FastAPI's validation errors as one line: ``query parameter 'k': ...; ...``."""
+    problems = []
+    for error in exc.errors():
+        where, *path = [str(part) for part in error.get("loc", ())] or ["request"]
+        name = ".".join(path) or where
+        kind = {"query": "query parameter", "path": "path parameter", "body": "form field"}
+        problems.append(f"{kind.get(where, where)} {name!r}: {error.get('msg', 'invalid')}")
+    return " ".join("; ".join(problems).split())
 
 
 def _add_upload_routes(app: FastAPI, jobs: Jobs, limit: int, wait_seconds: float) -> None:
