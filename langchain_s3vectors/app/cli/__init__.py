@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover - exercised in a subprocess test
 
 from langchain_s3vectors.app.cli.main import (
     EXIT_ERROR,
+    EXIT_INTERRUPTED,
     EXIT_UNHEALTHY,
     EXIT_USAGE,
     app,
@@ -26,4 +27,12 @@ from langchain_s3vectors.app.cli.main import (
     make_app,
 )
 
-__all__ = ["EXIT_ERROR", "EXIT_UNHEALTHY", "EXIT_USAGE", "app", "main", "make_app"]
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_UNHEALTHY",
+    "EXIT_USAGE",
+    "app",
+    "main",
+    "make_app",
+]

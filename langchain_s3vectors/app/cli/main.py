@@ -19,7 +19,8 @@ what they share in :mod:`.state`. Each command imports what it needs when it run
 
 Every command that prints results takes ``--json``. Failures print one line on
 stderr and exit with a non-zero code: 1 for errors, 2 for bad usage, 3 when a health
-check fails.
+check fails, 130 when Ctrl-C stopped an ingest (what was stored stays; running the
+same command again finishes it).
 
 Commands that only read (``query``, ``sources``, ``stats``, ``health``, ``export``,
 ``ingest --dry-run``) never create anything: on the local backend they refuse a path
@@ -46,6 +47,7 @@ from langchain_s3vectors.app.cli import admin, ingesting, migrate, search, serve
 from langchain_s3vectors.app.cli.options import BucketOpt, IndexOpt, LocalOpt
 from langchain_s3vectors.app.cli.state import (
     EXIT_ERROR,
+    EXIT_INTERRUPTED,
     EXIT_UNHEALTHY,
     EXIT_USAGE,
     CliState,
@@ -54,7 +56,15 @@ from langchain_s3vectors.app.cli.state import (
     log_to_stderr,
 )
 
-__all__ = ["EXIT_ERROR", "EXIT_UNHEALTHY", "EXIT_USAGE", "app", "main", "make_app"]
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_UNHEALTHY",
+    "EXIT_USAGE",
+    "app",
+    "main",
+    "make_app",
+]
 
 #: Every command, by name, in the order ``--help`` lists them.
 COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (

@@ -19,8 +19,7 @@ from typer.testing import CliRunner
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.app.admin import import_jsonl
-from langchain_s3vectors.app.cli import EXIT_UNHEALTHY, EXIT_USAGE, make_app
-from langchain_s3vectors.app.cli.state import EXIT_INTERRUPTED
+from langchain_s3vectors.app.cli import EXIT_INTERRUPTED, EXIT_UNHEALTHY, EXIT_USAGE, make_app
 from langchain_s3vectors.app.settings import build_store
 from langchain_s3vectors.errors import InvalidInputError
 from langchain_s3vectors.local.storage import DB_FILENAME
