@@ -3,7 +3,7 @@
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -80,7 +80,7 @@ def ingest(
     _check_chunking(chunk_size, chunk_overlap)
     state = get_state(ctx)
     cancel = threading.Event()
-    with errors(), _interruptible(cancel):
+    with errors(), nullcontext() if dry_run else _interruptible(cancel):
         check_paths(paths)
         if shard is not None:
             Shard.parse(shard)  # a bad --shard is refused before a store is created
