@@ -7,6 +7,7 @@
 * :class:`S3VectorsSearcher`: the store's searches without LangChain's ``VectorStore``
   base class, for short-lived processes that only search (a CLI, a Lambda): they start
   about 0.4 s faster.
+* :class:`HybridSearchConfig`: how hybrid search fuses the vector and BM25 rankings.
 * :class:`LocalS3VectorsClient`: an embedded, persistent S3 Vectors with boto3's API.
 
 Example:
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from langchain_s3vectors.errors import S3VectorsError
+    from langchain_s3vectors.fusion import HybridSearchConfig
     from langchain_s3vectors.local import LocalS3VectorsClient
     from langchain_s3vectors.query_constructor import S3VectorsTranslator
     from langchain_s3vectors.retrievers import S3VectorsRetriever
@@ -45,6 +47,7 @@ except metadata.PackageNotFoundError:  # pragma: no cover - running from a sourc
 #: Where each public name lives. They are imported on first use (PEP 562), so that
 #: importing a submodule, e.g. the embedded client, does not load LangChain.
 _LAZY = {
+    "HybridSearchConfig": "langchain_s3vectors.fusion",
     "LocalS3VectorsClient": "langchain_s3vectors.local",
     "S3VectorsError": "langchain_s3vectors.errors",
     "S3VectorsRetriever": "langchain_s3vectors.retrievers",
@@ -54,6 +57,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "HybridSearchConfig",
     "LocalS3VectorsClient",
     "S3VectorsError",
     "S3VectorsRetriever",

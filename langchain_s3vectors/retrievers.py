@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["S3VectorsRetriever"]
 
 #: search_kwargs that full-text and hybrid search understand.
-_TEXT_KWARGS = ("k", "filter")
+_TEXT_KWARGS = {"fulltext": ("k", "filter"), "hybrid": ("k", "filter", "fetch_k", "config")}
 
 
 class S3VectorsRetriever(VectorStoreRetriever):
@@ -39,15 +39,24 @@ class S3VectorsRetriever(VectorStoreRetriever):
 
     Search types: ``"similarity"`` (default), ``"similarity_score_threshold"``,
     ``"mmr"``, ``"hybrid"`` (vector + BM25, fused) and ``"fulltext"`` (BM25 only).
-    ``search_kwargs`` may hold ``k``, ``filter``, ``fetch_k`` and ``lambda_mult`` (MMR)
-    and ``score_threshold`` (``similarity_score_threshold``; for ``hybrid`` and
-    ``fulltext`` it drops results scoring below it, on their own scale).
+    ``search_kwargs`` may hold ``k``, ``filter``, ``fetch_k`` (candidates per method
+    for MMR and hybrid), ``lambda_mult`` (MMR), ``config`` (hybrid: a
+    :class:`~langchain_s3vectors.fusion.HybridSearchConfig`) and ``score_threshold``
+    (``similarity_score_threshold``; for ``hybrid`` and ``fulltext`` it drops results
+    scoring below it, on their own scale: the fused score, or BM25).
 
     Example:
         .. code-block:: python
 
+            from langchain_s3vectors import HybridSearchConfig
+
             retriever = store.as_retriever(
-                search_type="hybrid", search_kwargs={"k": 5, "filter": {"lang": "en"}}
+                search_type="hybrid",
+                search_kwargs={
+                    "k": 5,
+                    "filter": {"lang": "en"},
+                    "config": HybridSearchConfig(vector_weight=0.6),
+                },
             )
             docs = retriever.invoke("how are vectors stored?")
     """
@@ -66,7 +75,8 @@ class S3VectorsRetriever(VectorStoreRetriever):
         if threshold is not None and not isinstance(threshold, (int, float)):
             msg = f"score_threshold must be a number, got {threshold!r}"
             raise InvalidInputError(msg)
-        return {k: v for k, v in merged.items() if k in _TEXT_KWARGS}, threshold
+        wanted = _TEXT_KWARGS[self.search_type]
+        return {k: v for k, v in merged.items() if k in wanted}, threshold
 
     @staticmethod
     def _keep(pairs: list[tuple[Document, float]], threshold: float | None) -> list[Document]:

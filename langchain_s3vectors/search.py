@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RELEVANCE",
     "above_threshold",
+    "bm25_score",
     "checked_filter",
     "cosine_relevance_score",
     "euclidean_relevance_score",
@@ -211,17 +212,27 @@ def scored(
     """(document, score) pairs: the fused score of a hybrid query, else the page content's BM25."""
     out = []
     for r in results:
-        scores = r.get("scores") or {}
         if hybrid:
-            score = float(scores.get("fused", 0.0))
+            score = float((r.get("scores") or {}).get("fused", 0.0))
         else:
-            score = sum(
-                float(s.get("score", 0.0))
-                for s in scores.get("bm25Scores") or []
-                if s.get("metadataKey") == codec.page_content_key
-            )
+            score = bm25_score(r, codec.page_content_key)
         out.append((codec.decode(r), score))
     return out
+
+
+def bm25_score(result: Mapping[str, Any], page_content_key: str) -> float:
+    """The BM25 score of a QueryVectors result on the page content (0 without one).
+
+    Example:
+        >>> bm25_score({"scores": {"bm25Scores": [{"metadataKey": "t", "score": 2.5}]}}, "t")
+        2.5
+    """
+    scores = result.get("scores") or {}
+    return sum(
+        float(s.get("score", 0.0))
+        for s in scores.get("bm25Scores") or []
+        if s.get("metadataKey") == page_content_key
+    )
 
 
 def mmr_select(

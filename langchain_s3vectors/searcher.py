@@ -32,6 +32,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors.base import S3VectorsStoreBase, in_thread
+from langchain_s3vectors.fusion import (
+    DEFAULT_FETCH_K,
+    HybridPlan,
+    HybridSearchConfig,
+    fuse_results,
+)
 from langchain_s3vectors.records import check_k, check_query_text
 from langchain_s3vectors.search import (
     RELEVANCE,
@@ -281,33 +287,79 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         query: str,
         k: int = 4,
         filter: Mapping[str, Any] | None = None,
+        *,
+        fetch_k: int = DEFAULT_FETCH_K,
+        config: HybridSearchConfig | Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> list[tuple[Document, float]]:
-        """Vector + BM25 search fused by Reciprocal Rank Fusion; (document, fused score).
+        """Vector + BM25 search, fused; (document, fused score) pairs, best first.
+
+        The default fusion scales each method's scores to [0, 1] over its ``fetch_k``
+        best candidates and ranks by their weighted sum (two QueryVectors calls); the
+        score is that sum, in [0, 1]. ``config=HybridSearchConfig(fusion="rrf")``
+        asks for the service's Reciprocal Rank Fusion instead (one call; the score is
+        the service's fused score). See :class:`~langchain_s3vectors.fusion.HybridSearchConfig`.
+
+        Args:
+            query: The query text (embedded for the vector half).
+            k: How many documents.
+            filter: A metadata filter, applied to both methods.
+            fetch_k: Candidates per method for relative-score fusion (at least ``k``).
+            config: The fusion: a :class:`~langchain_s3vectors.fusion.HybridSearchConfig`
+                or a dict of its fields; ``None`` for the default.
+            **kwargs: Ignored (LangChain passes search arguments through).
 
         Raises:
             TextSearchNotEnabledError: The index has no text search on the page content.
+
+        Example:
+            >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+            >>> from langchain_s3vectors import HybridSearchConfig, S3VectorsSearcher
+            >>> searcher = S3VectorsSearcher.local(None, DeterministicFakeEmbedding(size=8))
+            >>> searcher.hybrid_search("anything", config=HybridSearchConfig(fusion="rrf"))
+            []
         """
-        if not self._text_search_ready(query, k, filter):
+        plan = self._hybrid_plan(query, k, filter, fetch_k, config)
+        if plan is None:
             return []
-        vector = self._query_emb().embed_query(query)
-        return self._hybrid_by_vector(query, vector, k, filter)
+        return self._hybrid_by_vector(plan, self._query_emb().embed_query(query))
 
     async def ahybrid_search(
         self,
         query: str,
         k: int = 4,
         filter: Mapping[str, Any] | None = None,
+        *,
+        fetch_k: int = DEFAULT_FETCH_K,
+        config: HybridSearchConfig | Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> list[tuple[Document, float]]:
         """Async :meth:`hybrid_search`: the query embedding is awaited, the rest in threads."""
-        if not await self._run(self._text_search_ready, query, k, filter):
+        plan = await self._run(self._hybrid_plan, query, k, filter, fetch_k, config)
+        if plan is None:
             return []
         vector = await self._query_emb().aembed_query(query)
-        return await self._run(self._hybrid_by_vector, query, vector, k, filter)
+        return await self._run(self._hybrid_by_vector, plan, vector)
+
+    def _hybrid_plan(
+        self,
+        query: str,
+        k: int,
+        flt: Mapping[str, Any] | None,
+        fetch_k: int,
+        config: HybridSearchConfig | Mapping[str, Any] | None,
+    ) -> HybridPlan | None:
+        """The checked arguments of a hybrid search; ``None`` when the index is missing."""
+        check_k(k)
+        plan = HybridPlan.checked(query, k, flt, fetch_k, config)
+        return plan if self._text_search_ready(query, plan.depth, flt) else None
 
     def _hybrid_by_vector(
-        self, query: str, vector: list[float], k: int, flt: Mapping[str, Any] | None
+        self, plan: HybridPlan, vector: list[float]
     ) -> list[tuple[Document, float]]:
-        results, _ = self._query(k, flt, vector=vector, text=query)
-        return self._scored(results, hybrid=True)
+        if plan.config.fusion == "rrf":
+            results, _ = self._query(plan.k, plan.flt, vector=vector, text=plan.query)
+            return self._scored(results, hybrid=True)
+        by_vector, _ = self._query(plan.depth, plan.flt, vector=vector)
+        by_text, _ = self._query(plan.depth, plan.flt, text=plan.query)
+        return fuse_results(by_vector, by_text, self._codec(), plan.config.vector_weight, plan.k)

@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "search": 5,
     "base": 5,
     "searcher": 5,
+    "fusion": 5,
     "vectorstores": 6,
     "retrievers": 6,
     "query_constructor": 6,

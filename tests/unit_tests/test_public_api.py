@@ -5,6 +5,7 @@ from __future__ import annotations
 import langchain_s3vectors
 
 EXPECTED_ALL = [
+    "HybridSearchConfig",
     "LocalS3VectorsClient",
     "S3VectorsError",
     "S3VectorsRetriever",

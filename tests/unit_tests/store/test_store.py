@@ -339,8 +339,12 @@ def test_fulltext_and_hybrid(store):
     assert hits[0][1] > 0
     hybrid = store.hybrid_search("apple cherry", k=4)
     assert hybrid[0][0].id == "b"
-    assert all(score > 0 for _, score in hybrid)
+    # Relative-score fusion (the default): weighted sums of scores scaled to [0, 1].
+    assert all(0.0 <= score <= 1.0 for _, score in hybrid)
     assert [s for _, s in hybrid] == sorted((s for _, s in hybrid), reverse=True)
+    rrf = store.hybrid_search("apple cherry", k=4, config={"fusion": "rrf"})
+    assert rrf[0][0].id == "b"
+    assert all(score > 0 for _, score in rrf)  # every RRF result is in some ranking
     filtered = store.fulltext_search("apple", k=4, filter={"n": 1})
     assert [d.id for d, _ in filtered] == ["a"]
     with pytest.raises(InvalidInputError):
