@@ -38,20 +38,39 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import math
 import os
-import platform
-import re
 import sys
 import tempfile
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from docstring_set import build_docstring_set, load_docstrings
+from fusion_sweep import Sweep
 from langchain_core.embeddings import Embeddings
+from retrieval_reference import (
+    FUSION_DEPTH,
+    Analyzer,
+    bm25_reference,
+    exact_cosine,
+    relative_score_fuse,
+    relative_score_rerank,
+    rrf_fuse,
+    scored_bm25,
+    scored_cosine,
+)
+from retrieval_report import (
+    KIND_TITLE,
+    SEARCH_NAME,
+    SEARCHES,
+    TOLERANCE,
+    hybrid_summary,
+    machine,
+    meets_hybrid_target,
+    render_table,
+)
 from retrieval_set import (
     MAX_TERM_DF,
     MAX_WORDS,
@@ -109,27 +128,15 @@ __all__ = [
     "passage_text",
     "question_from_heading",
     "recall_at_k",
+    "relative_score_fuse",
+    "relative_score_rerank",
     "rrf_fuse",
+    "scored_bm25",
+    "scored_cosine",
 ]
 
 K = 10
-RRF_K = 60
-FUSION_DEPTH = 100
-BM25_K1 = 1.2
-BM25_B = 0.75
-IDF_FLOOR = 1e-6
-# Allowed gaps in MRR@10 between the store and its reference.
-TOLERANCE = {"similarity": 0.005, "fulltext": 0.05, "hybrid": 0.05}
-REFERENCE_NAME = {
-    "similarity": "numpy exact cosine",
-    "fulltext": "rank_bm25 BM25Okapi",
-    "hybrid": "RRF(numpy, rank_bm25)",
-}
 KINDS = ("question", "term")
-KIND_TITLE = {
-    "question": "Natural-language questions",
-    "term": "Exact-term queries (identifier alone)",
-}
 
 
 # ---------------------------------------------------------------------------------------
@@ -178,106 +185,6 @@ def evaluate(rankings: Sequence[Sequence[str]], queries: Sequence[Query]) -> dic
             recall_at_k(r, q.relevant, k) for r, q in zip(rankings, queries, strict=True)
         )
     return {name: value / n for name, value in out.items()}
-
-
-# ---------------------------------------------------------------------------------------
-# References (none of this package's code)
-
-
-def rrf_fuse(rankings: Sequence[Sequence[str]], depth: int = FUSION_DEPTH) -> list[str]:
-    """Fuse rankings with Reciprocal Rank Fusion (k = 60); ties broken by key.
-
-    Example:
-        >>> rrf_fuse([["a", "b"], ["b", "c"]])
-        ['b', 'a', 'c']
-    """
-    fused: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, key in enumerate(ranking[:depth], start=1):
-            fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + rank)
-    return sorted(fused, key=lambda key: (-fused[key], key))
-
-
-def exact_cosine(
-    doc_vectors: np.ndarray, query_vectors: np.ndarray, keys: Sequence[str], depth: int
-) -> list[list[str]]:
-    """Exact cosine ranking of every document for each query, ``depth`` deep."""
-    docs = doc_vectors / np.linalg.norm(doc_vectors, axis=1, keepdims=True)
-    queries = query_vectors / np.linalg.norm(query_vectors, axis=1, keepdims=True)
-    sims = queries @ docs.T
-    out = []
-    for row in sims:
-        order = np.lexsort((np.arange(len(keys)), -row))[:depth]
-        out.append([keys[i] for i in order])
-    return out
-
-
-class Analyzer:
-    """Lowercase word tokens without diacritics, stemmed with the original Porter."""
-
-    _token = re.compile(r"[^\W_]+")
-
-    def __init__(self) -> None:
-        """Load the stemmer."""
-        import snowballstemmer  # type: ignore[import-untyped]  # noqa: PLC0415
-
-        self._stemmer = snowballstemmer.stemmer("porter")
-        self._cache: dict[str, str] = {}
-
-    def words(self, text: str) -> list[str]:
-        """Lowercase tokens of a text, before stemming."""
-        folded = unicodedata.normalize("NFKD", text.lower())
-        folded = "".join(c for c in folded if not unicodedata.combining(c))
-        return self._token.findall(folded)
-
-    def stem(self, word: str) -> str:
-        """Porter stem of one lowercase token (short tokens are left alone)."""
-        stem = self._cache.get(word)
-        if stem is None:
-            stem = word if len(word) < 3 else self._stemmer.stemWord(word)
-            self._cache[word] = stem
-        return stem
-
-    def __call__(self, text: str) -> list[str]:
-        """Analysed tokens of a document."""
-        return [self.stem(w) for w in self.words(text)]
-
-    def query(self, text: str) -> list[str]:
-        """Analysed terms of a query: each distinct word once, then stemmed."""
-        return [self.stem(w) for w in dict.fromkeys(self.words(text))]
-
-
-def bm25_reference(
-    passages: Sequence[Passage], queries: Sequence[str], depth: int
-) -> list[list[str]]:
-    """BM25 ranking (rank_bm25) of the passages that share a term with each query."""
-    from rank_bm25 import BM25Okapi  # noqa: PLC0415
-
-    analyzer = Analyzer()
-    corpus = [analyzer(p.text) for p in passages]
-    bm25 = BM25Okapi(corpus, k1=BM25_K1, b=BM25_B)
-    # SQLite FTS5 floors a non-positive IDF (a term in half the passages or more) at
-    # 1e-6; rank_bm25 lifts only negative ones to a share of the mean IDF. Use the
-    # former, so very common query words ("how", "do", "a") weigh next to nothing.
-    postings: dict[str, set[int]] = {}
-    for i, tokens in enumerate(corpus):
-        for token in set(tokens):
-            postings.setdefault(token, set()).add(i)
-    n = len(corpus)
-    for token, holders in postings.items():
-        if math.log((n - len(holders) + 0.5) / (len(holders) + 0.5)) <= 0:
-            bm25.idf[token] = IDF_FLOOR
-    out: list[list[str]] = []
-    for text in queries:
-        terms = analyzer.query(text)
-        matching = sorted(set[int]().union(*(postings.get(t, set()) for t in terms)))
-        if not matching:
-            out.append([])
-            continue
-        scores = bm25.get_batch_scores(terms, matching)
-        order = sorted(range(len(matching)), key=lambda i: (-scores[i], passages[matching[i]].key))
-        out.append([passages[matching[i]].key for i in order[:depth]])
-    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -356,83 +263,21 @@ def store_rankings(
     store: Any, queries: Sequence[Query], search: str, k: int = K
 ) -> list[list[str]]:
     """Top-``k`` ids from the store for each query with one search type."""
+    from langchain_s3vectors import HybridSearchConfig  # noqa: PLC0415
+
+    rrf = HybridSearchConfig(fusion="rrf")
     out = []
     for q in queries:
         if search == "similarity":
             hits = store.similarity_search_with_score(q.text, k=k)
         elif search == "fulltext":
             hits = store.fulltext_search(q.text, k=k)
+        elif search == "rrf":
+            hits = store.hybrid_search(q.text, k=k, config=rrf)
         else:
             hits = store.hybrid_search(q.text, k=k)
         out.append([doc.id for doc, _ in hits])
     return out
-
-
-def machine() -> str:
-    """A one-line description of this machine."""
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{cpu}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, torch {package_version('torch')}, "
-        f"sentence-transformers {package_version('sentence-transformers')}"
-    )
-
-
-def render_table(
-    kind: str, n: int, results: Mapping[str, Mapping[str, float]], verdicts: Mapping[str, bool]
-) -> str:
-    """A markdown table of one query kind: each search type beside its reference."""
-    lines = [
-        f"**{KIND_TITLE[kind]}** ({n} queries)",
-        "",
-        "| search | implementation | MRR@10 | R@1 | R@5 | R@10 | target | result |",
-        "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
-    ]
-    for search in ("similarity", "fulltext", "hybrid"):
-        ours, ref = results[f"store:{search}"], results[f"ref:{search}"]
-        target = f"within {TOLERANCE[search]} MRR"
-        verdict = "PASS" if verdicts[search] else "FAIL"
-        for label, values, tail in (
-            (f"S3VectorsStore ({search})", ours, f"{target} | {verdict}"),
-            (REFERENCE_NAME[search], ref, "reference | "),
-        ):
-            cells = " | ".join(f"{values[m]:.3f}" for m in ("mrr@10", "r@1", "r@5", "r@10"))
-            lines.append(f"| {search} | {label} | {cells} | {tail} |")
-    return "\n".join(lines)
-
-
-def hybrid_summary(tables: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:
-    """Plain words on where hybrid helps, from the numbers."""
-    sentences = []
-    for kind in KINDS:
-        res = tables[kind]
-        sim, ft, hy = (res[f"store:{s}"]["mrr@10"] for s in ("similarity", "fulltext", "hybrid"))
-        best_single = max(sim, ft)
-        name = "vector" if sim >= ft else "full-text"
-        if hy > best_single + 0.005:
-            verdict = f"hybrid helps: {hy:.3f} MRR@10 against {best_single:.3f} for {name} alone"
-        elif hy >= best_single - 0.005:
-            verdict = f"hybrid matches the better single search ({name}, {best_single:.3f} MRR@10)"
-        else:
-            verdict = (
-                f"hybrid does not help: {hy:.3f} MRR@10 against {best_single:.3f} for "
-                f"{name} alone, because the weaker ranking ({min(sim, ft):.3f}) pulls "
-                "wrong passages up"
-            )
-        sentences.append(
-            f"- {KIND_TITLE[kind]}: vector {sim:.3f}, full text {ft:.3f}, hybrid {hy:.3f} "
-            f"MRR@10; {verdict}."
-        )
-    return "\n".join(sentences)
-
-
-SEARCHES = ("similarity", "fulltext", "hybrid")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -453,6 +298,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=("torch", "onnx", "onnx-int8"),
         default=None,
         help="embedding backend (default: the package's default)",
+    )
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also print MRR@10 of relative-score fusion per vector weight and fetch_k",
     )
     parser.add_argument(
         "--output", type=Path, default=Path(__file__).with_name("retrieval_quality.md")
@@ -481,10 +331,25 @@ class Embedded:
     embeddings: Embeddings
 
 
-def embed_set(rs: RetrievalSet, args: argparse.Namespace, timings: Timings) -> Embedded:
-    """Load the model and embed every passage and query (from the cache when asked)."""
-    model, model_source = timings.timed("load model", lambda: load_model(args.backend))
-    print(f"model: all-MiniLM-L6-v2 via {model_source}")
+@dataclass
+class Corpus:
+    """One labelled set of the benchmark and its name in the report."""
+
+    name: str
+    rs: RetrievalSet
+    notes: list[str]
+
+    def kinds(self) -> list[str]:
+        """The query kinds of the set, in order of first appearance."""
+        return list(dict.fromkeys(q.kind for q in self.rs.queries))
+
+    def title(self, kind: str) -> str:
+        """The table title of one query kind."""
+        return f"{self.name}: {KIND_TITLE[kind]}"
+
+
+def embed_set(rs: RetrievalSet, args: argparse.Namespace, timings: Timings, model: Any) -> Embedded:
+    """Embed every passage and query (from the cache when asked)."""
     texts = [p.text for p in rs.passages]
     doc_vectors, doc_hit = timings.timed(
         "embed passages", lambda: embed(model, texts, args.embedding_cache)
@@ -495,8 +360,7 @@ def embed_set(rs: RetrievalSet, args: argparse.Namespace, timings: Timings) -> E
     )
     cache = {t: v.tolist() for t, v in zip(query_texts, query_vectors, strict=True)}
     print(
-        f"embedded {len(texts)} passages in {timings['embed passages']:.1f}s, "
-        f"{len(query_texts)} queries in {timings['embed queries']:.1f}s"
+        f"embedded {len(texts)} passages and {len(query_texts)} queries"
         + (" (from the embedding cache)" if doc_hit or query_hit else "")
     )
     return Embedded(texts, doc_vectors, cache, _CachedEmbeddings(model, cache))
@@ -506,6 +370,8 @@ def rank_kind(
     store: Any, rs: RetrievalSet, data: Embedded, kind: str, timings: Timings
 ) -> dict[str, list[list[str]]]:
     """Top lists of one query kind: each search type of the store and its reference."""
+    from langchain_s3vectors.fusion import DEFAULT_FETCH_K, DEFAULT_VECTOR_WEIGHT  # noqa: PLC0415
+
     keys = [p.key for p in rs.passages]
     qs = [q for q in rs.queries if q.kind == kind]
     qv = np.asarray([data.cache[q.text] for q in qs], dtype=np.float32)
@@ -515,34 +381,41 @@ def rank_kind(
         rows[f"store:{search}"] = store_rankings(store, qs, search)
     timings[f"store queries ({kind})"] = time.perf_counter() - start
     start = time.perf_counter()
-    vec = exact_cosine(data.doc_vectors, qv, keys, FUSION_DEPTH)
-    bm25 = bm25_reference(rs.passages, [q.text for q in qs], FUSION_DEPTH)
-    rows["ref:similarity"] = vec
-    rows["ref:fulltext"] = bm25
-    rows["ref:hybrid"] = [rrf_fuse([v, b]) for v, b in zip(vec, bm25, strict=True)]
+    vec = scored_cosine(data.doc_vectors, qv, keys, FUSION_DEPTH)
+    bm25 = scored_bm25(rs.passages, [q.text for q in qs], len(keys))
+    rows["ref:similarity"] = [[key for key, _ in r] for r in vec]
+    rows["ref:fulltext"] = [[key for key, _ in r] for r in bm25]
+    rows["ref:rrf"] = [
+        rrf_fuse([a, b]) for a, b in zip(rows["ref:similarity"], rows["ref:fulltext"], strict=True)
+    ]
+    rows["ref:hybrid"] = [
+        relative_score_rerank(v, b, DEFAULT_VECTOR_WEIGHT, DEFAULT_FETCH_K)
+        for v, b in zip(vec, bm25, strict=True)
+    ]
     timings[f"references ({kind})"] = time.perf_counter() - start
     return rows
 
 
-def run_searches(
-    rs: RetrievalSet, data: Embedded, timings: Timings
+def run_corpus(
+    corpus: Corpus, data: Embedded, timings: Timings, sweep: Sweep | None
 ) -> tuple[dict[str, dict[str, dict[str, float]]], list[str]]:
     """Metrics per query kind and search, and how many top lists match their reference."""
     from langchain_s3vectors import S3VectorsStore  # noqa: PLC0415
 
+    rs = corpus.rs
     keys = [p.key for p in rs.passages]
     tables: dict[str, dict[str, dict[str, float]]] = {}
     agreement: list[str] = []
     with tempfile.TemporaryDirectory(prefix="s3v-quality-") as tmp:
         store = S3VectorsStore.local(tmp, data.embeddings, text_search_language="en")
         timings.timed(
-            "ingest",
+            f"ingest ({corpus.name})",
             lambda: store.add_embeddings(data.texts, data.doc_vectors.tolist(), ids=keys),
         )
-        for kind in KINDS:
+        for kind in corpus.kinds():
             qs = [q for q in rs.queries if q.kind == kind]
             rows = rank_kind(store, rs, data, kind, timings)
-            tables[kind] = {name: evaluate(r, qs) for name, r in rows.items()}
+            tables[corpus.title(kind)] = {name: evaluate(r, qs) for name, r in rows.items()}
             agree = {
                 s: sum(
                     a == b[:K] for a, b in zip(rows[f"store:{s}"], rows[f"ref:{s}"], strict=True)
@@ -550,41 +423,51 @@ def run_searches(
                 for s in SEARCHES
             }
             agreement.append(
-                f"{KIND_TITLE[kind]}: " + ", ".join(f"{s} {n}/{len(qs)}" for s, n in agree.items())
+                f"{corpus.title(kind)}: "
+                + ", ".join(f"{SEARCH_NAME[s]} {n}/{len(qs)}" for s, n in agree.items())
             )
             print(f"identical top-{K} lists, store vs reference: {agreement[-1]}")
+            if sweep is not None:
+                start = time.perf_counter()
+                sweep.add(store, data, qs, corpus.title(kind))
+                timings["sweep"] = timings.get("sweep", 0.0) + time.perf_counter() - start
     return tables, agreement
 
 
 def judge(
-    rs: RetrievalSet, tables: Mapping[str, Mapping[str, Mapping[str, float]]]
+    corpora: Sequence[Corpus], tables: Mapping[str, Mapping[str, Mapping[str, float]]]
 ) -> tuple[list[str], list[str]]:
-    """The failed targets (``kind/search``) and one rendered table per query kind."""
+    """The failed targets (``title/search``) and one rendered table per corpus and kind."""
     failed = []
     sections = []
-    for kind in KINDS:
-        res = tables[kind]
-        verdicts = {
-            s: abs(res[f"store:{s}"]["mrr@10"] - res[f"ref:{s}"]["mrr@10"]) <= TOLERANCE[s]
-            for s in SEARCHES
-        }
-        failed += [f"{kind}/{s}" for s, ok in verdicts.items() if not ok]
-        n = sum(q.kind == kind for q in rs.queries)
-        sections.append(render_table(kind, n, res, verdicts))
+    for corpus in corpora:
+        for kind in corpus.kinds():
+            title = corpus.title(kind)
+            res = tables[title]
+            verdicts = {
+                s: abs(res[f"store:{s}"]["mrr@10"] - res[f"ref:{s}"]["mrr@10"]) <= TOLERANCE[s]
+                for s in SEARCHES
+            }
+            verdicts["target"] = meets_hybrid_target(res)
+            failed += [f"{title}/{s}" for s, ok in verdicts.items() if not ok]
+            n = sum(q.kind == kind for q in corpus.rs.queries)
+            sections.append(render_table(title, n, res, verdicts))
     return failed, sections
 
 
 def render_report(
-    seed: int,
-    notes: Sequence[str],
+    corpora: Sequence[Corpus],
     sections: Sequence[str],
     agreement: Sequence[str],
     tables: Mapping[str, Mapping[str, Mapping[str, float]]],
     timings: Mapping[str, float],
 ) -> str:
     """The markdown report."""
+    from langchain_s3vectors.fusion import DEFAULT_FETCH_K, DEFAULT_VECTOR_WEIGHT  # noqa: PLC0415
+
     total = sum(timings.values())
     timing_line = ", ".join(f"{name} {sec:.1f}s" for name, sec in timings.items())
+    built = "\n\n".join(f"{c.name}:\n\n" + "\n".join(f"- {n}" for n in c.notes) for c in corpora)
     return "\n\n".join(
         [
             "### Retrieval quality",
@@ -592,8 +475,7 @@ def render_report(
                 "Reproduce with `HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/retrieval_quality.py` "
                 "(offline; it takes about the total time below on the machine below)."
             ),
-            "How the set is built (deterministic, seed "
-            f"{seed}):\n\n" + "\n".join(f"- {n}" for n in notes),
+            "How the sets are built (deterministic):\n\n" + built,
             (
                 "Every passage is embedded once with all-MiniLM-L6-v2 (normalised); the store "
                 "(embedded `LocalS3VectorsClient` on disk, page content full-text searchable "
@@ -601,7 +483,10 @@ def render_report(
                 "use none of this package's code: numpy exact cosine; `rank_bm25.BM25Okapi` "
                 "(k1 1.2, b 0.75, non-positive IDF floored at 1e-6 as SQLite FTS5 does) over "
                 "lowercase word tokens with the original Porter stemmer (`snowballstemmer`); "
-                "their Reciprocal Rank Fusion (k 60, each ranking cut to 100)."
+                "their Reciprocal Rank Fusion (k 60, each ranking cut to 100), and the "
+                f"relative score fusion of that RRF's top {DEFAULT_FETCH_K} (each method's "
+                "scores min-max scaled over the candidates it scored, vector weight "
+                f"{DEFAULT_VECTOR_WEIGHT}: the store's defaults)."
             ),
             *sections,
             (
@@ -610,37 +495,58 @@ def render_report(
                 f"when MRR@10 is 1. Queries whose top-{K} list is identical, store vs "
                 "reference:\n\n" + "\n".join(f"- {line}" for line in agreement)
             ),
-            "Where hybrid search helps:\n\n" + hybrid_summary(tables),
+            "What hybrid search does:\n\n" + hybrid_summary(tables),
             f"Machine: {machine()}.\n\nTimings: {timing_line}; total {total:.0f}s.",
         ]
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Build the set, run every search, print and write the tables."""
-    args = parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    timings = Timings()
+def build_corpora(args: argparse.Namespace, timings: Timings) -> list[Corpus]:
+    """The two labelled sets."""
     operations, headings, source_notes = timings.timed(
-        "build set", lambda: load_sources(args.passages, args.seed)
+        "build sets", lambda: load_sources(args.passages, args.seed)
     )
     rs = timings.timed(
-        "build set",
+        "build sets",
         lambda: build_set(
             operations, headings, n_questions=args.questions, n_terms=args.terms, seed=args.seed
         ),
     )
-    notes = source_notes + rs.notes
-    for note in notes:
-        print(f"set: {note}")
-    data = embed_set(rs, args, timings)
-    tables, agreement = run_searches(rs, data, timings)
-    failed, sections = judge(rs, tables)
-    report = render_report(args.seed, notes, sections, agreement, tables, timings)
+    docstrings, doc_notes = timings.timed("build sets", load_docstrings)
+    rs2 = timings.timed("build sets", lambda: build_docstring_set(docstrings))
+    return [
+        Corpus("AWS API documentation", rs, source_notes + rs.notes),
+        Corpus("Scientific Python docstrings", rs2, doc_notes + rs2.notes),
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the sets, run every search, print and write the tables."""
+    args = parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    timings = Timings()
+    corpora = build_corpora(args, timings)
+    for corpus in corpora:
+        for note in corpus.notes:
+            print(f"set ({corpus.name}): {note}")
+    model, model_source = timings.timed("load model", lambda: load_model(args.backend))
+    print(f"model: all-MiniLM-L6-v2 via {model_source}")
+    sweep = Sweep() if args.sweep else None
+    tables: dict[str, dict[str, dict[str, float]]] = {}
+    agreement: list[str] = []
+    for corpus in corpora:
+        data = embed_set(corpus.rs, args, timings, model)
+        corpus_tables, corpus_agreement = run_corpus(corpus, data, timings, sweep)
+        tables |= corpus_tables
+        agreement += corpus_agreement
+    failed, sections = judge(corpora, tables)
+    report = render_report(corpora, sections, agreement, tables, timings)
     print()
     print(report)
     args.output.write_text(report + "\n", encoding="utf-8")
     print(f"\nwrote {args.output}")
+    if sweep is not None:
+        print("\n" + sweep.render(tables))
     if failed:
         print(f"FAILED targets: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
-from langchain_s3vectors import S3VectorsStore
+from langchain_s3vectors import HybridSearchConfig, S3VectorsStore
 from langchain_s3vectors.app.ingest import discover_files, source_of, split_file
 
 if TYPE_CHECKING:
@@ -151,10 +151,13 @@ def run_searches(store: S3VectorsStore) -> dict[str, list[tuple[Document, float 
         f"vector only: {code!r}",
         store.similarity_search_with_relevance_scores(code, k=3),
     )
+    # The default fusion: each method's scores scaled to [0, 1], then a weighted sum.
+    fusion = HybridSearchConfig()
     record(
         "hybrid",
-        f"hybrid (vector + BM25, fused by RRF): {code!r}",
-        store.hybrid_search(code, k=3),
+        f"hybrid (vector + BM25, {fusion.fusion} fusion, "
+        f"vector_weight={fusion.vector_weight}): {code!r}",
+        store.hybrid_search(code, k=3, config=fusion),
     )
     record(
         "fulltext",

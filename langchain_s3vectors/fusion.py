@@ -3,13 +3,14 @@
 Two fusions are on offer:
 
 * ``"relative_score"`` (the default): the store asks S3 Vectors for the ``fetch_k``
-  nearest vectors and, separately, the ``fetch_k`` best BM25 matches (two QueryVectors
-  calls), scales each method's scores to [0, 1] over its own candidates (min-max:
-  the best candidate scores 1, the last 0), and ranks the union by
-  ``vector_weight * vector + (1 - vector_weight) * bm25``; a candidate one method
-  did not return scores 0 for that method. Unlike rank fusion, how far ahead a
-  result is counts: a confident vector match is not pulled down by a list of
-  near-tied BM25 scores, nor the other way round.
+  best hybrid candidates with their scores (one QueryVectors call with the query
+  vector, the query text and ``returnScores``: the service's RRF top ``fetch_k``,
+  each with its vector distance and BM25 score), scales each method's scores to
+  [0, 1] over the candidates it scored (min-max: the best scores 1, the worst 0),
+  and re-ranks them by ``vector_weight * vector + (1 - vector_weight) * bm25``; a
+  candidate a method did not score gets 0 from it. Unlike rank fusion, how far ahead
+  a result is counts: a confident BM25 match on an exact term is not pulled down by
+  a list of near-tied vector similarities, nor the other way round.
 * ``"rrf"``: the service's own Reciprocal Rank Fusion, one QueryVectors call with
   both the query vector and the query text (``1 / (60 + rank)`` summed over the two
   rankings, equal weights).
@@ -56,10 +57,10 @@ Fusion = Literal["relative_score", "rrf"]
 #: The vector's share of a relative-score fusion, chosen on the package's retrieval
 #: benchmark (``benchmarks/retrieval_quality.py --sweep``): the weight whose MRR@10 is
 #: closest to the best single method on every corpus and query kind.
-DEFAULT_VECTOR_WEIGHT = 0.5
+DEFAULT_VECTOR_WEIGHT = 0.45
 
-#: Candidates each method contributes to a relative-score fusion by default.
-DEFAULT_FETCH_K = 50
+#: Candidates a relative-score fusion re-ranks by default (chosen with the weight).
+DEFAULT_FETCH_K = 20
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,9 @@ class HybridSearchConfig:
 
     Attributes:
         fusion: ``"relative_score"`` (default): min-max scaled vector similarities and
-            BM25 scores, weighted and summed, over ``fetch_k`` candidates of each
-            method (two QueryVectors calls); the score returned is that sum, in [0, 1].
+            BM25 scores, weighted and summed, over the service's ``fetch_k`` best
+            hybrid candidates (one QueryVectors call with ``returnScores``); the score
+            returned is that sum, in [0, 1].
             ``"rrf"``: the service's Reciprocal Rank Fusion (one QueryVectors call;
             ``fetch_k`` does not apply); the score returned is the service's fused
             score.
@@ -204,7 +206,7 @@ class HybridPlan:
         query: The query text.
         k: Documents wanted.
         flt: The metadata filter, as given.
-        depth: Candidates per method for relative-score fusion (``max(fetch_k, k)``).
+        depth: Candidates a relative-score fusion re-ranks (``max(fetch_k, k)``).
         config: The fusion.
     """
 
@@ -239,25 +241,36 @@ class HybridPlan:
 
 
 def fuse_results(
-    by_vector: Sequence[Mapping[str, Any]],
-    by_text: Sequence[Mapping[str, Any]],
+    results: Sequence[Mapping[str, Any]],
     codec: RecordCodec,
     vector_weight: float,
     k: int,
 ) -> list[tuple[Document, float]]:
-    """The ``k`` best (document, fused score) of a vector and a full-text QueryVectors answer.
+    """The ``k`` best (document, fused score) of a hybrid QueryVectors answer, re-ranked.
 
     Args:
-        by_vector: Vector-only results (with ``distance``), nearest first.
-        by_text: Text-only results (with ``scores``), best BM25 first.
+        results: The results of one QueryVectors call with both ``queryVector`` and
+            ``queryTexts`` and ``returnScores``: the service's RRF candidates, each
+            with the ``vectorDistance`` and ``bm25Scores`` the service found for it.
+            A result without a vector distance (or without a BM25 score on the page
+            content) is not a candidate of that method.
         codec: Decodes records and names the page content key.
         vector_weight: The vector's share (see :func:`relative_score_fusion`).
         k: Documents wanted.
     """
-    records = {r["key"]: r for r in (*by_text, *by_vector)}
-    ranked = relative_score_fusion(
-        [(r["key"], -float(r.get("distance", 0.0))) for r in by_vector],
-        [(r["key"], bm25_score(r, codec.page_content_key)) for r in by_text],
-        vector_weight,
-    )
-    return [(codec.decode(records[key]), score) for key, score in ranked[:k]]
+    by_key = {r["key"]: r for r in results}
+    vector: list[tuple[str, float]] = []
+    text: list[tuple[str, float]] = []
+    for r in results:
+        scores = r.get("scores") or {}
+        distance = scores.get("vectorDistance", r.get("distance"))
+        if distance is not None:
+            vector.append((r["key"], -float(distance)))
+        if any(
+            s.get("metadataKey") == codec.page_content_key for s in scores.get("bm25Scores") or []
+        ):
+            text.append((r["key"], bm25_score(r, codec.page_content_key)))
+    vector.sort(key=lambda pair: -pair[1])  # stable: the service's order breaks ties
+    text.sort(key=lambda pair: -pair[1])
+    ranked = relative_score_fusion(vector, text, vector_weight)
+    return [(codec.decode(by_key[key]), score) for key, score in ranked[:k]]

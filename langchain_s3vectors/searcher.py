@@ -294,17 +294,18 @@ class S3VectorsSearcher(S3VectorsStoreBase):
     ) -> list[tuple[Document, float]]:
         """Vector + BM25 search, fused; (document, fused score) pairs, best first.
 
-        The default fusion scales each method's scores to [0, 1] over its ``fetch_k``
-        best candidates and ranks by their weighted sum (two QueryVectors calls); the
-        score is that sum, in [0, 1]. ``config=HybridSearchConfig(fusion="rrf")``
-        asks for the service's Reciprocal Rank Fusion instead (one call; the score is
+        The default fusion takes the service's ``fetch_k`` best hybrid candidates with
+        their vector distances and BM25 scores (one QueryVectors call), scales each
+        method's scores to [0, 1] and re-ranks by their weighted sum; the score is that
+        sum, in [0, 1]. ``config=HybridSearchConfig(fusion="rrf")`` returns the
+        service's Reciprocal Rank Fusion as it is instead (the top ``k``; the score is
         the service's fused score). See :class:`~langchain_s3vectors.fusion.HybridSearchConfig`.
 
         Args:
             query: The query text (embedded for the vector half).
             k: How many documents.
             filter: A metadata filter, applied to both methods.
-            fetch_k: Candidates per method for relative-score fusion (at least ``k``).
+            fetch_k: Candidates a relative-score fusion re-ranks (at least ``k``).
             config: The fusion: a :class:`~langchain_s3vectors.fusion.HybridSearchConfig`
                 or a dict of its fields; ``None`` for the default.
             **kwargs: Ignored (LangChain passes search arguments through).
@@ -360,6 +361,5 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         if plan.config.fusion == "rrf":
             results, _ = self._query(plan.k, plan.flt, vector=vector, text=plan.query)
             return self._scored(results, hybrid=True)
-        by_vector, _ = self._query(plan.depth, plan.flt, vector=vector)
-        by_text, _ = self._query(plan.depth, plan.flt, text=plan.query)
-        return fuse_results(by_vector, by_text, self._codec(), plan.config.vector_weight, plan.k)
+        results, _ = self._query(plan.depth, plan.flt, vector=vector, text=plan.query)
+        return fuse_results(results, self._codec(), plan.config.vector_weight, plan.k)

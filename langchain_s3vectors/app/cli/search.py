@@ -31,7 +31,7 @@ __all__ = ["MODES", "query"]
 MODES: dict[str, str | None] = {
     "similarity": "relevance",
     "mmr": None,
-    "hybrid": "rrf",
+    "hybrid": "fused",
     "fulltext": "bm25",
 }
 _SNIPPET = 300

@@ -97,7 +97,7 @@ def test_ingest_query_sources_stats_delete(
         hits = run_json(runner, app, *local, "query", "cats purr", "-k", "2", "--mode", mode)
         assert hits, mode
         assert {"id", "score", "score_kind", "metadata", "text"} <= set(hits[0])
-        kinds = {"similarity": "relevance", "mmr": None, "hybrid": "rrf", "fulltext": "bm25"}
+        kinds = {"similarity": "relevance", "mmr": None, "hybrid": "fused", "fulltext": "bm25"}
         assert hits[0]["score_kind"] == kinds[mode]
         if mode == "similarity":
             assert all(0.0 <= h["score"] <= 1.0 for h in hits)

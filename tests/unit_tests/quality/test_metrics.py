@@ -179,3 +179,59 @@ def test_docstring_examples(rq: ModuleType) -> None:
     result = doctest.testmod(rq, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_relative_score_fuse_reference(rq: ModuleType) -> None:
+    vector = [("a", 0.9), ("b", 0.8), ("c", 0.5)]  # scaled: a 1, b 0.75, c 0
+    text = [("c", 9.0), ("d", 5.0), ("a", 1.0)]  # scaled: c 1, d 0.5, a 0
+    # a 0.6, b 0.45, c 0.4, d 0.2
+    assert rq.relative_score_fuse(vector, text, 0.6, 10) == ["a", "b", "c", "d"]
+    # Each list is cut to `depth` before scaling: b and d, the worst of each, tie at 0.
+    assert rq.relative_score_fuse(vector, text, 0.6, 2) == ["a", "c", "b", "d"]
+    assert rq.relative_score_fuse(vector, [], 0.5, 10) == ["a", "b", "c"]
+    assert rq.relative_score_fuse([], text, 0.5, 10) == ["c", "d", "a"]
+
+
+def _sibling(name: str) -> ModuleType:
+    if str(BENCHMARK.parent) not in sys.path:
+        sys.path.insert(0, str(BENCHMARK.parent))
+    return importlib.import_module(name)
+
+
+def test_docstring_set_questions_and_passages(rq: ModuleType) -> None:
+    ds = _sibling("docstring_set")
+    summary, body = ds.split_docstring(
+        "Compute the :math:`x` median.\n\nMore words here.\n\nParameters\n----------\n"
+        "a : array_like\n    Input.\n\nSee Also\n--------\nmean\n\nExamples\n--------\n>>> f()\n"
+    )
+    assert summary == "Compute the x median."
+    assert body == "More words here. Parameters: a : array_like Input."
+    assert ds.question_from_summary(summary) == "How do I calculate the x median?"
+    assert ds.question_from_summary("Tests whether x.") == "How do I check whether x?"
+    assert ds.question_from_summary("Kaiser window.") is None
+    assert ds.question_from_summary("Compute a. Then b.") is None
+    words = "alpha " * 70
+    docs = [
+        ds.Docstring("m.f", "Compute one thing.", words),
+        ds.Docstring("m.g", "Compute one thing.", words),  # ambiguous: dropped
+        ds.Docstring("m.h", "Return another thing.", words),
+        ds.Docstring("m.i", "A window.", words),  # no question, still a passage
+    ]
+    built = ds.build_docstring_set(docs, n_questions=10, seed=3)
+    again = ds.build_docstring_set(list(reversed(docs)), n_questions=10, seed=3)
+    assert built.passages == again.passages
+    assert built.queries == again.queries
+    assert [p.key for p in built.passages] == ["m.f", "m.g", "m.h", "m.i"]
+    assert [(q.kind, q.text, q.relevant) for q in built.queries] == [
+        ("paraphrase", "How do I get another thing?", frozenset({"m.h"}))
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["docstring_set", "retrieval_reference", "retrieval_report", "fusion_sweep"]
+)
+def test_sibling_docstring_examples(rq: ModuleType, name: str) -> None:
+    module = _sibling(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0 or name == "fusion_sweep"

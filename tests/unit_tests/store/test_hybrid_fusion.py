@@ -126,28 +126,31 @@ def test_config_defaults_and_dict_form() -> None:
 # -- what the store asks the API for ------------------------------------------------------
 
 
-def test_default_is_two_single_method_queries_fused_in_the_store(recorded) -> None:
+def test_default_is_one_hybrid_query_re_ranked_in_the_store(recorded) -> None:
     store, client = recorded
     hits = store.hybrid_search("apple dog", k=3)
-    queries = client.requests("query_vectors")
-    assert len(queries) == 2
-    by_vector, by_text = queries
-    assert "queryVector" in by_vector
-    assert "queryTexts" not in by_vector
-    assert "queryTexts" in by_text
-    assert "queryVector" not in by_text
-    assert by_vector["topK"] == by_text["topK"] == DEFAULT_FETCH_K
-    assert by_vector["returnDistance"]
-    assert by_text["returnScores"]
+    (request,) = client.requests("query_vectors")
+    assert "queryVector" in request
+    assert "queryTexts" in request
+    assert request["returnScores"]
+    assert request["topK"] == DEFAULT_FETCH_K
     # The scores are the fusion of what the service returned, recomputed here.
-    inner = client.inner
-    vec = inner.query_vectors(**{**by_vector, "topK": DEFAULT_FETCH_K})["vectors"]
-    txt = inner.query_vectors(**{**by_text, "topK": DEFAULT_FETCH_K})["vectors"]
-    expected = fuse_results(vec, txt, store._codec(), DEFAULT_VECTOR_WEIGHT, 3)
-    assert [(d.id, s) for d, s in hits] == [(d.id, s) for d, s in expected]
+    service = client.inner.query_vectors(**request)["vectors"]
+    vector = sorted(
+        ((r["key"], -r["scores"]["vectorDistance"]) for r in service), key=lambda p: -p[1]
+    )
+    text = sorted(
+        (
+            (r["key"], r["scores"]["bm25Scores"][0]["score"])
+            for r in service
+            if r["scores"]["bm25Scores"]
+        ),
+        key=lambda p: -p[1],
+    )
+    expected = relative_score_fusion(vector, text, DEFAULT_VECTOR_WEIGHT)[:3]
+    assert [(d.id, s) for d, s in hits] == expected
     assert len(hits) == 3
     assert all(0.0 <= s <= 1.0 for _, s in hits)
-    assert hits[0][1] == max(s for _, s in hits)
 
 
 def test_rrf_is_todays_single_hybrid_query(recorded) -> None:
@@ -163,26 +166,30 @@ def test_rrf_is_todays_single_hybrid_query(recorded) -> None:
     assert [s for _, s in hits] == [r["scores"]["fused"] for r in service]
 
 
-def test_fetch_k_is_the_depth_of_each_method_and_pages(recorded) -> None:
+def test_fetch_k_is_the_number_of_candidates_re_ranked(recorded) -> None:
     store, client = recorded
-    store.hybrid_search("apple", k=2, fetch_k=3)
-    assert [r["topK"] for r in client.requests("query_vectors")] == [3, 3]
+    assert len(store.hybrid_search("apple", k=2, fetch_k=3)) == 2
+    assert [r["topK"] for r in client.requests("query_vectors")] == [3]
     client.calls.clear()
     store.hybrid_search("apple", k=4, fetch_k=1)  # never fewer than k
-    assert [r["topK"] for r in client.requests("query_vectors")] == [4, 4]
+    assert [r["topK"] for r in client.requests("query_vectors")] == [4]
 
 
 def test_candidates_past_one_page_are_followed(faulty) -> None:
     client = faulty()
-    store = S3VectorsStore("kb-test", "docs", VocabEmbedding(), client=client)
+    store = S3VectorsStore("kb-test", "docs", DeterministicFakeEmbedding(size=16), client=client)
     n = QUERY_PAGE_SIZE + 20
-    store.add_texts([f"apple {i}" for i in range(n)], ids=[f"k{i:03d}" for i in range(n)])
+    # Random vectors and BM25 scores by length: two different orders, whose best 100
+    # each (the service fuses that deep) cover more than one page.
+    texts = [f"apple {'pad ' * (i % 9)}{i}" for i in range(n)]
+    store.add_texts(texts, ids=[f"k{i:03d}" for i in range(n)])
     client.calls.clear()
     hits = store.hybrid_search("apple", k=n, fetch_k=n)
-    assert len(hits) == n
+    assert QUERY_PAGE_SIZE < len(hits) <= n
+    assert len({doc.id for doc, _ in hits}) == len(hits)
     queries = client.requests("query_vectors")
-    assert len(queries) == 4  # two pages per method
-    assert sum("nextToken" in q for q in queries) == 2
+    assert len(queries) == 2  # two pages of one query
+    assert "nextToken" in queries[1]
 
 
 def test_filter_applies_to_both_methods(recorded) -> None:
@@ -235,6 +242,8 @@ def test_no_matching_term_gives_the_vector_ranking() -> None:
 
 def test_vector_finding_nothing_gives_the_bm25_ranking(recorded) -> None:
     store, _ = recorded
+    # A service answer where the vector search found none of the candidates (no
+    # vectorDistance): the text-only answer is exactly that.
     by_text = store.client.inner.query_vectors(
         vectorBucketName="kb-test",
         indexName="docs",
@@ -243,8 +252,10 @@ def test_vector_finding_nothing_gives_the_bm25_ranking(recorded) -> None:
         returnMetadata=True,
         returnScores=True,
     )["vectors"]
-    fused = fuse_results([], by_text, store._codec(), DEFAULT_VECTOR_WEIGHT, 10)
+    assert all("vectorDistance" not in r["scores"] for r in by_text)
+    fused = fuse_results(by_text, store._codec(), DEFAULT_VECTOR_WEIGHT, 10)
     assert _ids(fused) == _ids(store.fulltext_search("apple", k=10))
+    assert fused[0][1] == pytest.approx(1 - DEFAULT_VECTOR_WEIGHT)
 
 
 def test_sync_and_async_agree_for_both_fusions(recorded) -> None:
@@ -269,7 +280,7 @@ def test_retriever_takes_the_config_and_fetch_k(recorded) -> None:
     client.calls.clear()
     default = store.as_retriever(search_type="hybrid", search_kwargs={"k": 2, "fetch_k": 30})
     docs = asyncio.run(default.ainvoke("apple dog"))
-    assert [r["topK"] for r in client.requests("query_vectors")] == [30, 30]
+    assert [r["topK"] for r in client.requests("query_vectors")] == [30]
     assert [d.id for d in docs] == _ids(store.hybrid_search("apple dog", k=2, fetch_k=30))
     # fulltext takes neither: a config in search_kwargs does not reach it.
     fulltext = store.as_retriever(search_type="fulltext", search_kwargs={"config": rrf})
