@@ -109,6 +109,20 @@ _DROPPED_SECTIONS = {"Examples", "See Also", "References", "Warns", "Raises", "W
 _DIRECTIVE_RE = re.compile(r"^\s*\.\. .*$", re.MULTILINE)
 _ROLE_RE = re.compile(r":(?:math|func|class|meth|attr|ref|obj|data|mod|term):`~?([^`]*)`")
 _SPACE_RE = re.compile(r"\s+")
+# A set of strings printed into a docstring (its order changes with hash seeds).
+_SET_REPR_RE = re.compile(r"\{'[^'{}]*'(?:, '[^'{}]*')+\}")
+
+
+def _sorted_sets(text: str) -> str:
+    """``text`` with every printed set of strings in sorted order, so runs agree.
+
+    Example:
+        >>> _sorted_sets("use {'b', 'a'} by name")
+        "use {'a', 'b'} by name"
+    """
+    return _SET_REPR_RE.sub(
+        lambda m: "{" + ", ".join(sorted(m.group(0)[1:-1].split(", "))) + "}", text
+    )
 
 
 class Docstring:
@@ -137,7 +151,7 @@ def split_docstring(doc: str) -> tuple[str, str]:
         if title.strip() not in _DROPPED_SECTIONS:
             kept.append(f"{title.strip()}: {text}")
     body = _ROLE_RE.sub(r"\1", _DIRECTIVE_RE.sub(" ", "\n".join(kept)))
-    return summary, _SPACE_RE.sub(" ", body).strip()
+    return summary, _sorted_sets(_SPACE_RE.sub(" ", body).strip())
 
 
 def question_from_summary(summary: str) -> str | None:

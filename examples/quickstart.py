@@ -7,7 +7,8 @@ all-MiniLM-L6-v2 embedding model, offline. It:
    adds each file's metadata from ``examples/data/metadata.json`` (category, year,
    level, tags) and stores them in ``./.s3vectors-quickstart`` (recreated each run);
 2. runs a similarity search with relevance scores, filtered searches, an MMR search,
-   a full-text (BM25) search, a hybrid (vector + BM25) search and a retriever.
+   a full-text (BM25) search, a hybrid (vector + BM25) search with the default
+   ``HybridSearchConfig()`` (relative-score fusion) and a retriever.
 
 Run it with ``make demo`` or ``python examples/quickstart.py [--path DIR]``.
 Afterwards the index is still on disk, so the CLI can query it too::

@@ -7,6 +7,8 @@ import re
 
 import quickstart
 
+from langchain_s3vectors import HybridSearchConfig
+
 
 def _sources(hits):
     return [doc.metadata["source"] for doc, _ in hits]
@@ -71,6 +73,11 @@ def test_hybrid_finds_the_exact_term_vector_search_misses(quickstart_run):
     results = quickstart_run["results"]
     assert _sources(results["vector_code"])[0] != "sqlite-busy-timeout.md"
     assert _sources(results["hybrid"])[0] == "sqlite-busy-timeout.md"
+    # The default fusion, named in the output, with its scores in [0, 1].
+    default = HybridSearchConfig()
+    title = f"{default.fusion} fusion, vector_weight={default.vector_weight}"
+    assert title in quickstart_run["stdout"]
+    assert all(0.0 <= score <= 1.0 for _, score in results["hybrid"])
     fulltext = results["fulltext"]
     assert fulltext
     assert all("wal_autocheckpoint" in doc.page_content for doc, _ in fulltext)
