@@ -9,9 +9,10 @@ also measures the one-request alternative: a single hybrid QueryVectors call wit
 ``vectorDistance`` and ``bm25Scores`` the service attaches to the RRF candidates.
 
 The rule that picks the default: the largest worst-case gap, over every corpus and
-kind, between the fusion's MRR@10 and the better of vector and full-text search;
-then the higher mean MRR@10; then the smaller ``fetch_k`` (less to transfer), each
-compared to three decimals.
+kind, between the fusion's MRR@10 and the better of vector and full-text search (to
+three decimals); among those, the smallest ``fetch_k`` (fewer results to transfer)
+whose mean MRR@10 is within :data:`MEAN_TOLERANCE` of the best mean (a difference of
+one or two queries moving a rank); then the highest mean.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ if TYPE_CHECKING:
 
     from retrieval_set import Query
 
-__all__ = ["FETCH_KS", "WEIGHTS", "Sweep"]
+__all__ = ["FETCH_KS", "MEAN_TOLERANCE", "WEIGHTS", "Sweep", "pick_setting"]
 
 K = 10
 FETCH_KS = (10, 20, 50, 100)
 WEIGHTS = tuple(round(0.05 * i, 2) for i in range(21))
 SINGLE_CALL_FETCH_KS = (10, 20, 50, 100)
+#: Mean MRR@10 differences below this count as equal when picking the default.
+MEAN_TOLERANCE = 0.005
 
 
 def _mrr(ranked: Sequence[str], relevant: frozenset[str]) -> float:
@@ -47,6 +50,25 @@ def _bm25(item: Mapping[str, Any], key: str) -> float | None:
         if s.get("metadataKey") == key
     ]
     return sum(scores) if scores else None
+
+
+def pick_setting(scored: Mapping[tuple[int, float], Mapping[str, float]]) -> tuple[int, float]:
+    """The (fetch_k, weight) the rule of the module documentation picks.
+
+    Example:
+        >>> pick_setting({
+        ...     (20, 0.4): {"gap": -0.002, "mean": 0.807},
+        ...     (100, 0.4): {"gap": -0.002, "mean": 0.809},
+        ...     (10, 0.4): {"gap": -0.002, "mean": 0.801},
+        ...     (10, 0.9): {"gap": -0.300, "mean": 0.900},
+        ... })
+        (20, 0.4)
+    """
+    best_gap = max(round(v["gap"], 3) for v in scored.values())
+    tied = {s: v for s, v in scored.items() if round(v["gap"], 3) == best_gap}
+    best_mean = max(v["mean"] for v in tied.values())
+    near = [s for s, v in tied.items() if v["mean"] >= best_mean - MEAN_TOLERANCE]
+    return min(near, key=lambda s: (s[0], -tied[s]["mean"], s[1]))
 
 
 class Sweep:
@@ -127,15 +149,13 @@ class Sweep:
             ("one hybrid QueryVectors call with returnScores", self.one_call),
         ):
             scored = self._scored(rows, tables)
-            pick = max(
-                scored,
-                key=lambda s: (round(scored[s]["gap"], 3), round(scored[s]["mean"], 3), -s[0]),
-            )
+            pick = pick_setting(scored)
             parts += [
                 f"Relative-score fusion over {name}: MRR@10",
                 sweep_table(scored, self.titles),
                 (
-                    f"Picked (largest worst-case gap, then mean): fetch_k {pick[0]}, "
+                    f"Picked (largest worst-case gap, then the smallest fetch_k within "
+                    f"{MEAN_TOLERANCE} of the best mean): fetch_k {pick[0]}, "
                     f"vector weight {pick[1]:.2f}: worst gap {scored[pick]['gap']:+.3f}, "
                     f"mean {scored[pick]['mean']:.3f}."
                 ),

@@ -302,7 +302,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--sweep",
         action="store_true",
-        help="also print MRR@10 of relative-score fusion per vector weight and fetch_k",
+        help=(
+            "also print MRR@10 of relative-score fusion per vector weight and fetch_k "
+            "(and write fusion_sweep.md beside --output)"
+        ),
     )
     parser.add_argument(
         "--output", type=Path, default=Path(__file__).with_name("retrieval_quality.md")
@@ -546,7 +549,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.output.write_text(report + "\n", encoding="utf-8")
     print(f"\nwrote {args.output}")
     if sweep is not None:
-        print("\n" + sweep.render(tables))
+        swept = sweep.render(tables)
+        print("\n" + swept)
+        sweep_path = args.output.with_name("fusion_sweep.md")
+        sweep_path.write_text(
+            "### Relative-score fusion sweep\n\nReproduce with `HF_HUB_OFFLINE=1 .venv/bin/python "
+            "benchmarks/retrieval_quality.py --sweep` (see benchmarks/fusion_sweep.py).\n\n"
+            + swept
+            + "\n",
+            encoding="utf-8",
+        )
+        print(f"wrote {sweep_path}")
     if failed:
         print(f"FAILED targets: {', '.join(failed)}", file=sys.stderr)
         return 1
