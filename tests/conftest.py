@@ -3,6 +3,8 @@
 The ``client`` fixture yields an S3 Vectors client for the conformance suite:
 
 * ``local-memory`` and ``local-disk``: :class:`LocalS3VectorsClient`;
+* ``mock``: ``boto3.client("s3vectors")`` under :class:`~langchain_s3vectors.testing.mock_s3vectors`,
+  answered in process through the served wire protocol (no socket);
 * ``moto-server``: boto3 against moto's HTTP server on 127.0.0.1, for the operations
   moto implements (buckets, indexes, put/get/list/delete);
 * ``aws``: a real ``boto3.client("s3vectors")`` when ``S3VECTORS_TEST_BUCKET`` names an
@@ -42,6 +44,8 @@ ALL = frozenset(
 CAPABILITIES: dict[str, frozenset[str]] = {
     "local-memory": ALL - {"persistence"},
     "local-disk": ALL,
+    # The mock serves an in-memory store: it can do what local-memory can.
+    "mock": ALL - {"persistence"},
     "aws": ALL - {"persistence", "bucket-lifecycle"},
     # moto implements the wire format of buckets, indexes and put/get/list/delete only.
     "moto-server": frozenset(),
@@ -72,7 +76,7 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def _backends() -> list[str]:
-    return ["local-memory", "local-disk", "moto-server", "aws", *EXTRA_BACKENDS]
+    return ["local-memory", "local-disk", "mock", "moto-server", "aws", *EXTRA_BACKENDS]
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +111,13 @@ def client(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
         c = LocalS3VectorsClient(tmp_path / "store")
         yield c
         c.close()
+    elif backend == "mock":
+        import boto3  # noqa: PLC0415
+
+        from langchain_s3vectors.testing import mock_s3vectors  # noqa: PLC0415
+
+        with mock_s3vectors():
+            yield boto3.client("s3vectors", region_name="us-east-1")
     elif backend == "moto-server":
         import boto3  # noqa: PLC0415
 

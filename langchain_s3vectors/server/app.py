@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-__all__ = ["MAX_REGIONS", "create_app"]
+__all__ = ["MAX_REGIONS", "answer_error", "create_app"]
 
 logger = logging.getLogger(__name__)
 
@@ -135,17 +135,8 @@ class _Dispatcher:
             enforce(self.caps, operation.name, params)
             method = self._client_method(operation.name, self.regions.client_for(request))
             result = await run_in_threadpool(method, **params)
-        except ServiceError as exc:
-            return error_response(exc.status, exc.code, exc.message)
-        except ParamValidationError as exc:
-            return param_error_response(exc)
-        except ClientError as exc:
-            return self.codec.client_error_response(exc)
-        except Exception:
-            logger.exception("%s failed inside the store", operation.name)
-            return error_response(
-                500, "InternalServerException", f"{operation.name} failed inside the store."
-            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an error answer
+            return answer_error(self.codec, operation, exc)
         return self.codec.render_output(operation, result)
 
     @staticmethod
@@ -158,6 +149,31 @@ class _Dispatcher:
                 f"{operation} is not implemented by {type(client).__name__}.",
             )
         return method
+
+
+def answer_error(codec: WireCodec, operation: OperationModel, exc: Exception) -> Response:
+    """The service's answer to a request that failed with ``exc``.
+
+    Args:
+        codec: The codec of the service model.
+        operation: The operation that was called.
+        exc: What parsing the request or calling the client raised.
+
+    Returns:
+        The error response: the status and code of a :class:`ServiceError`, a
+        ``ValidationException`` for a ``ParamValidationError``, the shape of a
+        ``ClientError``, and ``InternalServerException`` (500, logged) for anything else.
+    """
+    if isinstance(exc, ServiceError):
+        return error_response(exc.status, exc.code, exc.message)
+    if isinstance(exc, ParamValidationError):
+        return param_error_response(exc)
+    if isinstance(exc, ClientError):
+        return codec.client_error_response(exc)
+    logger.error("%s failed inside the store", operation.name, exc_info=exc)
+    return error_response(
+        500, "InternalServerException", f"{operation.name} failed inside the store."
+    )
 
 
 def _make_client(path_or_client: Any, region_name: str = "us-east-1") -> Any:

@@ -22,8 +22,8 @@ import langchain_s3vectors
 PACKAGE = "langchain_s3vectors"
 ROOT = Path(__file__).resolve().parents[2] / PACKAGE
 
-#: Layer of each module (relative to the package), low to high. ``local``, ``server``
-#: and ``app`` stand for the package and every module in it.
+#: Layer of each module (relative to the package), low to high. ``local``, ``server``,
+#: ``testing`` and ``app`` stand for the package and every module in it.
 LAYERS: dict[str, int] = {
     "errors": 0,
     "limits": 0,
@@ -47,6 +47,8 @@ LAYERS: dict[str, int] = {
     "retrievers": 6,
     "query_constructor": 6,
     "server": 7,
+    # The in-process mock, seeding and the pytest plugin: over the server's protocol.
+    "testing": 7,
     "app": 8,
     # Modules on their way to app/: the application layer already.
     "settings": 8,
@@ -169,7 +171,7 @@ def _short(module: str) -> str:
 def _layer(module: str) -> int:
     short = _short(module)
     head = short.split(".", 1)[0]
-    key = head if head in ("local", "server", "app") else short
+    key = head if head in ("local", "server", "testing", "app") else short
     if key not in LAYERS:
         pytest.fail(f"module {module} has no layer: add it to LAYERS in {__file__}")
     return LAYERS[key]
