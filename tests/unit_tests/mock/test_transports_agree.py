@@ -159,7 +159,21 @@ def _mock() -> Iterator[Any]:
         yield boto3.client("s3vectors", region_name="us-east-1")
 
 
-TRANSPORTS: dict[str, Callable[[], Any]] = {"direct": _direct, "http": _http, "mock": _mock}
+@contextmanager
+def _mock_beside_moto() -> Iterator[Any]:
+    """moto's mock_aws active too: botocore hands each request to every before-send
+    handler, moto's included, but the answer is the first one, ours."""
+    moto = pytest.importorskip("moto")
+    with moto.mock_aws(), mock_s3vectors():
+        yield boto3.client("s3vectors", region_name="us-east-1")
+
+
+TRANSPORTS: dict[str, Callable[[], Any]] = {
+    "direct": _direct,
+    "http": _http,
+    "mock": _mock,
+    "mock-beside-moto": _mock_beside_moto,
+}
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +201,7 @@ def test_the_script_exercises_answers_and_errors(answers: dict[str, list[Any]]) 
     assert direct[-1] == {"vectorBuckets": []}
 
 
-@pytest.mark.parametrize("transport", ["http", "mock"])
+@pytest.mark.parametrize("transport", ["http", "mock", "mock-beside-moto"])
 def test_every_answer_is_the_same_as_the_embedded_client(
     answers: dict[str, list[Any]], transport: str
 ) -> None:
