@@ -26,16 +26,22 @@ Example:
 
 from __future__ import annotations
 
-try:
-    import starlette  # noqa: F401
-except ImportError as exc:  # pragma: no cover - depends on the installed extras
-    msg = (
-        "langchain_s3vectors.testing needs the 'testing' extra: "
-        'pip install "langchain-s3vectors[testing]"'
-    )
-    raise ImportError(msg) from exc
+from typing import NoReturn
 
-from langchain_s3vectors.testing.mock import AIOBOTOCORE_NOT_SERVED, mock_s3vectors
-from langchain_s3vectors.testing.seeding import seed
+try:
+    from langchain_s3vectors.testing.mock import AIOBOTOCORE_NOT_SERVED, mock_s3vectors
+    from langchain_s3vectors.testing.seeding import seed
+except ImportError as _missing:  # pragma: no cover - depends on the installed extras
+    # The package itself still imports (the pytest plugin lives in it and must stay
+    # inert); its names raise the install hint when used.
+    _MISSING_EXTRA = _missing
+
+    def __getattr__(name: str) -> NoReturn:
+        msg = (
+            f"langchain_s3vectors.testing.{name} needs the 'testing' extra: "
+            'pip install "langchain-s3vectors[testing]"'
+        )
+        raise ImportError(msg) from _MISSING_EXTRA
+
 
 __all__ = ["AIOBOTOCORE_NOT_SERVED", "mock_s3vectors", "seed"]

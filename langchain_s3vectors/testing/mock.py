@@ -27,9 +27,12 @@ Which clients it reaches, and why:
   ...) is left to whatever serves it, e.g. moto's ``mock_aws`` in the same test. The
   handler is registered for ``before-send.s3vectors`` ahead of all others, so it answers
   before moto's generic ``before-send`` handler sees an ``s3vectors`` request.
-* aiobotocore clients are not served (see :data:`AIOBOTOCORE_NOT_SERVED`): their
-  requests fail at once with that message instead of reaching the network; use the
-  ``s3vectors_endpoint`` fixture of the pytest plugin for them.
+* aiobotocore clients are not served: aiobotocore sends and reads its own asynchronous
+  way, and its releases pin botocore below the versions this package needs, so the two
+  cannot be installed together. Point them at a served store (the
+  ``s3vectors_endpoint`` fixture of the pytest plugin). Where an aiobotocore version does
+  hand a request to this handler, awaiting the answer raises
+  :data:`AIOBOTOCORE_NOT_SERVED` instead of letting the request out.
 
 Inside a block the environment carries fake credentials (``AWS_ACCESS_KEY_ID`` and
 ``AWS_SECRET_ACCESS_KEY`` are ``"testing"``), ``AWS_EC2_METADATA_DISABLED=true`` so no
