@@ -25,7 +25,6 @@ Example:
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
@@ -55,6 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["InProcessService"]
 
 _T = TypeVar("_T")
+#: How many (method, path) pairs a service remembers the route of (tag paths vary).
+_ROUTE_CACHE_SIZE = 256
 
 
 def run_unsuspended(coroutine: Coroutine[Any, Any, _T]) -> _T:
@@ -114,6 +115,7 @@ class InProcessService:
             path = route_path(operation.http["requestUri"])
             by_path.setdefault(path, {})[operation.http.get("method", "POST")] = operation
         self._routes = [_Route(path, ops) for path, ops in sorted(by_path.items())]
+        self._route_cache: dict[tuple[str, str], tuple[OperationModel | None, dict[str, Any]]] = {}
 
     def handle(
         self, method: str, url: str, headers: Mapping[str, str | bytes], body: bytes
@@ -166,14 +168,20 @@ class InProcessService:
             return answer_error(self.codec, operation, exc)
         return self.codec.render_output(operation, result)
 
-    @functools.lru_cache(maxsize=256)  # noqa: B019 - one service per mock block, few paths
     def _route(self, method: str, path: str) -> tuple[OperationModel | None, dict[str, Any]]:
-        for route in self._routes:
-            params = route.match(path)
-            if params is not None:
-                # A path served for other methods only is unknown, as from the app.
-                return route.operations.get(method), params
-        return None, {}
+        found = self._route_cache.get((method, path))
+        if found is None:
+            found = None, {}
+            for route in self._routes:
+                params = route.match(path)
+                if params is not None:
+                    # A path served for other methods only is unknown, as from the app.
+                    found = route.operations.get(method), params
+                    break
+            if len(self._route_cache) >= _ROUTE_CACHE_SIZE:
+                self._route_cache.clear()
+            self._route_cache[method, path] = found
+        return found
 
     def close(self) -> None:
         """Close the store this service opened (not a client it was handed)."""
