@@ -7,7 +7,7 @@ as for AWS, and instead of opening a connection hands it to a ``before-send`` ev
 handler, which answers it with
 :class:`~langchain_s3vectors.server.inprocess.InProcessService` (the served routes,
 request parsing, validation, error codes and headers) and returns the HTTP response
-botocore then parses. Paginators, waiters, retries and ``client.exceptions`` work as
+botocore then parses. Paginators, retries and ``client.exceptions`` work as
 against AWS, because they are botocore's own.
 
 Which clients it reaches, and why:
