@@ -25,8 +25,9 @@ Which clients it reaches, and why:
   non-default session created before that import is not reached.
 * Only the ``s3vectors`` service is answered; every other service (``s3``, ``sts``,
   ...) is left to whatever serves it, e.g. moto's ``mock_aws`` in the same test. The
-  handler is registered for ``before-send.s3vectors`` ahead of all others, so it answers
-  before moto's generic ``before-send`` handler sees an ``s3vectors`` request.
+  handler is registered for ``before-send.s3vectors`` ahead of all others: botocore
+  still calls moto's generic ``before-send`` handler too, but uses the first answer,
+  this one.
 * aiobotocore clients are not served: aiobotocore sends and reads its own asynchronous
   way, and its releases pin botocore below the versions this package needs, so the two
   cannot be installed together. Point them at a served store (the
