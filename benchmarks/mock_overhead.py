@@ -16,7 +16,7 @@ Target: mock <= 1.5x direct. The ratio depends on how much searching there is to
 against botocore's fixed cost (most of it serializing the query vector's floats), so it
 is printed for each of ``--sizes`` (vectors in the index).
 
-Run: ``python benchmarks/mock_overhead.py [--sizes 1000,5000,20000 --dim 384]``
+Run: ``python benchmarks/mock_overhead.py [--sizes 1000,10000,50000 --dim 384]``
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def measure(n: int, dim: int, queries: int, repeat: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1000,5000,20000")
+    parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=5)
