@@ -63,14 +63,18 @@ from typing import TYPE_CHECKING, Any
 from langchain_s3vectors.app.loaders import (
     MAX_CHUNK_BYTES,
     MAX_CHUNK_SIZE,
+    NO_PDF_TEXT,
+    NO_TEXT,
     ROOT_ID_KEY,
     SUPPORTED_EXTENSIONS,
+    UNSUPPORTED,
     Chunk,
     _candidates,
     _chunks,
     _make_splitter,
     check_chunking,
     check_paths,
+    check_something_to_read,
     chunk_key,
     content_hash,
     decode_text,
@@ -96,12 +100,14 @@ __all__ = [
     "MAX_CHUNK_BYTES",
     "MAX_CHUNK_SIZE",
     "ROOT_ID_KEY",
+    "SKIP_KINDS",
     "SUPPORTED_EXTENSIONS",
     "Chunk",
     "IngestCancelledError",
     "IngestReport",
     "check_chunking",
     "check_paths",
+    "check_something_to_read",
     "chunk_key",
     "content_hash",
     "decode_text",
@@ -111,6 +117,7 @@ __all__ = [
     "ingest",
     "load_file",
     "root_id",
+    "skip_kind",
     "source_of",
     "split_file",
     "upload_chunks",
@@ -126,6 +133,27 @@ LARGE_INGEST_CHUNKS = 2000
 DEFAULT_EMBED_BATCH = 256
 
 logger = logging.getLogger(__name__)
+
+#: The kinds of :meth:`IngestReport.skipped_by_reason`, in the order they are reported.
+SKIP_KINDS = ("unsupported", "no_text", "unreadable", "other_root", "duplicate")
+
+
+def skip_kind(reason: str) -> str:
+    """The kind (one of :data:`SKIP_KINDS`) of a reason a file was skipped or failed.
+
+    Example:
+        >>> skip_kind("unsupported file type .docx"), skip_kind("symbolic link loop")
+        ('unsupported', 'unreadable')
+    """
+    if reason.startswith(UNSUPPORTED):
+        return "unsupported"
+    if reason in (NO_TEXT, NO_PDF_TEXT):
+        return "no_text"
+    if reason.startswith("same file as"):
+        return "duplicate"
+    if reason == OTHER_ROOT:
+        return "other_root"
+    return "unreadable"
 
 
 class IngestCancelledError(S3VectorsError):
@@ -148,8 +176,10 @@ class IngestReport:
         failed: ``(source, reason)`` of every file skipped: it could not be read, or
             its stored chunks came from another root (see ``take_over``).
         removed_sources: Sources deleted because their files are gone (``prune``).
-        skipped: ``(source, reason)`` of files not read again (a second link to a file).
-        notes: ``(source, note)`` of files read with a caveat (bytes replaced, encoding).
+        skipped: ``(source, reason)`` of files found but not stored: an unsupported
+            file type, no text (a scanned PDF), or a second link to a file read once.
+        notes: ``(source, note)`` of files read with a caveat (bytes replaced, encoding,
+            front matter fields left out).
         dry_run: Nothing was embedded or written; the counts say what would be.
     """
 
@@ -167,6 +197,22 @@ class IngestReport:
     notes: list[tuple[str, str]] = field(default_factory=list)
     dry_run: bool = False
 
+    def skipped_by_reason(self) -> dict[str, int]:
+        """How many files were skipped or failed, by kind of reason.
+
+        Kinds: ``unsupported`` (file type), ``no_text``, ``unreadable`` (broken,
+        binary, a link loop or a dangling link), ``other_root`` (see ``take_over``) and
+        ``duplicate`` (a second link to a file read once).
+
+        Example:
+            >>> IngestReport(skipped=[("a.png", "unsupported file type .png")]).skipped_by_reason()
+            {'unsupported': 1, 'no_text': 0, 'unreadable': 0, 'other_root': 0, 'duplicate': 0}
+        """
+        counts = dict.fromkeys(SKIP_KINDS, 0)
+        for _, reason in [*self.failed, *self.skipped]:
+            counts[skip_kind(reason)] += 1
+        return counts
+
     def as_dict(self) -> dict[str, Any]:
         """The report as a JSON-ready dict (without the source list)."""
         return {
@@ -180,6 +226,7 @@ class IngestReport:
             "failed": [{"source": source, "reason": reason} for source, reason in self.failed],
             "removed_sources": list(self.removed_sources),
             "skipped": [{"source": source, "reason": reason} for source, reason in self.skipped],
+            "skipped_by_reason": self.skipped_by_reason(),
             "notes": [{"source": source, "note": note} for source, note in self.notes],
             "dry_run": self.dry_run,
         }
@@ -441,9 +488,10 @@ def _plan(
 
     for path, resolved, problem in files:
         if resolved is None:
-            duplicate = bool(problem and problem.startswith("same file"))
-            target = report.skipped if duplicate else report.failed
-            target.append((path.as_posix(), problem or "cannot read"))
+            reason = problem or "cannot read"
+            skipped = skip_kind(reason) in {"duplicate", "unsupported"}
+            target = report.skipped if skipped else report.failed
+            target.append((path.as_posix(), reason))
             continue
         source = source_of(path, base)
         try:
@@ -455,9 +503,14 @@ def _plan(
             report.notes.append((source, note))
         if source in group:
             plan_group()  # two paths with one source: plan them in order
-        report.files += 1
-        report.chunks += len(chunks)
-        report.sources.append(source)
+        if chunks:
+            report.files += 1
+            report.chunks += len(chunks)
+            report.sources.append(source)
+        else:  # still planned, so the chunks of an older version are deleted
+            report.skipped.append(
+                (source, NO_PDF_TEXT if path.suffix.lower() == ".pdf" else NO_TEXT)
+            )
         group[source] = chunks
         if len(group) >= _FILES_PER_LOOKUP:
             plan_group()
@@ -582,6 +635,8 @@ def _plan_paths(
 ) -> tuple[list[Chunk], list[str]]:
     """Check every path, then plan this share's files; with ``prune``, the vanished too."""
     candidates = list(_candidates(paths))  # every path checked before anything is read
+    if not prune:
+        check_something_to_read(paths, candidates)
     if share is not None:
         candidates = [c for c in candidates if share.owns(source_of(c[0], base))]
     pending, stale = _plan(store, candidates, base, split, report, take_over=take_over)

@@ -26,15 +26,16 @@ from __future__ import annotations
 import codecs
 import errno
 import hashlib
-import itertools
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors import limits
+from langchain_s3vectors.app.formats import html_text, markdown_title, pdf_text, rst_title
+from langchain_s3vectors.app.frontmatter import fit_metadata, split_front_matter
 from langchain_s3vectors.errors import ConfigurationError, InvalidInputError
 from langchain_s3vectors.records import json_size
 
@@ -49,6 +50,7 @@ __all__ = [
     "Chunk",
     "check_chunking",
     "check_paths",
+    "check_something_to_read",
     "chunk_key",
     "content_hash",
     "decode_text",
@@ -71,6 +73,13 @@ SUPPORTED_EXTENSIONS: dict[str, str] = {
     ".pdf": "pdf",
 }
 
+#: Why a file found in a folder is not read: the start of the reason, then its extension.
+UNSUPPORTED = "unsupported file type"
+#: Why a file with no text is not stored (its older chunks, if any, are deleted).
+NO_TEXT = "no text to index"
+#: The same for a PDF, whose pages may be images.
+NO_PDF_TEXT = "no extractable text (a scanned PDF? run OCR on it first)"
+
 #: Hex characters of sha256 kept in ``content_hash``.
 HASH_CHARS = 32
 #: Metadata key holding the :func:`root_id` of the folder a chunk was ingested from.
@@ -81,7 +90,6 @@ MAX_CHUNK_BYTES = limits.MAX_METADATA_BYTES - limits.MAX_FILTERABLE_METADATA_BYT
 #: Largest ``chunk_size`` (characters): 8,000 characters of at most 4 UTF-8 bytes fit.
 MAX_CHUNK_SIZE = 8000
 _MAX_TITLE = 200
-_PDF_HINT = 'pip install "langchain-s3vectors[pdf]"'
 _SPLITTER_HINT = 'pip install "langchain-s3vectors[ingest]"'
 #: Leading bytes searched for NUL to tell binary files from text.
 _SNIFF_BYTES = 8192
@@ -127,73 +135,6 @@ def chunk_key(source: str, chunk: int) -> str:
         return key
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
     return f"sha256:{digest}#{chunk}"
-
-
-class _HTMLText(HTMLParser):
-    """Visible text and ``<title>`` of an HTML page, with the stdlib parser."""
-
-    _SKIP = frozenset({"script", "style", "noscript", "template", "head"})
-    _BLOCK = frozenset(
-        {
-            "p",
-            "div",
-            "br",
-            "li",
-            "ul",
-            "ol",
-            "tr",
-            "table",
-            "section",
-            "article",
-            "header",
-            "footer",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "pre",
-            "blockquote",
-            "dd",
-            "dt",
-            "hr",
-        }
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title_parts: list[str] = []
-        self._skip_depth = 0
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:  # noqa: ARG002
-        if tag == "title":
-            self._in_title = True
-        elif tag in self._SKIP:
-            self._skip_depth += 1
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        elif tag in self._SKIP:
-            self._skip_depth = max(0, self._skip_depth - 1)
-        elif tag in self._BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self.title_parts.append(data)
-        elif not self._skip_depth:
-            self.parts.append(data)
-
-    def text(self) -> str:
-        raw = "".join(self.parts)
-        lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in raw.split("\n"))
-        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def _read_text(path: Path) -> tuple[str, str | None]:
@@ -273,42 +214,6 @@ def _guess_encoding(data: bytes) -> tuple[str, str | None]:
     return _text_only(str(best)), f"not UTF-8; decoded as {best.encoding}"
 
 
-def _markdown_title(text: str) -> str | None:
-    for line in text.splitlines()[:50]:
-        match = re.match(r"^#{1,2}\s+(.+?)\s*#*\s*$", line)
-        if match:
-            return match.group(1)
-    return None
-
-
-def _rst_title(text: str) -> str | None:
-    lines = text.splitlines()[:50]
-    for first, second in itertools.pairwise(lines):
-        if (
-            first.strip()
-            and len(second.strip()) >= len(first.strip())
-            and re.fullmatch(r"([=\-~^*#+])\1+", second.strip())
-        ):
-            return first.strip()
-    return None
-
-
-def _load_pdf(path: Path) -> tuple[str, str | None]:
-    try:
-        from pypdf import PdfReader  # noqa: PLC0415
-    except ImportError as exc:
-        msg = f"Reading {path.name} needs pypdf: {_PDF_HINT}"
-        raise ConfigurationError(msg) from exc
-    try:
-        reader = PdfReader(str(path))
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = reader.metadata.title if reader.metadata else None
-    except Exception as exc:
-        msg = f"Could not read PDF {path.name}: {exc}"
-        raise InvalidInputError(msg) from exc
-    return "\n\n".join(pages), str(title) if title else None
-
-
 def load_file(path: str | Path) -> tuple[str, str, str]:
     """Read one supported file.
 
@@ -329,12 +234,23 @@ def load_file(path: str | Path) -> tuple[str, str, str]:
         >>> load_file(p)
         ('Hi there', 'T', 'html')
     """
-    text, title, file_type, _ = _load(Path(path))
-    return text, title, file_type
+    loaded = _load(Path(path))
+    return loaded.text, loaded.title, loaded.file_type
 
 
-def _load(path: Path) -> tuple[str, str, str, str | None]:
-    """``(text, title, file_type, note)``; the note says how the text was decoded."""
+@dataclass(frozen=True)
+class _Loaded:
+    """A file read for ingest: its text, title, type, front matter fields and notes."""
+
+    text: str
+    title: str
+    file_type: str
+    fields: dict[str, Any]
+    notes: list[str]
+
+
+def _load(path: Path) -> _Loaded:
+    """Read one file; the notes say how the text was decoded and what front matter held."""
     file_type = SUPPORTED_EXTENSIONS.get(path.suffix.lower())
     if file_type is None:
         msg = (
@@ -343,29 +259,31 @@ def _load(path: Path) -> tuple[str, str, str, str | None]:
         )
         raise InvalidInputError(msg)
     title: str | None = None
-    note: str | None = None
+    fields: dict[str, Any] = {}
+    notes: list[str] = []
     if file_type == "pdf":
-        text, title = _load_pdf(path)
+        text, title = pdf_text(path)
     else:
         try:
             raw, note = _read_text(path)
         except OSError as exc:
             msg = f"Cannot read {path.name}: {exc.strerror or exc}"
             raise InvalidInputError(msg) from exc
+        notes.extend([note] if note else [])
         if file_type == "html":
-            parser = _HTMLText()
-            parser.feed(raw)
-            parser.close()
-            text = parser.text()
-            title = " ".join("".join(parser.title_parts).split()) or None
+            text, title = html_text(raw)
+        elif file_type == "md":
+            matter = split_front_matter(raw)
+            text = raw if matter is None else matter.body
+            if matter is not None:
+                title, fields = matter.title, matter.metadata
+                notes.extend(matter.notes)
+            title = title or markdown_title(text)
         else:
             text = raw
-            if file_type == "md":
-                title = _markdown_title(text)
-            elif file_type == "rst":
-                title = _rst_title(text)
+            title = rst_title(text) if file_type == "rst" else None
     title = (title or path.stem).strip()[:_MAX_TITLE]
-    return text, title, file_type, note
+    return _Loaded(text, title, file_type, fields, notes)
 
 
 def discover_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -414,6 +332,44 @@ def check_paths(paths: Iterable[str | Path]) -> None:
         raise InvalidInputError(msg)
 
 
+def check_something_to_read(
+    paths: Iterable[str | Path],
+    candidates: Iterable[tuple[Path, Path | None, str | None]] | None = None,
+) -> None:
+    """Refuse paths that hold no file of a supported type, saying what they hold instead.
+
+    Args:
+        paths: The files and folders to ingest.
+        candidates: What :func:`_candidates` found in them, if already listed.
+
+    Raises:
+        InvalidInputError: The folders are empty, or hold only unsupported files.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "photo.png").write_bytes(b"")
+        >>> try:
+        ...     check_something_to_read([folder])
+        ... except InvalidInputError as exc:
+        ...     print(str(exc).split(". ")[0].split(": ")[1])
+        it holds only files of unsupported types (1 .png)
+    """
+    paths = list(paths)
+    found = list(_candidates(paths) if candidates is None else candidates)
+    if any(problem is None or not problem.startswith(UNSUPPORTED) for _, _, problem in found):
+        return
+    types = Counter(str(problem)[len(UNSUPPORTED) :].strip() for _, _, problem in found)
+    kinds = ", ".join(f"{count} {ext}" for ext, count in types.most_common(5))
+    held = f"only files of unsupported types ({kinds})" if types else "no files"
+    where = ", ".join(Path(p).as_posix() for p in paths)
+    msg = (
+        f"Nothing to ingest in {where}: it holds {held}. Supported types: "
+        f"{' '.join(sorted(SUPPORTED_EXTENSIONS))} (hidden files and folders are skipped)."
+    )
+    raise InvalidInputError(msg)
+
+
 def _candidates(
     paths: Iterable[str | Path],
 ) -> Iterator[tuple[Path, Path | None, str | None]]:
@@ -451,7 +407,10 @@ def _resolve(path: Path) -> tuple[Path | None, str | None]:
 
 
 def _walk_folder(folder: Path) -> list[tuple[Path, str | None]]:
-    """Supported files under ``folder`` following links, each folder once; problems noted."""
+    """Files under ``folder`` following links, each folder once; problems noted.
+
+    Files of an unsupported type come with the problem ``"unsupported file type .ext"``.
+    """
     found: list[tuple[Path, str | None]] = []
     visited = {os.path.realpath(folder)}
 
@@ -480,6 +439,8 @@ def _walk_folder(folder: Path) -> list[tuple[Path, str | None]]:
                 found.append((path, None))
             elif path.is_symlink() and not path.exists():  # a broken link to a folder?
                 found.append((path, _resolve(path)[1]))
+            else:
+                found.append((path, f"{UNSUPPORTED} {path.suffix.lower() or '(none)'}"))
     return sorted(found, key=lambda item: item[0])
 
 
@@ -561,9 +522,20 @@ def split_file(
 def _chunks(
     path: Path, source: str, split: Callable[[str], list[str]], root_id: str | None
 ) -> tuple[list[Chunk], str | None]:
-    """The chunks of one file and the note on how it was decoded."""
-    text, title, file_type, note = _load(path)
-    pieces = [piece for piece in split(text) if piece.strip()]
+    """The chunks of one file and its notes (decoding, front matter fields left out)."""
+    loaded = _load(path)
+    pieces = [piece for piece in split(loaded.text) if piece.strip()]
+    base: dict[str, Any] = {
+        "source": source,
+        "chunk": len(pieces),
+        "content_hash": content_hash(""),
+        "title": loaded.title,
+        "file_type": loaded.file_type,
+    }
+    if root_id is not None:
+        base[ROOT_ID_KEY] = root_id
+    common, left_out = fit_metadata(base, loaded.fields)
+    common = {key: common[key] for key in common if key not in base}
     chunks: list[Chunk] = []
     for number, piece in enumerate(pieces):
         size = json_size(piece)
@@ -574,16 +546,14 @@ def _chunks(
             )
             raise InvalidInputError(msg)
         metadata: dict[str, Any] = {
-            "source": source,
+            **base,
             "chunk": number,
             "content_hash": content_hash(piece),
-            "title": title,
-            "file_type": file_type,
+            **common,
         }
-        if root_id is not None:
-            metadata[ROOT_ID_KEY] = root_id
         chunks.append(Chunk(key=chunk_key(source, number), text=piece, metadata=metadata))
-    return chunks, note
+    notes = [*loaded.notes, *(left_out if pieces else [])]
+    return chunks, "; ".join(notes) or None
 
 
 def root_id(root: str | Path) -> str:

@@ -2,6 +2,7 @@
 
 import signal
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
@@ -73,7 +74,10 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest files and folders (.txt .md .rst .html .pdf); unchanged chunks are skipped."""
-    from langchain_s3vectors.app.ingest import check_paths  # noqa: PLC0415
+    from langchain_s3vectors.app.ingest import (  # noqa: PLC0415
+        check_paths,
+        check_something_to_read,
+    )
     from langchain_s3vectors.app.ingest import ingest as run_ingest  # noqa: PLC0415
     from langchain_s3vectors.app.sharding import Shard  # noqa: PLC0415
 
@@ -82,6 +86,8 @@ def ingest(
     cancel = threading.Event()
     with errors(), nullcontext() if dry_run else _interruptible(cancel):
         check_paths(paths)
+        if not prune:  # an emptied folder may be pruned
+            check_something_to_read(paths)
         if shard is not None:
             Shard.parse(shard)  # a bad --shard is refused before a store is created
         store = _dry_run_store(state) if dry_run else state.writer()
@@ -171,25 +177,60 @@ def _dry_run_store(state: CliState) -> "S3VectorsStore":
 
 
 def _print_ingest_report(report: Any) -> None:
+    from langchain_s3vectors.app.loaders import SUPPORTED_EXTENSIONS, UNSUPPORTED  # noqa: PLC0415
+
     out = console()
+    skipped = _skipped_summary(report.skipped_by_reason())
     if report.dry_run:
         out.print(
             f"Dry run: {report.files} files, {report.chunks} chunks: would add "
             f"{report.added}, update {report.updated}, leave {report.unchanged} unchanged "
-            f"and delete {report.deleted}. Nothing was changed.",
+            f"and delete {report.deleted}{skipped}. Nothing was changed.",
             markup=False,
         )
     else:
         out.print(
             f"{report.files} files, {report.chunks} chunks: {report.added} added, "
             f"{report.updated} updated, {report.unchanged} unchanged, "
-            f"{report.deleted} deleted in {report.seconds:.1f}s.",
+            f"{report.deleted} deleted in {report.seconds:.1f}s{skipped}.",
             markup=False,
         )
     verb = "would remove" if report.dry_run else "removed"
     for source in report.removed_sources:
         out.print(f"{verb} {source}", markup=False)
+    unsupported: Counter[str] = Counter()
     for source, reason in [*report.failed, *report.skipped]:
-        out.print(f"skipped {source}: {reason}", markup=False)
+        if reason.startswith(UNSUPPORTED):
+            unsupported[reason[len(UNSUPPORTED) :].strip()] += 1
+        else:
+            out.print(f"skipped {source}: {reason}", markup=False)
+    if unsupported:
+        types = ", ".join(f"{ext} ({count})" for ext, count in unsupported.most_common())
+        out.print(
+            f"skipped {unsupported.total()} files of unsupported types: {types}; supported: "
+            f"{' '.join(sorted(SUPPORTED_EXTENSIONS))}",
+            markup=False,
+        )
     for source, note in report.notes:
         out.print(f"note {source}: {note}", markup=False)
+
+
+def _skipped_summary(counts: dict[str, int]) -> str:
+    """``"; skipped 3 files: 2 unsupported type, 1 no text"``, or ``""`` if none were.
+
+    Example:
+        >>> _skipped_summary({"unsupported": 2, "no_text": 1, "unreadable": 0})
+        '; skipped 3 files: 2 unsupported type, 1 no text'
+    """
+    words = {
+        "unsupported": "unsupported type",
+        "no_text": "no text",
+        "unreadable": "unreadable",
+        "other_root": "from another folder",
+        "duplicate": "read once already",
+    }
+    parts = [f"{count} {words.get(kind, kind)}" for kind, count in counts.items() if count]
+    total = sum(counts.values())
+    if not total:
+        return ""
+    return f"; skipped {total} file{'s' if total != 1 else ''}: {', '.join(parts)}"
