@@ -9,12 +9,15 @@ a stable key, ``"<source>#<chunk number>"``, and this metadata:
 ``source``    the file's path relative to the ingest root, with ``/``
 ``chunk``     the chunk's number in the file, from 0
 ``content_hash``  sha256 of the chunk text (first 32 hex characters)
-``title``     the document title (Markdown heading, HTML ``<title>``, PDF title,
-              or the file name)
+``title``     the document title (Markdown front matter ``title`` or heading,
+              HTML ``<title>``, PDF title, or the file name)
 ``file_type`` ``txt``, ``md``, ``rst``, ``html`` or ``pdf``
 ``root_id``   which ingest root the source is relative to (see :func:`root_id`);
               ``prune`` only ever deletes chunks of the root being ingested
 ============  ===============================================================
+
+plus, for a Markdown file with YAML front matter, its simple fields (see
+:mod:`langchain_s3vectors.app.frontmatter`); the front matter itself is not embedded.
 
 Sources are unique per index, not per root: two folders ingested with different roots
 (``--root``, or from different working directories) can both hold ``readme.md``. A file
