@@ -269,7 +269,8 @@ def _start(block: Block, clone: Path, env: dict[str, str]) -> Server:
         server.ready.set()  # it exited: the caller sees it is not running
 
     threading.Thread(target=read, daemon=True).start()
-    server.ready.wait(BLOCK_TIMEOUT)
+    started = server.ready.wait(BLOCK_TIMEOUT)
+    assert started, f"README line {block.line}: no listening line:\n{''.join(server.output)}"
     assert process.poll() is None, (
         f"README line {block.line}: the server did not start:\n{''.join(server.output)}"
     )

@@ -207,7 +207,7 @@ def _print_ingest_report(report: Any) -> None:
     if unsupported:
         types = ", ".join(f"{ext} ({count})" for ext, count in unsupported.most_common())
         out.print(
-            f"skipped {unsupported.total()} files of unsupported types: {types}; supported: "
+            f"skipped {_files(unsupported.total())} of unsupported types: {types}; supported: "
             f"{' '.join(sorted(SUPPORTED_EXTENSIONS))}",
             markup=False,
         )
@@ -233,4 +233,8 @@ def _skipped_summary(counts: dict[str, int]) -> str:
     total = sum(counts.values())
     if not total:
         return ""
-    return f"; skipped {total} file{'s' if total != 1 else ''}: {', '.join(parts)}"
+    return f"; skipped {_files(total)}: {', '.join(parts)}"
+
+
+def _files(count: int) -> str:
+    return f"{count} file" if count == 1 else f"{count} files"
