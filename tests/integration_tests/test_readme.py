@@ -33,7 +33,9 @@ the fence)
         blocks run once it prints that it listens, and it is stopped at the end. ``PORT``
         is replaced by a free port in this block and every later one, so parallel runs
         cannot collide.
-    Any other block runs as it is: a new section's commands are tested by being there.
+    Any other block runs as it is: a new section's commands are tested by being there. An
+    unmarked block that starts ``uvicorn`` or ``s3vectors-rag ... serve`` is refused with
+    this hint, and each section keeps its stores in directories of its own (checked too).
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 STARTS = re.compile(r"<!--\s*readme-test")
+#: A command that starts a long-running server.
+SERVER = re.compile(r"^\s*(?:\S*/)?(?:uvicorn\s|s3vectors-rag\s.*\bserve\b)")
 SHELLS = frozenset({"bash", "sh", "shell", "console"})
 MARKER = re.compile(r"<!--\s*readme-test:\s*(?P<kind>skip|background)\b:?\s*(?P<arg>.*?)\s*-->")
 #: First command of each block that is deliberately not run, and why.
@@ -140,6 +144,13 @@ def test_the_readme_markers_are_well_formed() -> None:
             assert block.arg.isdigit(), f"line {block.line}: background needs a port"
             commands = [c for c in block.text.splitlines() if c.strip() and c[0] != "#"]
             assert len(commands) == 1, f"line {block.line}: a background block is one command"
+    for block in blocks:
+        if block.kind == "run":
+            servers = [line for line in block.text.splitlines() if SERVER.search(line)]
+            assert servers == [], (
+                f"README line {block.line}: {servers[0]!r} starts a server: put it in a block "
+                "of its own, marked <!-- readme-test: background PORT --> (see this docstring)"
+            )
     skipped = {b.first_command: b.arg for b in blocks if b.kind == "skip"}
     assert set(skipped) == set(SKIPPED), "a README block is skipped that SKIPPED does not list"
     assert all(reason for reason in skipped.values()), "a skip says why"
@@ -195,7 +206,9 @@ def test_sections_of_the_readme_do_not_share_a_store() -> None:
         for a, b in itertools.product(sorted(first_dirs), sorted(second_dirs))
         if PurePosixPath(b).is_relative_to(a) or PurePosixPath(a).is_relative_to(b)
     ]
-    assert clashes == []
+    assert clashes == [], (
+        "sections share a store; give each its own directory (e.g. .s3vectors-<topic>)"
+    )
 
 
 # --------------------------------------------------------------------- running them
@@ -339,15 +352,21 @@ def test_every_shell_block_of_the_readme_runs(tmp_path: Path, servers: list[Serv
             block.text = text
             servers.append(_start(block, clone, env))
             continue
-        result = subprocess.run(
-            ["bash", "-e", "-o", "pipefail", "-c", text],
-            cwd=clone,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=BLOCK_TIMEOUT,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                ["bash", "-e", "-o", "pipefail", "-c", text],
+                cwd=clone,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=BLOCK_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            pytest.fail(
+                f"README line {block.line} ran for {BLOCK_TIMEOUT} s: if it starts a server, "
+                "mark it <!-- readme-test: background PORT --> (see this test's docstring)"
+            )
         assert result.returncode == 0, (
             f"README line {block.line} ({block.section}) failed with exit code "
             f"{result.returncode}:\n{text}\n--- stdout\n{result.stdout}\n--- stderr\n"
