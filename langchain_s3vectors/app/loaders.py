@@ -4,8 +4,10 @@ r"""Files -> text -> chunks: what :func:`~langchain_s3vectors.app.ingest.ingest`
   following symbolic links, each file once, skipping hidden names, reporting loops and
   dangling links.
 * Reading them: :func:`load_file` turns ``.txt``, ``.md``, ``.rst``, ``.html`` and
-  ``.pdf`` into text and a title; :func:`decode_text` decodes bytes (UTF-8, UTF-16 with
-  a byte-order mark, legacy encodings) and refuses binary content.
+  ``.pdf`` into text and a title (each format in :mod:`.formats`; a Markdown file's
+  front matter becomes metadata, see :mod:`.frontmatter`); :func:`decode_text` decodes
+  bytes (UTF-8, UTF-16 with a byte-order mark, legacy encodings) and refuses binary
+  content. :func:`check_something_to_read` refuses folders with no supported file.
 * Splitting them: :func:`split_file` cuts a file into keyed :class:`Chunk` objects with
   LangChain's ``RecursiveCharacterTextSplitter``; :func:`chunk_key`,
   :func:`content_hash` and :func:`root_id` are the stable identities ingest relies on.
