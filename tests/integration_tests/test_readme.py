@@ -24,7 +24,8 @@ Comments README authors put before a block (one HTML comment on the line just be
 the fence)
     ``<!-- readme-test: skip: REASON -->``
         The block is not run: only ``make demo``/``make test`` themselves (they would run
-        this test again), and what needs an AWS account or the network. The set of
+        this test again), and what needs an AWS account, the network, or files and host
+        names of the reader's own (a TLS certificate). The set of
         skipped blocks is checked against :data:`SKIPPED` below: a new skip is added there,
         on purpose.
     ``<!-- readme-test: background PORT -->``
@@ -70,6 +71,7 @@ SKIPPED = {
     "make demo": "builds the venv this test reuses; make test runs this test",
     "aws s3vectors create-vector-bucket --vector-bucket-name my-knowledge-base": "AWS account",
     "make lint        # ruff check + ruff format --check": "make test runs this test",
+    "export S3VECTORS_SERVE_ACCESS_KEY_ID=AKIDLOCAL": "a certificate and a host name",
 }
 #: Seconds a block or a server start may take (the CLI block loads the model a few times).
 BLOCK_TIMEOUT = 600
@@ -107,7 +109,7 @@ def readme_blocks(text: str) -> list[Block]:
     index = 0
     while index < len(lines):
         line = lines[index]
-        if line.startswith("#"):
+        if re.match(r"#{1,2}\s", line):  # a subsection belongs to its section
             section = line.lstrip("#").strip()
         fence = re.match(r"^(```+)\s*(\S*)", line)
         if not fence:
@@ -192,7 +194,7 @@ def test_sections_of_the_readme_do_not_share_a_store() -> None:
     by_section: dict[str, set[str]] = {}
     section = ""
     for part in re.split(r"(^```\w*\n.*?^```)", text, flags=re.MULTILINE | re.DOTALL):
-        headings = re.findall(r"^#+\s+(.+)$", part, flags=re.MULTILINE)
+        headings = re.findall(r"^#{1,2}\s+(.+)$", part, flags=re.MULTILINE)
         if not part.startswith("```"):
             section = headings[-1] if headings else section
             continue
