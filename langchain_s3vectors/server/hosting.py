@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "check_tls",
     "is_loopback",
+    "listening_socket",
     "main",
     "refuse_open_exposure",
     "run",
@@ -150,6 +151,31 @@ def check_tls(tls_cert: str | Path | None, tls_key: str | Path | None) -> bool:
     return True
 
 
+def listening_socket(host: str, port: int, family: socket.AddressFamily) -> socket.socket:
+    """A TCP socket bound to ``host``/``port`` and listening, for uvicorn to serve on.
+
+    The socket is made with its protocol named (``IPPROTO_TCP``), not left ``0``:
+    asyncio disables Nagle's algorithm (``TCP_NODELAY``) only on connections accepted
+    from such a socket. Without it a response sent as headers and then body waits for
+    the client's delayed ACK, about 40 ms per call on Linux.
+
+    Example:
+        >>> import socket
+        >>> with listening_socket("127.0.0.1", 0, socket.AF_INET) as sock:
+        ...     sock.proto == socket.IPPROTO_TCP
+        True
+    """
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(512)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def _prepare(
     host: str,
     credentials: ServerCredentials | None,
@@ -231,6 +257,11 @@ def run(
     )
     if fd is not None:
         sock = socket.socket(fileno=fd)
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
+            # Where the platform does not report the protocol of a socket it is handed:
+            # named, so asyncio sets TCP_NODELAY on the connections (see listening_socket).
+            family, kind = sock.family, sock.type
+            sock = socket.socket(family, kind, socket.IPPROTO_TCP, fileno=sock.detach())
         config = uvicorn.Config(app, log_level=log_level, access_log=access_log, **tls)
         uvicorn.Server(config).run(sockets=[sock])
         return
@@ -304,10 +335,7 @@ def serve_in_thread(
         credentials=credentials,
     )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(512)
+    sock = listening_socket(host, port, family)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", **tls)
     server = uvicorn.Server(config)
