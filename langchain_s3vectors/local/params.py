@@ -74,7 +74,7 @@ class ModelChecker:
             error.field_list = service_fields(report)
             raise error
         problems: list[dict[str, str]] = []
-        if light is not params:
+        if light is not params and operation == "PutVectors":
             # Fast-checked vectors: only the list length is left to check here (keys
             # longer than the model allows are reported by the service-side checks).
             if len(params["vectors"]) > limits.MAX_PUT_VECTORS:
@@ -103,6 +103,8 @@ def _light_request(operation: str, params: dict[str, Any]) -> tuple[dict[str, An
     check), and the values as a float64 array when the rows have equal lengths (else
     ``None``). For anything else, the request itself and ``None``.
     """
+    if operation == "QueryVectors":
+        return _light_query(params), None
     vectors = params.get("vectors")
     if operation != "PutVectors" or not isinstance(vectors, list) or not vectors:
         return params, None
@@ -116,6 +118,24 @@ def _light_request(operation: str, params: dict[str, Any]) -> tuple[dict[str, An
     light = dict(params)
     light["vectors"] = [_strip_data(vectors[0])]
     return light, batch
+
+
+def _light_query(params: dict[str, Any]) -> dict[str, Any]:
+    """A QueryVectors request with a plainly valid query vector's values stripped.
+
+    botocore's validator would otherwise walk each of up to 4,096 floats in Python; a
+    ``{"float32": [numbers]}`` vector has nothing else for it to find. Any other query
+    vector is left for botocore to judge.
+    """
+    vector = params.get("queryVector")
+    if type(vector) is not dict or vector.keys() != {"float32"}:
+        return params
+    values = vector["float32"]
+    # Exactly the types botocore takes for a float (bool is an int); anything else, a
+    # numpy scalar or a Decimal, is judged by botocore itself.
+    if type(values) is not list or not all(type(v) in _PLAIN_NUMBERS for v in values):
+        return params
+    return {**params, "queryVector": {"float32": []}}
 
 
 def field_problem(path: str, constraint: str, *, value: Any) -> dict[str, str]:
@@ -290,6 +310,8 @@ def request_payload_bytes(params: dict[str, Any]) -> int:
 
 
 _SCALARS = (str, int, float, bool)
+#: The types botocore's validator takes for a float member, exactly (bool is an int).
+_PLAIN_NUMBERS = frozenset({float, int, bool})
 _VECTOR_FIELDS = frozenset({"key", "data", "metadata"})
 
 
