@@ -93,12 +93,9 @@ class SearchPlane:
         top_k = kwargs["topK"]
         with ctx.storage.read() as conn:
             query = self._checked(conn, op, bucket, name, kwargs)
-            request = [bucket, name, top_k, kwargs.get("queryVector"), query.texts, query.flt]
-            scope = hashlib.sha256(
-                json.dumps([*request, query.mode], sort_keys=True, default=str).encode()
-            ).hexdigest()[:24]
             offset = 0
             if kwargs.get("nextToken"):
+                scope = _token_scope(bucket, name, top_k, query)
                 offset = int(ctx.checks.token(op, kwargs["nextToken"], scope)["offset"])
             stop = min(top_k, offset + limits.QUERY_PAGE_SIZE)
             ranked = self._rank(conn, query, stop)
@@ -112,6 +109,7 @@ class SearchPlane:
         results = [_query_item(key, kwargs, ranked, metadata, query.texts) for key in page]
         body: dict[str, Any] = {"vectors": results, "distanceMetric": query.index["metric"]}
         if stop < top_k and len(ranked.order) > stop:
+            scope = _token_scope(bucket, name, top_k, query)
             body["nextToken"] = ctx.protocol.encode_token({"scope": scope, "offset": stop})
         return ctx.protocol.ok(body)
 
@@ -212,3 +210,18 @@ def _query_item(
             scores["vectorDistance"] = distances[key]
         item["scores"] = scores
     return item
+
+
+def _token_scope(bucket: str, name: str, top_k: int, query: _Query) -> str:
+    """What a QueryVectors ``nextToken`` is bound to: the index and the whole search.
+
+    A token resumes only the query it was issued for (same index, ``topK``, vector,
+    texts, filter and mode). Computed only when a token is read or issued; the query
+    vector enters as its checked float32 bytes, not as JSON text, so a query of a few
+    thousand floats costs a hash, not an encoding.
+    """
+    request = [bucket, name, top_k, query.vector is not None, query.texts, query.flt, query.mode]
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode())
+    if query.vector is not None:
+        digest.update(query.vector.tobytes())
+    return digest.hexdigest()[:24]

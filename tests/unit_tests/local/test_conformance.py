@@ -730,6 +730,33 @@ def test_query_next_token_pages_through_ranking(client: Any, bucket: str, big_in
     assert keys == [f"key-{i:05d}" for i in range(250)]
 
 
+@pytest.mark.needs("query")
+def test_query_next_token_resumes_only_its_own_query(
+    client: Any, bucket: str, big_index: str
+) -> None:
+    """A QueryVectors nextToken is refused for another vector or topK (docs are silent).
+
+    Chosen here: a token resumes the search it was issued for, whatever the spelling of
+    the same float32 values (``1`` or ``1.0``); any other search gets a
+    ValidationException instead of a page of someone else's ranking.
+    """
+    request = {
+        "vectorBucketName": bucket,
+        "indexName": big_index,
+        "topK": 250,
+        "queryVector": {"float32": [0.0, 1.0]},
+    }
+    first = client.query_vectors(**request)
+    token = first["nextToken"]
+    for changed in ({"queryVector": {"float32": [1.0, 0.0]}}, {"topK": 200}):
+        with pytest.raises(ClientError) as caught:
+            client.query_vectors(**{**request, **changed}, nextToken=token)
+        assert caught.value.response["Error"]["Code"] == "ValidationException"
+    same = {**request, "queryVector": {"float32": [0, 1]}}
+    second = client.query_vectors(**same, nextToken=token)
+    assert [v["key"] for v in second["vectors"]] == [f"key-{i:05d}" for i in range(100, 200)]
+
+
 # --------------------------------------------------------------------------- persistence
 
 
