@@ -73,10 +73,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from langchain_s3vectors import S3VectorsStore
 from langchain_s3vectors.app.admin import delete_source, list_sources
 from langchain_s3vectors.app.ingest import SUPPORTED_EXTENSIONS, IngestCancelledError, ingest
+from langchain_s3vectors.app.settings import settings_error_message
 from langchain_s3vectors.errors import (
     AccessDeniedError,
     ConfigurationError,
@@ -514,10 +516,18 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OSError)
     @app.exception_handler(sqlite3.Error)
     @app.exception_handler(ConfigurationError)
+    @app.exception_handler(ValidationError)
     async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
-        logger.error("the document store cannot be used: %s", exc)
+        logger.error("the document store cannot be used: %s", _one_line(exc))
         detail = "the document store is unavailable; the server log says why"
         return JSONResponse({"detail": detail}, status_code=503)
+
+
+def _one_line(exc: Exception) -> str:
+    """``exc`` in one line; invalid settings as ``invalid settings: NAME: why; ...``."""
+    if isinstance(exc, ValidationError):
+        return settings_error_message(exc)
+    return " ".join(str(exc).split())
 
 
 def _validation_message(exc: RequestValidationError) -> str:

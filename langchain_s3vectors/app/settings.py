@@ -37,7 +37,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from langchain_s3vectors.app.embeddings import (
@@ -60,7 +60,13 @@ if TYPE_CHECKING:
     from langchain_s3vectors.searcher import S3VectorsSearcher
     from langchain_s3vectors.vectorstores import S3VectorsStore
 
-__all__ = ["DEFAULT_INDEX_NAME", "S3VectorsSettings", "build_store", "store_from_env"]
+__all__ = [
+    "DEFAULT_INDEX_NAME",
+    "S3VectorsSettings",
+    "build_store",
+    "settings_error_message",
+    "store_from_env",
+]
 
 #: Index used when ``S3_VECTOR_INDEX_NAME`` is not set.
 DEFAULT_INDEX_NAME = "documents"
@@ -397,6 +403,22 @@ def store_from_env(
     store_kwargs = {k: v for k, v in overrides.items() if k.lower() not in setting_names}
     settings = S3VectorsSettings(_env_file=_env_file, **settings_values)  # type: ignore[call-arg]
     return build_store(settings, embedding=embedding, store_cls=store_cls, **store_kwargs)
+
+
+def settings_error_message(exc: ValidationError) -> str:
+    """Invalid settings in one line: ``invalid settings: NAME: why; NAME: why``.
+
+    Example:
+        >>> try:
+        ...     S3VectorsSettings(EMBEDDING_BACKEND="fake", _env_file=None)
+        ... except ValidationError as exc:
+        ...     print(settings_error_message(exc)[:46])
+        invalid settings: EMBEDDING_BACKEND: Value err
+    """
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
+    )
+    return " ".join(f"invalid settings: {problems}".split())
 
 
 def _setting_names() -> dict[str, str]:

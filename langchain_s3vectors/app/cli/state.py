@@ -239,10 +239,9 @@ def errors() -> Iterator[None]:
     except S3VectorsError as exc:
         raise fail(str(exc)) from None
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise fail(f"invalid settings: {problems}") from None
+        from langchain_s3vectors.app.settings import settings_error_message  # noqa: PLC0415
+
+        raise fail(settings_error_message(exc)) from None
     except (ClientError, BotoCoreError) as exc:
         raise fail(str(translate_client_error(exc, operation="request"))) from None
     except OSError as exc:

@@ -100,3 +100,21 @@ def test_malformed_requests_get_one_line(
         assert isinstance(detail, str), shown
         assert detail, shown
         assert "\n" not in detail, shown
+
+
+def test_invalid_settings_are_one_line_in_the_log_and_a_503(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("EMBEDDING_BACKEND", "fake")
+    app = file_service.create_app(store_factory=file_service.default_store)
+    client = TestClient(app, raise_server_exceptions=False)
+    with caplog.at_level("ERROR"):
+        answer = client.get("/files")
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["detail"].startswith("the document store is unavailable")
+    logged = [r.getMessage() for r in caplog.records if r.name == file_service.logger.name]
+    assert len(logged) == 1, logged
+    assert "invalid settings: EMBEDDING_BACKEND:" in logged[0]
+    assert "onnx-int8" in logged[0]
+    assert "\n" not in logged[0]
+    assert not any(r.exc_info for r in caplog.records)
