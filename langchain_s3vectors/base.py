@@ -26,6 +26,7 @@ from langchain_s3vectors.client import create_client
 from langchain_s3vectors.errors import ConfigurationError, InvalidInputError
 from langchain_s3vectors.execution import BatchRunner, RateLimiter, RetryPolicy
 from langchain_s3vectors.filters import matches
+from langchain_s3vectors.identity import EmbeddingIdentity, IdentityGuard, identity_of
 from langchain_s3vectors.index import S3VectorsIndex
 from langchain_s3vectors.records import DEFAULT_PAGE_CONTENT_KEY, RecordCodec
 from langchain_s3vectors.search import checked_filter
@@ -106,6 +107,8 @@ class S3VectorsStoreBase:
         rate_limiter: RateLimiter | None = None,
         relevance_score_fn: Callable[[float], float] | None = None,
         dimension: int | None = None,
+        embedding_identity: EmbeddingIdentity | None = None,
+        allow_embedding_change: bool = False,
     ) -> None:
         """Create the store; no request is sent until the first operation."""
         if text_search_language is not None and (
@@ -155,6 +158,10 @@ class S3VectorsStoreBase:
         self.text_search_language = text_search_language
         self._relevance_score_fn = relevance_score_fn
         self._dimension = dimension
+        self._identity = embedding_identity
+        self.identity_guard = IdentityGuard(
+            self.index, self._embedding_identity, allow_change=allow_embedding_change
+        )
 
     # -- construction ------------------------------------------------------------------
 
@@ -310,6 +317,42 @@ class S3VectorsStoreBase:
         """The document embeddings (``None`` for a store fed precomputed vectors)."""
         return self._embedding
 
+    def _embedding_identity(self) -> EmbeddingIdentity | None:
+        identity = self._identity or identity_of(self._embedding)
+        if identity is None:
+            return None
+        return identity.with_dimension(self._dimension)
+
+    @property
+    def embedding_identity(self) -> EmbeddingIdentity | None:
+        """What builds this store's vectors: model, dimension, normalisation (if known).
+
+        ``embedding_identity=`` when given, else what
+        :func:`~langchain_s3vectors.identity.identity_of` tells from the embeddings.
+        """
+        return self._embedding_identity()
+
+    def recorded_embedding_identity(self) -> EmbeddingIdentity | None:
+        """The identity the index records (read once per store, then cached).
+
+        ``None`` when the index does not exist, records none, or its tags cannot be
+        read (see :mod:`langchain_s3vectors.identity`).
+        """
+        return self.identity_guard.recorded()
+
+    def check_embedding_identity(self) -> bool:
+        """Check that the index was built with this store's embedding model.
+
+        Returns:
+            Whether the index records another model and the store allows the change
+            (``allow_embedding_change=True``): what is written should be re-embedded.
+
+        Raises:
+            EmbeddingMismatchError: The index records another model.
+            DimensionMismatchError: The index has another dimension.
+        """
+        return self.identity_guard.check()
+
     @property
     def dimension(self) -> int | None:
         """The index dimension, once known (from the index or the first vectors)."""
@@ -372,12 +415,17 @@ class S3VectorsStoreBase:
     def ensure_index(self) -> None:
         """Create the bucket and index when missing; check dimension and metric.
 
+        The embedding identity is checked, and recorded when the index has none
+        (:mod:`langchain_s3vectors.identity`).
+
         Raises:
             DimensionMismatchError: The index and the embedding disagree on dimension.
+            EmbeddingMismatchError: The index was built with another embedding model.
             InvalidInputError: The index uses another distance metric than requested.
             ResourceNotFoundError: Missing and ``create_if_missing`` is false.
         """
-        self._ensure_index(None)
+        info = self._ensure_index(None)
+        self.identity_guard.before_write(int(info["dimension"]))
 
     def _ensure_index(self, dimension: int | None) -> dict[str, Any]:
         return self.index.ensure(dimension, probe=self._probe)

@@ -9,7 +9,8 @@ is defined here too, so that this module imports nothing from the package::
     S3VectorsError
     ├── ConfigurationError          settings, credentials, region, model
     │   ├── CredentialsError        no AWS credentials could be found
-    │   └── DimensionMismatchError  index / embedding / VECTOR_DIMENSION disagree
+    │   ├── DimensionMismatchError  index / embedding / VECTOR_DIMENSION disagree
+    │   └── EmbeddingMismatchError  the index was built with another embedding model
     ├── InvalidInputError (ValueError)  rejected before anything is sent or written
     │   └── InvalidFilterError      filter outside the S3 Vectors filter language
     │                               (also a FilterError)
@@ -50,6 +51,7 @@ __all__ = [
     "ConfigurationError",
     "CredentialsError",
     "DimensionMismatchError",
+    "EmbeddingMismatchError",
     "FilterError",
     "InvalidFilterError",
     "InvalidInputError",
@@ -112,6 +114,10 @@ class CredentialsError(ConfigurationError):
 
 class DimensionMismatchError(ConfigurationError, ValueError):
     """Index dimension, embedding dimension and ``VECTOR_DIMENSION`` disagree."""
+
+
+class EmbeddingMismatchError(ConfigurationError):
+    """The index records another embedding model than the store's (see ``identity``)."""
 
 
 class InvalidInputError(S3VectorsError, ValueError):

@@ -83,12 +83,16 @@ class S3VectorsSearcher(S3VectorsStoreBase):
     def _query(
         self, k: int, flt: Mapping[str, Any] | None, **what: Any
     ) -> tuple[list[dict[str, Any]], str | None]:
-        return self.index.query(self._query_request(k, flt, **what), k)
+        request = self._query_request(k, flt, **what)
+        if "queryVector" in request:
+            self.identity_guard.before_search()  # once per store
+        return self.index.query(request, k)
 
     def _checked_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> str:
-        """Reject bad arguments before embedding; return the query."""
+        """Reject bad arguments, and an index of another embedding model, before embedding."""
         self._query_request(k, flt)
         check_query_text(query)
+        self.identity_guard.before_search()
         return query
 
     def _embed_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> list[float]:

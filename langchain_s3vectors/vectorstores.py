@@ -133,6 +133,13 @@ class S3VectorsStore(S3VectorsSearcher, VectorStore):
             the index's metric.
         dimension: Embedding dimension, when known (saves one embedding call when
             creating the index).
+        embedding_identity: What builds the vectors (model, dimension,
+            normalisation), recorded on the index and checked before the first search
+            and write (see :mod:`langchain_s3vectors.identity`); default: what
+            :func:`~langchain_s3vectors.identity.identity_of` tells from ``embedding``.
+        allow_embedding_change: Accept an index recorded with another model of the
+            same dimension: searches warn once, and writes record the new model
+            (re-embed every document, or the index mixes two vector spaces).
     """
 
     # -- construction from texts ---------------------------------------------------------
@@ -186,7 +193,7 @@ class S3VectorsStore(S3VectorsSearcher, VectorStore):
 
     @property
     def _writer(self) -> Writer:
-        return Writer(self.index, self._codec, self._probe)
+        return Writer(self.index, self._codec, self._probe, self.identity_guard.before_write)
 
     @override
     def add_texts(

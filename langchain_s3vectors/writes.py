@@ -222,6 +222,8 @@ class Writer:
         codec: The record codec for a dimension (``None``: the index's, once known);
             it reflects the keys the index declares non-filterable.
         probe: Learns the embedding dimension when the index must be created.
+        before_put: Called with the vectors' dimension once the index exists, before
+            records are sent (the store checks and records its embedding identity).
     """
 
     def __init__(
@@ -229,15 +231,20 @@ class Writer:
         index: S3VectorsIndex,
         codec: Callable[[int | None], RecordCodec],
         probe: Callable[[], int],
+        before_put: Callable[[int], None] | None = None,
     ) -> None:
         """Write through ``index``, checking with ``codec``."""
         self.index = index
         self._codec = codec
         self._probe = probe
+        self._before_put = before_put
 
     def ensure_index(self, dimension: int | None) -> dict[str, Any]:
-        """Create the bucket and index when missing; check dimension and metric."""
-        return self.index.ensure(dimension, probe=self._probe)
+        """Create the bucket and index when missing; check dimension, metric and identity."""
+        info = self.index.ensure(dimension, probe=self._probe)
+        if self._before_put is not None:
+            self._before_put(int(info["dimension"]) if dimension is None else dimension)
+        return info
 
     def prepare(
         self,

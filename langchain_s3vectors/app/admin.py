@@ -6,7 +6,8 @@
 * :func:`index_stats` describes an index: vectors, dimension, metric, mode, keys.
 * :func:`health_check` walks from credentials to the index and says in plain words
   what is wrong: no credentials, unreachable endpoint or wrong region, missing bucket,
-  missing index, access denied (naming the IAM action), dimension mismatch.
+  missing index, access denied (naming the IAM action), dimension mismatch, an
+  index built with another embedding model (its recorded identity).
 * :func:`export_jsonl` / :func:`import_jsonl` copy vectors to and from a JSON Lines
   file, one ``{"key": ..., "data": [...], "metadata": {...}}`` object per line.
 
@@ -290,7 +291,9 @@ def health_check(store: S3VectorsStore, *, check_embedding: bool = True) -> Heal
     Steps: on the embedded backend, check the store for damage (SQLite's
     ``quick_check`` and every full-text table); reach the service with valid
     credentials and find the bucket, find the index, list vectors (the read
-    permission), compare the index dimension with the embedding model's.
+    permission), compare the index dimension with the embedding model's, and the
+    embedding identity the index records (model, dimension, normalisation) with the
+    store's.
 
     Args:
         store: The store.
@@ -353,6 +356,8 @@ def health_check(store: S3VectorsStore, *, check_embedding: bool = True) -> Heal
         report.checks.append(HealthCheck(name, ok=True, message=detail))
     if check_embedding:
         report.checks.append(_dimension_check(store, info))
+        if report.checks[-1].ok:
+            report.checks.append(_model_check(store))
     return report
 
 
@@ -387,6 +392,32 @@ def _dimension_check(store: S3VectorsStore, info: dict[str, Any]) -> HealthCheck
         )
     return HealthCheck(
         "embedding", ok=True, message=f"Embedding dimension {actual} matches the index."
+    )
+
+
+def _model_check(store: S3VectorsStore) -> HealthCheck:
+    """Whether the index records the embedding model the store uses (index tags)."""
+    guard = store.identity_guard
+    try:
+        recorded = guard.recorded(refresh=True)
+        found = guard.mismatch()
+    except S3VectorsError as exc:
+        return HealthCheck("model", ok=False, message=str(exc))
+    if found is not None:
+        return HealthCheck("model", ok=False, message=found[0])
+    ours = store.embedding_identity
+    if recorded is None:
+        then = f"the next write records {ours.describe()}" if ours else "nothing is checked"
+        return HealthCheck(
+            "model",
+            ok=True,
+            message=f"Index {store.index_name!r} records no embedding model yet; {then}.",
+        )
+    return HealthCheck(
+        "model",
+        ok=True,
+        message=f"Index {store.index_name!r} was built with {recorded.describe()}"
+        + ("; the embedding model matches." if ours is not None else "."),
     )
 
 

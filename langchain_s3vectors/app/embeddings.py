@@ -54,6 +54,7 @@ from langchain_s3vectors.app.models import (
 from langchain_s3vectors.app.models import in_hub_cache as _in_hub_cache
 from langchain_s3vectors.app.models import progress_bars as _progress_bars
 from langchain_s3vectors.errors import ConfigurationError, DimensionMismatchError
+from langchain_s3vectors.identity import EmbeddingIdentity, identity_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -69,6 +70,7 @@ __all__ = [
     "default_embeddings",
     "detect_device",
     "embedding_dimension",
+    "identity_for",
     "known_dimension",
     "resolve_backend",
     "resolve_model_path",
@@ -141,6 +143,33 @@ def resolve_backend(
     return DEFAULT_ONNX_BACKEND
 
 
+def identity_for(model_name: str | None, dimension: int | None = None) -> EmbeddingIdentity:
+    """The embedding identity of a model built by :func:`default_embeddings`.
+
+    The all-MiniLM-L6-v2 aliases (and the bundled copy) are one model; the backend
+    (``torch``, ``onnx``, ``onnx-int8``) is not part of the identity: each gives the
+    same normalised vectors of the same model.
+
+    Example:
+        >>> identity_for("sentence-transformers/all-MiniLM-L6-v2").describe()
+        'all-MiniLM-L6-v2 (384 dimensions, normalised)'
+    """
+    name = model_name or DEFAULT_MODEL_NAME
+    if name in MINILM_ALIASES:
+        name = DEFAULT_MODEL_NAME
+    return EmbeddingIdentity(name, dimension or known_dimension(name), normalized=True)
+
+
+def _with_identity(embeddings: Embeddings, identity: EmbeddingIdentity) -> Embeddings:
+    """``embeddings`` carrying ``identity`` as ``embedding_identity`` (read by stores).
+
+    Set past pydantic's ``__setattr__``: ``HuggingFaceEmbeddings`` forbids unknown
+    fields, and this attribute is not one of its settings.
+    """
+    object.__setattr__(embeddings, "embedding_identity", identity)
+    return embeddings
+
+
 def detect_device() -> str:
     """The best available torch device: ``"cuda"``, then ``"mps"``, else ``"cpu"``.
 
@@ -198,7 +227,8 @@ def default_embeddings(
     if choice != "torch":
         from langchain_s3vectors.app.onnx_embeddings import onnx_embeddings  # noqa: PLC0415
 
-        return onnx_embeddings(model_name, variant="int8" if choice == "onnx-int8" else "fp32")
+        onnx = onnx_embeddings(model_name, variant="int8" if choice == "onnx-int8" else "fp32")
+        return _with_identity(onnx, identity_for(model_name, onnx.dimension))
     path = resolve_model_path(model_name)
     device = device or detect_device()
     key = (path, device)
@@ -206,7 +236,10 @@ def default_embeddings(
         cached = _CACHE.get(key)
         if cached is not None:
             return cached
-        embeddings = _load(path, device, model_name, show_progress=show_progress)
+        embeddings = _with_identity(
+            _load(path, device, model_name, show_progress=show_progress),
+            identity_for(model_name),
+        )
         _CACHE[key] = embeddings
         return embeddings
 
@@ -258,6 +291,8 @@ class LazyEmbeddings(Embeddings):
         factory: Builds the real embeddings, called at most once.
         dimension: The expected output dimension, if known without loading. When given,
             the loaded model is checked against it.
+        identity: What the model is (see :mod:`langchain_s3vectors.identity`), known
+            without loading it; default: the loaded model's, once loaded.
 
     Example:
         >>> from langchain_core.embeddings import DeterministicFakeEmbedding
@@ -268,10 +303,17 @@ class LazyEmbeddings(Embeddings):
         2
     """
 
-    def __init__(self, factory: Callable[[], Embeddings], *, dimension: int | None = None) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], Embeddings],
+        *,
+        dimension: int | None = None,
+        identity: EmbeddingIdentity | None = None,
+    ) -> None:
         """Remember the factory; nothing is loaded yet."""
         self._factory = factory
         self._dimension = dimension
+        self._identity = identity
         self._inner: Embeddings | None = None
         self._lock = threading.Lock()
 
@@ -286,6 +328,14 @@ class LazyEmbeddings(Embeddings):
         if self._dimension is None and self._inner is not None:
             self._dimension = embedding_dimension(self._inner)
         return self._dimension
+
+    @property
+    def embedding_identity(self) -> EmbeddingIdentity | None:
+        """What the model is (name, dimension, normalisation), without loading it."""
+        identity = self._identity
+        if identity is None:
+            return None if self._inner is None else identity_of(self._inner)
+        return identity.with_dimension(self._dimension)
 
     def load(self) -> Embeddings:
         """Build (once) and return the real embeddings."""

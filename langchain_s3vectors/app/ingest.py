@@ -452,8 +452,12 @@ def _plan_group(
     report: IngestReport,
     *,
     take_over: bool,
+    reembed: bool = False,
 ) -> tuple[list[Chunk], list[str]]:
-    """Plan files against their stored chunks, looked up together; skip other roots'."""
+    """Plan files against their stored chunks, looked up together; skip other roots'.
+
+    ``reembed``: the stored chunks were embedded by another model; all are updated.
+    """
     pending: list[Chunk] = []
     stale: list[str] = []
     stored = _stored_chunks_many(store, {src: len(ch) for src, ch in group.items()})
@@ -461,7 +465,7 @@ def _plan_group(
         if not take_over and _other_roots(stored[src], tag):
             report.failed.append((src, OTHER_ROOT))
             continue
-        hashes = {key: digest for key, (digest, _) in stored[src].items()}
+        hashes = {key: None if reembed else digest for key, (digest, _) in stored[src].items()}
         todo, gone = _plan_file(chunks, hashes, report)
         pending.extend(todo)
         stale.extend(gone)
@@ -476,6 +480,7 @@ def _plan(
     report: IngestReport,
     *,
     take_over: bool = False,
+    reembed: bool = False,
 ) -> tuple[list[Chunk], list[str]]:
     """Read and split every file; return the chunks to embed and the keys to delete."""
     pending: list[Chunk] = []
@@ -484,7 +489,7 @@ def _plan(
     tag = root_id(base)
 
     def plan_group() -> None:
-        todo, gone = _plan_group(store, group, tag, report, take_over=take_over)
+        todo, gone = _plan_group(store, group, tag, report, take_over=take_over, reembed=reembed)
         pending.extend(todo)
         stale.extend(gone)
         group.clear()
@@ -569,12 +574,20 @@ def ingest(
         take_over: Overwrite stored chunks ingested from another root (a moved
             folder); by default such a file is left alone and reported as failed.
 
+    The index's embedding identity is checked first (see
+    :mod:`langchain_s3vectors.identity`): an index built with another model is
+    refused before any file is read, unless the store allows the change
+    (``allow_embedding_change=True``): then every chunk is embedded again, none is
+    left "unchanged".
+
     Returns:
         What was added, updated, left unchanged and deleted (or would be).
 
     Raises:
         InvalidInputError: A path is missing or unsupported, or bad chunk settings.
         ConfigurationError: A needed optional package is missing.
+        EmbeddingMismatchError: The index was built with another embedding model.
+        DimensionMismatchError: The index has another dimension than the model.
         IngestCancelledError: ``cancel`` was set.
         S3VectorsError: The store failed (see :mod:`langchain_s3vectors.errors`).
 
@@ -642,7 +655,12 @@ def _plan_paths(
         check_something_to_read(paths, candidates)
     if share is not None:
         candidates = [c for c in candidates if share.owns(source_of(c[0], base))]
-    pending, stale = _plan(store, candidates, base, split, report, take_over=take_over)
+    # Another model's index is refused here, before anything is read or embedded; when
+    # the change is allowed, every stored chunk is embedded again with the new model.
+    reembed = store.check_embedding_identity()
+    pending, stale = _plan(
+        store, candidates, base, split, report, take_over=take_over, reembed=reembed
+    )
     if prune:
         folders = [Path(p) for p in paths if Path(p).is_dir()]
         stale.extend(_vanished(store, folders, base, report, share))

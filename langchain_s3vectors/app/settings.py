@@ -15,6 +15,8 @@
 ``VECTOR_DIMENSION``            expected dimension, checked against the model
 ``EMBEDDING_MODEL``             sentence-transformers model (default all-MiniLM-L6-v2)
 ``EMBEDDING_BACKEND``           ``torch``, ``onnx`` or ``onnx-int8`` (default: see below)
+``TEXT_SEARCH_LANGUAGE``        full-text language of a new index (``en`` default, ``none``)
+``ALLOW_EMBEDDING_CHANGE``      accept an index built with another model (``true``/``false``)
 ==============================  ==========================================================
 
 ``EMBEDDING_BACKEND`` unset runs the bundled all-MiniLM-L6-v2 on ONNX Runtime when the
@@ -40,12 +42,14 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from langchain_s3vectors import limits
 from langchain_s3vectors.app.embeddings import (
     DEFAULT_MODEL_NAME,
     LazyEmbeddings,
     check_backend,
     default_embeddings,
     embedding_dimension,
+    identity_for,
     known_dimension,
 )
 from langchain_s3vectors.errors import (
@@ -158,6 +162,31 @@ class S3VectorsSettings(BaseSettings):
         validation_alias=AliasChoices("EMBEDDING_BACKEND", "embedding_backend"),
     )
 
+    text_search_language: str | None = Field(
+        default="en",
+        validation_alias=AliasChoices("TEXT_SEARCH_LANGUAGE", "text_search_language"),
+    )
+    allow_embedding_change: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("ALLOW_EMBEDDING_CHANGE", "allow_embedding_change"),
+    )
+
+    @field_validator("text_search_language", mode="before")
+    @classmethod
+    def _check_text_search_language(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower() or "en"
+            if value == "none":
+                return None
+            if value not in limits.TEXT_SEARCH_LANGUAGES:
+                msg = (
+                    f"TEXT_SEARCH_LANGUAGE must be one of "
+                    f"{', '.join(limits.TEXT_SEARCH_LANGUAGES)} (or none: no full-text "
+                    f"search), not {value!r}."
+                )
+                raise ValueError(msg)
+        return value
+
     @field_validator("embedding_backend", mode="before")
     @classmethod
     def _check_embedding_backend(cls, value: Any) -> Any:
@@ -187,6 +216,13 @@ class S3VectorsSettings(BaseSettings):
     def _empty_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("allow_embedding_change", mode="before")
+    @classmethod
+    def _empty_is_false(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return False
         return value
 
     @field_validator("vector_dimension", mode="before")
@@ -241,9 +277,11 @@ def settings_embeddings(settings: S3VectorsSettings) -> Embeddings:
     name = settings.embedding_model
     hint = known_dimension(name)
     backend = settings.embedding_backend
+    dimension = hint or settings.vector_dimension
     return LazyEmbeddings(
         lambda: default_embeddings(name, backend=backend),
-        dimension=hint or settings.vector_dimension,
+        dimension=dimension,
+        identity=identity_for(name, dimension),
     )
 
 
@@ -350,6 +388,8 @@ def build_store(
     if "dimension" not in store_kwargs:
         hint = emb.dimension if isinstance(emb, LazyEmbeddings) else None
         store_kwargs["dimension"] = settings.vector_dimension or hint
+    store_kwargs.setdefault("text_search_language", settings.text_search_language)
+    store_kwargs.setdefault("allow_embedding_change", settings.allow_embedding_change)
     bucket = settings.effective_bucket_name
     if settings.backend == "local":
         return cls.local(

@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "batching": 3,  # the old module: re-exports execution and records
     "records": 3,
     "index": 4,
+    "identity": 5,
     # The store's parts: records and the index bound into writes, queries, the base
     # (construction, lifecycle, record operations) and the searcher (search), none of
     # which derives from LangChain's VectorStore; vectorstores adds that interface.

@@ -16,6 +16,7 @@ from langchain_s3vectors.app.cli.options import (
     JsonOpt,
     PathsArg,
     PruneOpt,
+    ReembedOpt,
     RootOpt,
     ShardOpt,
     TakeOverOpt,
@@ -70,6 +71,7 @@ def ingest(
     prune: PruneOpt = False,
     shard: ShardOpt = None,
     take_over: TakeOverOpt = False,
+    reembed: ReembedOpt = False,
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -83,6 +85,8 @@ def ingest(
 
     _check_chunking(chunk_size, chunk_overlap)
     state = get_state(ctx)
+    if reembed:
+        state.settings = state.settings.model_copy(update={"allow_embedding_change": True})
     cancel = threading.Event()
     with errors(), nullcontext() if dry_run else _interruptible(cancel):
         check_paths(paths)

@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from langchain_s3vectors.app.cli import admin, ingesting, migrate, search, serve
-from langchain_s3vectors.app.cli.options import BucketOpt, IndexOpt, LocalOpt
+from langchain_s3vectors.app.cli.options import BucketOpt, IndexOpt, LocalOpt, TextLanguageOpt
 from langchain_s3vectors.app.cli.state import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -151,6 +151,7 @@ def _global_options(store_factory: StoreFactory | None) -> Callable[..., None]:
         local: LocalOpt = None,
         bucket: BucketOpt = None,
         index: IndexOpt = None,
+        text_search_language: TextLanguageOpt = None,
     ) -> None:
         from langchain_s3vectors.app.settings import S3VectorsSettings  # noqa: PLC0415
 
@@ -161,6 +162,8 @@ def _global_options(store_factory: StoreFactory | None) -> Callable[..., None]:
             overrides["bucket_name"] = bucket
         if index:
             overrides["index_name"] = index
+        if text_search_language is not None:
+            overrides["text_search_language"] = text_search_language
         with errors():
             settings = S3VectorsSettings(**overrides)
         ctx.obj = CliState(store_factory, settings, local)

@@ -35,6 +35,7 @@ __all__ = [
     "PrefixOpt",
     "PruneOpt",
     "QuietOpt",
+    "ReembedOpt",
     "RootOpt",
     "SecretKeyOpt",
     "ServeLocalOpt",
@@ -42,6 +43,7 @@ __all__ = [
     "SourceArg",
     "TakeOverOpt",
     "TextArg",
+    "TextLanguageOpt",
     "TlsCertOpt",
     "TlsKeyOpt",
 ]
@@ -57,6 +59,14 @@ BucketOpt = Annotated[
 IndexOpt = Annotated[
     str | None,
     typer.Option("--index", help="Vector index (default: S3_VECTOR_INDEX_NAME or documents)."),
+]
+TextLanguageOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--text-search-language",
+        help="Full-text search language of a new index: en fr es pt it de nl zh ja ko "
+        "(default: TEXT_SEARCH_LANGUAGE or en). An existing index keeps its own.",
+    ),
 ]
 PathsArg = Annotated[list[Path], typer.Argument(help="Files and folders to ingest.")]
 ChunkSizeOpt = Annotated[int, typer.Option("--chunk-size", min=1, help="Characters per chunk.")]
@@ -81,6 +91,14 @@ TakeOverOpt = Annotated[
         "--take-over",
         help="Overwrite sources stored from another --root (this folder, moved); "
         "by default such files are skipped so another folder's copy is not overwritten.",
+    ),
+]
+ReembedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--reembed",
+        help="The index was built with another embedding model of the same dimension: "
+        "embed every file again with the current model and record it as the index's.",
     ),
 ]
 DryRunOpt = Annotated[

@@ -159,7 +159,7 @@ def stub_store(client: StubClient) -> S3VectorsStore:
 def test_healthy() -> None:
     report = health_check(stub_store(StubClient()))
     assert report.ok
-    assert [c.name for c in report.checks] == ["bucket", "index", "read", "embedding"]
+    assert [c.name for c in report.checks] == ["bucket", "index", "read", "embedding", "model"]
     assert report.problem is None
 
 
