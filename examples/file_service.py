@@ -43,7 +43,9 @@ Limits and safety:
 ``create_app(store)`` builds the app around any :class:`S3VectorsStore`. The
 module-level ``app`` uses the store the settings describe (environment and ``.env``,
 see ``env.example``), on the embedded backend in ``./.s3vectors`` unless
-``S3VECTORS_BACKEND=aws`` is set. Run it from the repository root with::
+``S3VECTORS_BACKEND=aws`` is set; ``TEXT_SEARCH_LANGUAGE`` chooses the full-text language
+of a new index (``zh``, ``ja`` or ``ko`` for Chinese, Japanese or Korean files). Run it
+from the repository root with::
 
     uvicorn examples.file_service:app --port 8080
 

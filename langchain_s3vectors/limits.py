@@ -53,6 +53,15 @@ MAX_NON_FILTERABLE_KEYS = 10
 MAX_TEXT_SEARCH_KEYS = 10
 #: Languages the full-text analyser knows.
 TEXT_SEARCH_LANGUAGES = ("en", "fr", "es", "pt", "it", "de", "nl", "zh", "ja", "ko")
+#: Of those, the languages written without spaces between words: only their analysers
+#: split runs of Chinese, Japanese or Korean characters into words.
+CJK_TEXT_SEARCH_LANGUAGES = ("zh", "ja", "ko")
+#: A run of Han ideographs, kana (without the punctuation of those blocks) or Hangul.
+CJK_RUN_PATTERN = (
+    "[\u3041-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u1100-\u11ff\u3131-\u318e"
+    "\uac00-\ud7af\U00020000-\U0002fa1f]+"
+)
 
 #: Vectors per request.
 MAX_PUT_VECTORS = 500

@@ -5,13 +5,15 @@
   into relevance in [0, 1].
 * :func:`with_distance`, :func:`scored` and :func:`mmr_select` turn results into
   LangChain documents with their distance, BM25 or fused score, or a diverse subset.
-* :func:`text_search_ready` says whether full-text search can run on an index.
+* :func:`text_search_ready` says whether full-text search can run on an index, and
+  :func:`untokenised_notice` why a text query in an unsplit script matched nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +49,7 @@ __all__ = [
     "query_request",
     "scored",
     "text_search_ready",
+    "untokenised_notice",
     "with_distance",
 ]
 
@@ -266,6 +269,50 @@ def mmr_select(
         k=min(k, len(pairs)),
     )
     return [codec.decode(pairs[i][0]) for i in chosen]
+
+
+_CJK_RUN = re.compile(limits.CJK_RUN_PATTERN)
+
+
+def untokenised_notice(
+    index: S3VectorsIndex,
+    page_content_key: str,
+    query: str,
+    results: Sequence[Mapping[str, Any]],
+    *,
+    hybrid: bool,
+) -> str | None:
+    """Why a text query matched nothing, when its language is the reason; else ``None``.
+
+    A query in Chinese, Japanese or Korean script that no document matched, on an index
+    whose page content is analysed in another language (or by the standard analyser),
+    which does not split such text into words. For a hybrid search, "matched nothing"
+    means no result has a BM25 score: the search ran on vectors alone.
+    """
+    if not _CJK_RUN.search(query):
+        return None
+    language = (index.text_search_config(page_content_key) or {}).get("language")
+    if language in limits.CJK_TEXT_SEARCH_LANGUAGES:
+        return None
+    if any(_bm25(result, page_content_key) > 0 for result in results):
+        return None
+    analyser = f"language {language!r}" if language else "the standard analyser"
+    what = "hybrid search ran on vectors alone" if hybrid else "full-text search matched nothing"
+    return (
+        f"{what}: {index.resource} analyses {page_content_key!r} with {analyser}, which does "
+        "not split Chinese, Japanese or Korean text into words. For such documents, create a "
+        "new index with text_search_language 'zh', 'ja' or 'ko' (TEXT_SEARCH_LANGUAGE, or "
+        "s3vectors-rag --text-search-language) and ingest them into it"
+    )
+
+
+def _bm25(result: Mapping[str, Any], page_content_key: str) -> float:
+    scores = result.get("scores") or {}
+    return sum(
+        float(s.get("score", 0.0))
+        for s in scores.get("bm25Scores") or []
+        if s.get("metadataKey") == page_content_key
+    )
 
 
 def text_search_ready(index: S3VectorsIndex, page_content_key: str) -> bool:

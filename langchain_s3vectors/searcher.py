@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors.base import S3VectorsStoreBase, in_thread
@@ -47,6 +48,7 @@ from langchain_s3vectors.search import (
     query_request,
     scored,
     text_search_ready,
+    untokenised_notice,
     with_distance,
 )
 
@@ -56,6 +58,8 @@ if TYPE_CHECKING:
     from langchain_core.documents import Document
 
 __all__ = ["S3VectorsSearcher"]
+
+logger = logging.getLogger(__name__)
 
 
 class S3VectorsSearcher(S3VectorsStoreBase):
@@ -282,6 +286,7 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         if not self._text_search_ready(query, k, filter):
             return []
         results, _ = self._query(k, filter, text=query)
+        self._say_if_untokenised(query, results, hybrid=False)
         return self._scored(results, hybrid=False)
 
     afulltext_search = in_thread(fulltext_search)
@@ -362,8 +367,19 @@ class S3VectorsSearcher(S3VectorsStoreBase):
     def _hybrid_by_vector(
         self, plan: HybridPlan, vector: list[float]
     ) -> list[tuple[Document, float]]:
+        depth = plan.k if plan.config.fusion == "rrf" else plan.depth
+        results, _ = self._query(depth, plan.flt, vector=vector, text=plan.query)
+        self._say_if_untokenised(plan.query, results, hybrid=True)
         if plan.config.fusion == "rrf":
-            results, _ = self._query(plan.k, plan.flt, vector=vector, text=plan.query)
             return self._scored(results, hybrid=True)
-        results, _ = self._query(plan.depth, plan.flt, vector=vector, text=plan.query)
         return fuse_results(results, self._codec(), plan.config.vector_weight, plan.k)
+
+    def _say_if_untokenised(
+        self, query: str, results: list[dict[str, Any]], *, hybrid: bool
+    ) -> None:
+        """Warn when the index's language cannot have matched the query's script."""
+        notice = untokenised_notice(
+            self.index, self.page_content_key, query, results, hybrid=hybrid
+        )
+        if notice is not None:
+            logger.warning("%s", notice)

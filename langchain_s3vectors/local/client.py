@@ -47,6 +47,7 @@ from langchain_s3vectors.local.cache import IndexCaches
 from langchain_s3vectors.local.context import Context
 from langchain_s3vectors.local.control import ControlPlane
 from langchain_s3vectors.local.data import DataPlane
+from langchain_s3vectors.local.fulltext import upgrade_tables
 from langchain_s3vectors.local.protocol import (
     DEFAULT_ACCOUNT,
     DEFAULT_REGION,
@@ -120,6 +121,8 @@ class LocalS3VectorsClient:
         """Open or create the store (``read_only``: open an existing one for reading)."""
         check_home(region_name, account_id)
         self._storage = Storage(path, read_only=read_only)
+        if not read_only:
+            upgrade_tables(self._storage)  # full-text tables of an older version
         model = service_model()
         protocol = Protocol(model, region_name, account_id)
         self.exceptions = protocol.exceptions

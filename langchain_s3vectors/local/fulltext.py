@@ -1,9 +1,19 @@
 """Full-text search of the embedded S3 Vectors client: analysers, matching, BM25.
 
-One SQLite FTS5 table per text-searchable metadata key, ranked by FTS5's ``bm25()``
-(k1 = 1.2, b = 0.75). Analysers: ``en`` uses the Porter stemmer over ``unicode61``;
-``zh``/``ja``/``ko`` use the ``trigram`` tokenizer; every other language (and no
-language) uses ``unicode61`` with diacritics removed.
+One SQLite FTS5 table per text-searchable metadata key, ranked by FTS5's ``bm25()`` (k1
+= 1.2, b = 0.75). Analysers: ``en`` uses the Porter stemmer over ``unicode61``;
+``zh``/``ja``/``ko`` split every run of Chinese, Japanese or Korean characters into
+overlapping pairs (bigrams, the approach of CJK analysers) and, in documents, single
+characters too (a query of one character matches those; a longer one matches by pairs),
+then use ``unicode61`` with diacritics removed, as every other language (and no
+language) does; those keep a run of CJK characters as one term. The S3 User Guide names
+the languages but not how each analyser splits text; this is the embedded client's
+choice: a word of two or more characters is found wherever it occurs, and a query ranks
+documents by how many of its character pairs they share; its terms are joined by OR.
+
+Stores written before bigrams used FTS5's ``trigram`` tokenizer for these languages,
+which cannot match a two-character word; :func:`upgrade_tables` rebuilds such tables
+when a store is opened for writing (a read-only store keeps matching them as before).
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ import re
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+from langchain_s3vectors import limits
 from langchain_s3vectors.local import storage
 
 if TYPE_CHECKING:
@@ -21,14 +32,52 @@ if TYPE_CHECKING:
 
 _TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
+#: Analyser languages whose words are not separated by spaces.
+CJK_LANGUAGES = frozenset(limits.CJK_TEXT_SEARCH_LANGUAGES)
+CJK_RUN = re.compile(limits.CJK_RUN_PATTERN)
+
 
 def tokenizer_for(language: str | None) -> str:
     """Return the FTS5 tokenizer clause for an analyser language."""
     if language == "en":
         return "porter unicode61 remove_diacritics 2"
-    if language in ("zh", "ja", "ko"):
-        return "trigram"
     return "unicode61 remove_diacritics 2"
+
+
+def _pairs(match: re.Match[str]) -> str:
+    """A query's CJK run: its bigrams (a lone character as itself)."""
+    run = match.group(0)
+    if len(run) == 1:
+        return f" {run} "
+    return " " + " ".join(run[i : i + 2] for i in range(len(run) - 1)) + " "
+
+
+def _pairs_and_characters(match: re.Match[str]) -> str:
+    """A document's CJK run: its bigrams and its characters (one-character words)."""
+    run = match.group(0)
+    if len(run) == 1:
+        return f" {run} "
+    return _pairs(match) + " ".join(run) + " "
+
+
+def analysed(text: str, language: str | None, *, query: bool = False) -> str:
+    """The text as its full-text table stores it (or a query is matched) for ``language``.
+
+    For zh/ja/ko, a run of CJK characters becomes its bigrams, and in a document its
+    characters too, so a one-character query word is found; a longer query matches
+    by bigrams only. Other languages leave the text as it is.
+
+    Example:
+        >>> analysed("向量检索 in S3", "zh", query=True)
+        ' 向量 量检 检索  in S3'
+        >>> analysed("下雨", "zh")
+        ' 下雨 下 雨 '
+        >>> analysed("向量检索", "en")
+        '向量检索'
+    """
+    if language in CJK_LANGUAGES:
+        return CJK_RUN.sub(_pairs if query else _pairs_and_characters, text)
+    return text
 
 
 def fts_match_expression(text: str, language: str | None) -> str | None:
@@ -36,12 +85,7 @@ def fts_match_expression(text: str, language: str | None) -> str | None:
 
     Returns ``None`` when the text has no searchable term.
     """
-    if language in ("zh", "ja", "ko"):
-        stripped = text.replace('"', " ").strip()
-        if len(stripped) < 3:  # noqa: PLR2004 - trigram needs three characters
-            return None
-        return '"' + stripped + '"'
-    terms = _TOKEN_RE.findall(text)
+    terms = _TOKEN_RE.findall(analysed(text, language, query=True))
     if not terms:
         return None
     unique = list(dict.fromkeys(t.lower() for t in terms))
@@ -68,8 +112,44 @@ def add_field(conn: sqlite3.Connection, index_id: int, key: str, language: str |
     storage.insert_texts(
         conn,
         table,
-        [(r[0], text) for r in rows if (text := searchable_text(json.loads(r[1]).get(key)))],
+        [
+            (r[0], analysed(text, language))
+            for r in rows
+            if (text := searchable_text(json.loads(r[1]).get(key)))
+        ],
     )
+
+
+def upgrade_tables(store: storage.Storage) -> int:
+    """Rebuild the ``trigram`` tables of zh/ja/ko keys (older stores) as bigram tables.
+
+    Only a store that has such tables is written to.
+
+    Returns:
+        How many tables were rebuilt.
+    """
+
+    def legacy(conn: sqlite3.Connection) -> list[tuple[int, str, str | None, str]]:
+        return [
+            (index_id, key, language, table)
+            for index_id, key, language, table, sql in storage.all_text_fields(conn)
+            if language in CJK_LANGUAGES and "trigram" in sql
+        ]
+
+    with store.read() as conn:
+        if not legacy(conn):
+            return 0
+    with store.transaction() as conn:
+        tables = legacy(conn)
+        for index_id, key, language, table in tables:
+            storage.drop_text_field(conn, index_id, key, table)
+            add_field(conn, index_id, key, language)
+    return len(tables)
+
+
+def _legacy_trigram(conn: sqlite3.Connection, fts_table: str) -> bool:
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (fts_table,)).fetchone()
+    return row is not None and "trigram" in str(row[0])
 
 
 def index_texts(
@@ -82,13 +162,13 @@ def index_texts(
     """Replace the full-text rows of vectors just written (``fields``: the index's)."""
     rowids = storage.rowids(conn, index_id, keys)
     parsed = [json.loads(m) if m else {} for m in metadata_json]
-    for key_name, (_, table) in fields.items():
+    for key_name, (language, table) in fields.items():
         storage.delete_texts(conn, table, [(rowids[k],) for k in keys])
         storage.insert_texts(
             conn,
             table,
             [
-                (rowids[k], text)
+                (rowids[k], analysed(text, language))
                 for k, md in zip(keys, parsed, strict=True)
                 if (text := searchable_text(md.get(key_name)))
             ],
@@ -114,7 +194,11 @@ def bm25_ranking(
 
     Returns ``(vector key, bm25 score)`` pairs with positive scores (higher is better).
     """
-    expression = fts_match_expression(text, language)
+    if language in CJK_LANGUAGES and _legacy_trigram(conn, fts_table):
+        stripped = text.replace('"', " ").strip()  # a read-only store of an older version
+        expression = None if len(stripped) < 3 else f'"{stripped}"'  # noqa: PLR2004
+    else:
+        expression = fts_match_expression(text, language)
     if expression is None:
         return []
     try:

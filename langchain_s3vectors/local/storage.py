@@ -456,6 +456,15 @@ def text_fields(conn: sqlite3.Connection, index_id: int) -> dict[str, tuple[str 
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
+def all_text_fields(conn: sqlite3.Connection) -> list[tuple[int, str, str | None, str, str]]:
+    """``(index_id, metadata_key, language, fts_table, its CREATE statement)`` of every index."""
+    rows = conn.execute(
+        "SELECT t.index_id, t.metadata_key, t.language, t.fts_table, m.sql FROM text_fields t "
+        "JOIN sqlite_master AS m ON m.name = t.fts_table"
+    ).fetchall()
+    return [(int(r[0]), str(r[1]), r[2], str(r[3]), str(r[4] or "")) for r in rows]
+
+
 def add_text_field(
     conn: sqlite3.Connection,
     index_id: int,
