@@ -52,6 +52,9 @@ from langchain_s3vectors.errors import (
     DimensionMismatchError,
     EmbeddingMismatchError,
     InvalidInputError,
+    ResourceNotFoundError,
+    ServiceError,
+    TransientServiceError,
 )
 
 if TYPE_CHECKING:
@@ -281,11 +284,16 @@ class IdentityGuard:
             return None
         try:
             response = self.index.request("list_tags_for_resource", {"resourceArn": arn})
-        except AccessDeniedError:
+        except ResourceNotFoundError:
+            return None
+        except (AccessDeniedError, ServiceError) as exc:
+            if isinstance(exc, TransientServiceError):
+                raise
+            why = "is not allowed" if isinstance(exc, AccessDeniedError) else f"failed: {exc}"
             self._warn_once(
                 "read",
-                "cannot read the tags of %s (s3vectors:ListTagsForResource is not allowed): "
-                "the embedding model its vectors were built with is not checked",
+                f"cannot read the tags of {self.index.resource} (s3vectors:ListTagsForResource "
+                f"{why}): the embedding model its vectors were built with is not checked",
             )
             return None
         return EmbeddingIdentity.from_tags(response.get("tags") or {})
@@ -297,20 +305,24 @@ class IdentityGuard:
             return
         try:
             self.index.request("tag_resource", {"resourceArn": arn, "tags": identity.tags()})
-        except AccessDeniedError:
+        except (AccessDeniedError, ServiceError) as exc:
+            if isinstance(exc, TransientServiceError):
+                raise
+            why = "is not allowed" if isinstance(exc, AccessDeniedError) else f"failed: {exc}"
             self._warn_once(
                 "write",
-                "cannot tag %s (s3vectors:TagResource is not allowed): the embedding model "
-                "of its vectors is not recorded, so a later change of model goes unnoticed",
+                f"cannot tag {self.index.resource} (s3vectors:TagResource {why}): the "
+                "embedding model of its vectors is not recorded, so a later change of model "
+                "goes unnoticed",
             )
             return
         with self._lock:
             self._recorded, self._read = identity, True
 
-    def _warn_once(self, what: str, message: str, argument: str | None = None) -> None:
+    def _warn_once(self, what: str, message: str) -> None:
         if what not in self._warned:
             self._warned.add(what)
-            logger.warning(message, self.index.resource if argument is None else argument)
+            logger.warning("%s", message)
 
     # -- checks --------------------------------------------------------------------
 
@@ -379,12 +391,15 @@ class IdentityGuard:
             raise DimensionMismatchError(message)
         if not self.allow_change:
             raise EmbeddingMismatchError(message)
-        self._warn_once("change", "%s", message + " (allowed by allow_embedding_change)")
+        self._warn_once("change", message + " (allowed by allow_embedding_change)")
         return True
 
     def before_search(self) -> None:
         """:meth:`check`, once per store, before the first search with a query vector."""
         if self._searched:
+            return
+        if self.current() is None:
+            self._searched = True  # nothing to compare: no request at all
             return
         if self.index.description is None and self.index.info() is None:
             return  # no index yet: check again next time

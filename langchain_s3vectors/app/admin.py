@@ -46,6 +46,7 @@ from langchain_s3vectors.errors import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from langchain_s3vectors.identity import EmbeddingIdentity
     from langchain_s3vectors.vectorstores import S3VectorsStore
 
 __all__ = [
@@ -149,7 +150,8 @@ def index_stats(store: S3VectorsStore, *, segments: int = DEFAULT_SEGMENTS) -> d
     Returns:
         ``bucket``, ``index``, ``exists``, ``vectors``, ``dimension``, ``distance_metric``,
         ``index_mode``, ``non_filterable_metadata_keys``, ``text_search``,
-        ``sources`` (distinct) and ``vectors_without_source``.
+        ``sources`` (distinct), ``vectors_without_source`` and ``embedding`` (the
+        model the index records, see :mod:`langchain_s3vectors.identity`, or ``None``).
 
     Example:
         >>> index_stats(store)["vectors"]  # doctest: +SKIP
@@ -189,9 +191,20 @@ def index_stats(store: S3VectorsStore, *, segments: int = DEFAULT_SEGMENTS) -> d
             ],
             "sources": len(sources),
             "vectors_without_source": no_source,
+            "embedding": _identity_dict(store.identity_guard.recorded(refresh=True)),
         }
     )
     return stats
+
+
+def _identity_dict(identity: EmbeddingIdentity | None) -> dict[str, Any] | None:
+    if identity is None:
+        return None
+    return {
+        "model": identity.model,
+        "dimension": identity.dimension,
+        "normalized": identity.normalized,
+    }
 
 
 # --------------------------------------------------------------------------- health

@@ -107,6 +107,8 @@ def test_reembed_embeds_every_chunk_again_and_records_the_new_model(
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert (report["updated"], report["unchanged"]) == (2, 0)
+    stats = json.loads(cli(kb, "stats", "--json", model=model).stdout)
+    assert stats["embedding"] == {"model": model, "dimension": 384, "normalized": True}
     health = cli(kb, "health", "--json", model=model)
     assert health.exit_code == 0, health.output
     checks = {c["name"]: c["message"] for c in json.loads(health.stdout)["checks"]}

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
@@ -23,6 +24,7 @@ from langchain_s3vectors.identity import (
     EmbeddingIdentity,
 )
 from langchain_s3vectors.local import LocalS3VectorsClient
+from langchain_s3vectors.server import serve_in_thread
 
 from .conftest import FaultyClient
 
@@ -154,6 +156,22 @@ def test_denied_tag_permissions_warn_once_and_the_store_still_works(
     assert "s3vectors:ListTagsForResource" in caplog.text
     assert "s3vectors:TagResource" in caplog.text
     assert caplog.text.count("s3vectors:ListTagsForResource") == 1
+
+
+def test_the_record_travels_over_the_wire_as_aws_serves_it() -> None:
+    """boto3 over HTTP: TagResource/ListTagsForResource as on AWS (REST-JSON, /tags/{arn})."""
+    with LocalS3VectorsClient() as local, serve_in_thread(local) as url:
+        client = boto3.client(
+            "s3vectors",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        make(client, MINILM).add_texts(["cats purr"], ids=["a"])
+        with pytest.raises(EmbeddingMismatchError, match="all-MiniLM-L6-v2"):
+            make(client, BGE).similarity_search("cats")
+        assert make(local, None).recorded_embedding_identity() == MINILM
 
 
 def test_identity_describes_and_compares() -> None:
