@@ -259,6 +259,11 @@ class IdentityGuard:
         self._written = False
         self._warned: set[str] = set()
 
+    @property
+    def searched(self) -> bool:
+        """Whether :meth:`before_search` has checked (nothing more to do before a search)."""
+        return self._searched
+
     # -- the record ----------------------------------------------------------------
 
     def recorded(self, *, refresh: bool = False) -> EmbeddingIdentity | None:

@@ -93,17 +93,25 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         return self.index.query(request, k)
 
     def _checked_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> str:
-        """Reject bad arguments, and an index of another embedding model, before embedding."""
+        """Reject bad arguments before embedding; return the query."""
         self._query_request(k, flt)
         check_query_text(query)
-        self.identity_guard.before_search()
         return query
 
+    async def _abefore_search(self) -> None:
+        """The embedding identity check (once per store), in a worker thread."""
+        if not self.identity_guard.searched:
+            await self._run(self.identity_guard.before_search)
+
     def _embed_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> list[float]:
-        return self._query_emb().embed_query(self._checked_query(query, k, flt))
+        self._checked_query(query, k, flt)
+        self.identity_guard.before_search()  # an index of another model: refused unembedded
+        return self._query_emb().embed_query(query)
 
     async def _aembed_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> list[float]:
-        return await self._query_emb().aembed_query(self._checked_query(query, k, flt))
+        self._checked_query(query, k, flt)
+        await self._abefore_search()
+        return await self._query_emb().aembed_query(query)
 
     def _with_distance(self, results: list[dict[str, Any]]) -> list[tuple[Document, float]]:
         return with_distance(results, self._codec())
@@ -332,6 +340,7 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         plan = self._hybrid_plan(query, k, filter, fetch_k, config)
         if plan is None:
             return []
+        self.identity_guard.before_search()
         return self._hybrid_by_vector(plan, self._query_emb().embed_query(query))
 
     async def ahybrid_search(
@@ -348,6 +357,7 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         plan = await self._run(self._hybrid_plan, query, k, filter, fetch_k, config)
         if plan is None:
             return []
+        await self._abefore_search()
         vector = await self._query_emb().aembed_query(query)
         return await self._run(self._hybrid_by_vector, plan, vector)
 

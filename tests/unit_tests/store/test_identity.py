@@ -81,6 +81,16 @@ def test_another_model_is_refused_for_search_and_write_naming_both(tmp_path: Pat
     assert [d.id for d, _ in other.fulltext_search("cats")] == ["a"]  # no vectors involved
 
 
+async def test_async_searches_are_checked_too(tmp_path: Path) -> None:
+    client = LocalS3VectorsClient(str(tmp_path))
+    make(client, MINILM).add_texts(["cats purr"], ids=["a"])
+    with pytest.raises(EmbeddingMismatchError):
+        await make(client, BGE).asimilarity_search("cats")
+    with pytest.raises(EmbeddingMismatchError):
+        await make(client, BGE).ahybrid_search("cats")
+    assert [d.id for d in await make(client, MINILM).asimilarity_search("cats", k=1)] == ["a"]
+
+
 def test_same_model_by_another_name_or_backend_is_accepted(tmp_path: Path) -> None:
     client = LocalS3VectorsClient(str(tmp_path))
     make(client, MINILM).add_texts(["cats purr"], ids=["a"])
