@@ -46,6 +46,7 @@ def init(ctx: typer.Context, *, as_json: JsonOpt = False) -> None:
         store = get_state(ctx).store
         store.ensure_index()
         info = store.index_info() or {}
+        _note_language(get_state(ctx), store)
     result = {
         "bucket": store.vector_bucket_name,
         "index": store.index_name,
@@ -107,6 +108,8 @@ def ingest(
             take_over=take_over,
             cancel=cancel,
         )
+        if not dry_run:
+            _note_language(state, store)
     if as_json:
         print_json(report.as_dict())
         return
@@ -142,6 +145,26 @@ def _interruptible(cancel: threading.Event) -> Iterator[None]:
     finally:
         if main:
             signal.signal(signal.SIGINT, previous)
+
+
+def _note_language(state: CliState, store: "S3VectorsStore") -> None:
+    """Say so when the language asked for is not the existing index's (it stays)."""
+    settings = state.settings
+    if "text_search_language" not in settings.model_fields_set:
+        return
+    if store.index.description is None and store.index.info() is None:
+        return
+    config = store.index.text_search_config(store.page_content_key)
+    have = None if config is None else config.get("language")
+    if have != settings.text_search_language:
+        what = "no full-text search" if config is None else have or "the standard analyser"
+        typer.echo(
+            f"Note: index {store.index_name!r} already exists with {what}; "
+            f"--text-search-language / TEXT_SEARCH_LANGUAGE "
+            f"{settings.text_search_language} applies to a new index only (use another "
+            "--index).",
+            err=True,
+        )
 
 
 def _check_chunking(chunk_size: int, chunk_overlap: int) -> None:

@@ -73,3 +73,16 @@ def test_cli_query_on_an_en_index_says_why_chinese_matched_nothing(
     assert "--text-search-language" in result.stderr
     hybrid = run(runner, app, "--local", kb, "query", "检索", "--mode", "hybrid")
     assert "hybrid search ran on vectors alone" in hybrid.stderr
+
+
+def test_asking_another_language_for_an_existing_index_says_it_stays(
+    runner: CliRunner, app: Any, tmp_path: Path, zh_docs: Path
+) -> None:
+    kb = str(tmp_path / "kb")
+    assert run(runner, app, "--local", kb, "ingest", str(zh_docs)).exit_code == 0
+    again = run(runner, app, "--local", kb, "--text-search-language", "zh", "ingest", str(zh_docs))
+    assert again.exit_code == 0, again.output
+    assert "already exists with en" in again.stderr
+    assert "applies to a new index only" in again.stderr
+    quiet = run(runner, app, "--local", kb, "ingest", str(zh_docs))
+    assert "Note:" not in quiet.stderr
