@@ -14,7 +14,9 @@ Endpoints:
   indexed (or waiting to be) is cancelled first: the answer comes once its job has
   stopped and everything it stored is deleted, so nothing of it comes back. The name
   matches in either Unicode form (composed NFC or decomposed NFD).
-* ``GET /search?q=...&k=4&mode=similarity|mmr|hybrid|fulltext&filter={json}``.
+* ``GET /search?q=...&k=4&mode=similarity|mmr|hybrid|fulltext&filter={json}``; a
+  full-text search that matched nothing because the index's language cannot split the
+  query's script (Chinese, Japanese, Korean) says why in an ``X-Search-Notice`` header.
 * ``GET /health``: the backend, bucket and index, and whether the index exists.
 
 Limits and safety:
@@ -90,6 +92,7 @@ from langchain_s3vectors.errors import (
     TextSearchNotEnabledError,
     TransientServiceError,
 )
+from langchain_s3vectors.search import untokenised_notice
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -462,6 +465,7 @@ def create_app(
     @app.get("/search")
     def search(
         store: StoreDep,
+        response: Response,
         q: Annotated[str, Query(min_length=1, description="The question or search text.")],
         k: Annotated[int, Query(ge=1, le=100)] = 4,
         mode: Mode = "similarity",
@@ -469,6 +473,9 @@ def create_app(
             str | None, Query(description='Metadata filter as JSON, e.g. {"source": "a.md"}')
         ] = None,
     ) -> list[dict[str, Any]]:
+        hits = _search(store, mode, q, k, _parse_filter(filter))
+        if mode == "fulltext":
+            _notice_if_untokenised(store, q, hits, response)
         return [
             {
                 "id": doc.id,
@@ -477,7 +484,7 @@ def create_app(
                 "text": doc.page_content,
                 "metadata": doc.metadata,
             }
-            for doc, score in _search(store, mode, q, k, _parse_filter(filter))
+            for doc, score in hits
         ]
 
     return app
@@ -501,6 +508,16 @@ def _search(
     if mode == "hybrid":
         return list(store.hybrid_search(q, k=k, filter=where))
     return list(store.fulltext_search(q, k=k, filter=where))
+
+
+def _notice_if_untokenised(
+    store: S3VectorsStore, q: str, hits: list[Any], response: Response
+) -> None:
+    """Set ``X-Search-Notice`` when the index's language explains an empty full-text search."""
+    if not hits:
+        notice = untokenised_notice(store.index, store.page_content_key, q, [], hybrid=False)
+        if notice is not None:
+            response.headers["X-Search-Notice"] = notice
 
 
 def _add_error_handlers(app: FastAPI) -> None:
