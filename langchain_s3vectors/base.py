@@ -337,6 +337,17 @@ class S3VectorsStoreBase:
 
         ``None`` when the index does not exist, records none, or its tags cannot be
         read (see :mod:`langchain_s3vectors.identity`).
+
+        Example:
+            >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+            >>> from langchain_s3vectors import S3VectorsStore
+            >>> from langchain_s3vectors.identity import EmbeddingIdentity
+            >>> store = S3VectorsStore.local(None, DeterministicFakeEmbedding(size=4),
+            ...     embedding_identity=EmbeddingIdentity("my-model", normalized=True))
+            >>> store.add_texts(["hello"], ids=["a"])
+            ['a']
+            >>> store.recorded_embedding_identity().describe()
+            'my-model (4 dimensions, normalised)'
         """
         return self.identity_guard.recorded()
 
@@ -350,6 +361,23 @@ class S3VectorsStoreBase:
         Raises:
             EmbeddingMismatchError: The index records another model.
             DimensionMismatchError: The index has another dimension.
+
+        Example:
+            >>> from langchain_core.embeddings import DeterministicFakeEmbedding
+            >>> from langchain_s3vectors import LocalS3VectorsClient, S3VectorsStore
+            >>> from langchain_s3vectors.identity import EmbeddingIdentity
+            >>> client, emb = LocalS3VectorsClient(), DeterministicFakeEmbedding(size=4)
+            >>> def store(model, **kwargs):
+            ...     return S3VectorsStore("kbase", "docs", emb, client=client,
+            ...         embedding_identity=EmbeddingIdentity(model), **kwargs)
+            >>> store("model-a").add_texts(["hello"], ids=["a"])
+            ['a']
+            >>> store("model-b").check_embedding_identity()  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            langchain_s3vectors.errors.EmbeddingMismatchError: index 'docs' ... model-a ...
+            >>> store("model-b", allow_embedding_change=True).check_embedding_identity()
+            True
         """
         return self.identity_guard.check()
 
