@@ -2,7 +2,8 @@
 
 ``RetryPolicy``, ``RateLimiter``, ``BatchRunner`` and ``chunked`` are in
 :mod:`langchain_s3vectors.execution`; ``iter_put_batches`` and ``split_put_batches``
-(PutVectors batches by count and payload size) are in :mod:`langchain_s3vectors.records`.
+(PutVectors batches by count and payload size) are in
+:mod:`langchain_s3vectors.put_batches`.
 This module re-exports them so existing imports keep working.
 
 Example:
@@ -20,7 +21,7 @@ from langchain_s3vectors.execution import (
     RetryPolicy,
     chunked,
 )
-from langchain_s3vectors.records import iter_put_batches, split_put_batches
+from langchain_s3vectors.put_batches import iter_put_batches, split_put_batches
 
 __all__ = [
     "DEFAULT_RATE_FRACTION",

@@ -14,7 +14,16 @@ Example:
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_orjson_dumps: Callable[[Any], bytes] | None
+try:  # orjson is optional: it sizes a record's metadata several times faster.
+    from orjson import dumps as _orjson_dumps
+except ImportError:  # pragma: no cover - exercised only where orjson is missing
+    _orjson_dumps = None
 
 #: Length of a vector bucket name (characters).
 BUCKET_NAME_MIN_LENGTH = 3
@@ -125,9 +134,21 @@ RRF_K = 60
 #: encoder per call.
 _compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
+#: Most characters by which a number's compact JSON from ``json`` can exceed the
+#: approximate size of :func:`json_size` (``1e+16`` against ``1e16``; ``1e-07``
+#: against ``1e-7``).
+JSON_NUMBER_SLACK = 2
 
-def json_size(value: Any) -> int:
+
+def json_size(value: Any, *, approximate: bool = False) -> int:
     """Size in bytes of ``value`` as compact UTF-8 JSON, the way the service counts it.
+
+    Args:
+        value: A JSON-serialisable value.
+        approximate: Measure with orjson when it is installed and can encode
+            ``value``: several times faster, and byte for byte the same except that a
+            number may print up to :data:`JSON_NUMBER_SLACK` characters shorter.
+            Without orjson (or for a value it refuses) the size is exact.
 
     Raises:
         UnicodeEncodeError: A string in ``value`` holds a lone surrogate.
@@ -135,5 +156,12 @@ def json_size(value: Any) -> int:
     Example:
         >>> json_size({"city": "Zürich"})
         18
+        >>> json_size({"city": "Zürich"}, approximate=True)
+        18
     """
+    if approximate and _orjson_dumps is not None:
+        try:
+            return len(_orjson_dumps(value))
+        except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a surrogate
+            pass
     return len(_compact_json(value).encode("utf-8"))

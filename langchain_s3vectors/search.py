@@ -21,6 +21,7 @@ import numpy as np
 from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from langchain_s3vectors import limits
+from langchain_s3vectors.checks import check_k, check_unicode
 from langchain_s3vectors.errors import (
     DimensionMismatchError,
     InvalidFilterError,
@@ -28,7 +29,6 @@ from langchain_s3vectors.errors import (
     TextSearchNotEnabledError,
 )
 from langchain_s3vectors.filters import FilterError, normalize_filter, validate_filter
-from langchain_s3vectors.records import check_k, check_unicode
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence

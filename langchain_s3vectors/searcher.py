@@ -33,13 +33,13 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors.base import S3VectorsStoreBase, in_thread
+from langchain_s3vectors.checks import check_k, check_query_text
 from langchain_s3vectors.fusion import (
     DEFAULT_FETCH_K,
     HybridPlan,
     HybridSearchConfig,
     fuse_results,
 )
-from langchain_s3vectors.records import check_k, check_query_text
 from langchain_s3vectors.search import (
     RELEVANCE,
     above_threshold,

@@ -25,8 +25,8 @@ from langchain_core.vectorstores import VectorStore
 from typing_extensions import override
 
 from langchain_s3vectors.base import in_thread
+from langchain_s3vectors.checks import text_list
 from langchain_s3vectors.errors import InvalidInputError
-from langchain_s3vectors.records import text_list
 from langchain_s3vectors.search import cosine_relevance_score, euclidean_relevance_score
 from langchain_s3vectors.searcher import S3VectorsSearcher
 from langchain_s3vectors.writes import EMBED_CHUNK, EmbeddingBatch, Writer, embedded_chunks

@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from langchain_s3vectors import limits
-from langchain_s3vectors.errors import InvalidInputError
-from langchain_s3vectors.records import (
-    RecordCodec,
+from langchain_s3vectors.checks import (
     check_unique_ids,
     checked_rows,
     validate_key,
     validate_vector,
     validate_vectors,
 )
+from langchain_s3vectors.errors import InvalidInputError
+from langchain_s3vectors.records import RecordCodec
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence

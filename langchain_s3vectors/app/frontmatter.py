@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.errors import ConfigurationError
-from langchain_s3vectors.records import DEFAULT_PAGE_CONTENT_KEY, json_size
+from langchain_s3vectors.limits import json_size
+from langchain_s3vectors.records import DEFAULT_PAGE_CONTENT_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

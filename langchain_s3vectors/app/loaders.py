@@ -39,7 +39,7 @@ from langchain_s3vectors import limits
 from langchain_s3vectors.app.formats import html_text, markdown_title, pdf_text, rst_title
 from langchain_s3vectors.app.frontmatter import fit_metadata, split_front_matter
 from langchain_s3vectors.errors import ConfigurationError, InvalidInputError
-from langchain_s3vectors.records import json_size
+from langchain_s3vectors.limits import json_size
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator

@@ -1,7 +1,7 @@
 """Imports point down the layers, and the leaves and the embedded client stay light.
 
 The layers (``DESIGN.md``), low to high: the leaves; the embedded S3 Vectors and the
-client seam; execution; records; the index; the store and its LangChain companions;
+client seam; execution and the pre-flight checks; records and put batches; the index; the store and its LangChain companions;
 the HTTP server; the application. A module may import modules of its own layer or
 lower ones, never a higher one, and no import cycle is allowed. Imports inside
 functions count too (they run, just later); imports under ``if TYPE_CHECKING:`` do
@@ -32,8 +32,12 @@ LAYERS: dict[str, int] = {
     "client": 1,
     "fastpath": 1,
     "execution": 2,
-    "batching": 3,  # the old module: re-exports execution and records
+    # Pre-flight checks of ids, embeddings, metadata and queries: below the records
+    # they guard, and importing only leaves (see LEAF_IMPORTS).
+    "checks": 2,
+    "batching": 3,  # the old module: re-exports execution and put_batches
     "records": 3,
+    "put_batches": 3,
     "index": 4,
     "identity": 5,
     # The store's parts: records and the index bound into writes, queries, the base
@@ -67,11 +71,13 @@ LAYERS: dict[str, int] = {
 #: What each leaf may import from the package. ``errors`` and ``limits`` import
 #: nothing; ``filters`` raises ``errors.FilterError`` (which ``errors`` needs as the
 #: base of ``InvalidFilterError``, so it lives there) and reads
-#: ``limits.MAX_FILTER_CONSTRAINTS``.
+#: ``limits.MAX_FILTER_CONSTRAINTS``. ``checks`` is not a leaf by layer but stays as
+#: light as one: it raises ``errors.InvalidInputError`` against ``limits``.
 LEAF_IMPORTS: dict[str, set[str]] = {
     "errors": set(),
     "limits": set(),
     "filters": {"errors", "limits"},
+    "checks": {"errors", "limits"},
 }
 
 #: Documented deprecation shims: ``{shim module: modules it may import whatever their

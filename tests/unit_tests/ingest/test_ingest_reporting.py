@@ -25,7 +25,7 @@ from langchain_s3vectors.app.admin import list_sources
 from langchain_s3vectors.app.ingest import ingest
 from langchain_s3vectors.app.loaders import NO_PDF_TEXT, NO_TEXT, split_file
 from langchain_s3vectors.errors import InvalidInputError
-from langchain_s3vectors.records import json_size
+from langchain_s3vectors.limits import json_size
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 pytestmark = pytest.mark.usefixtures("clean_env")

@@ -6,16 +6,16 @@ import math
 
 import pytest
 
-from langchain_s3vectors import limits, records
-from langchain_s3vectors.errors import InvalidInputError
-from langchain_s3vectors.records import (
-    RecordCodec,
+from langchain_s3vectors import checks, limits
+from langchain_s3vectors.checks import (
     checked_rows,
-    json_size,
     validate_key,
     validate_metadata,
     validate_vector,
 )
+from langchain_s3vectors.errors import InvalidInputError
+from langchain_s3vectors.limits import json_size
+from langchain_s3vectors.records import RecordCodec
 
 
 def test_round_trip_keeps_types_and_does_not_mutate():
@@ -157,6 +157,30 @@ def test_vectors_checked():
 def test_fast_list_check_is_sure_or_defers(rows, metric, passes):
     # The fast path over lists of numbers only ever says "passes" when the exact check
     # would pass too; anything else goes to the exact check, which names the problem.
-    assert records._lists_pass(rows, 2, metric) is passes
+    assert checks._lists_pass(rows, 2, metric) is passes
     if passes:
         assert checked_rows(rows, dimension=2, distance_metric=metric) is rows
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"n": 1e16}, {"n": 1e-7}, {"l": [1e22, 2.5e-8, 3]}, {"s": "Zürich", "b": True}, {"i": 2**70}],
+)
+def test_approximate_json_size_is_within_the_number_slack(value):
+    exact = json_size(value)
+    approximate = json_size(value, approximate=True)
+    numbers = sum(len(v) if isinstance(v, list) else isinstance(v, float) for v in value.values())
+    assert approximate <= exact <= approximate + limits.JSON_NUMBER_SLACK * numbers
+
+
+def test_metadata_with_a_lone_surrogate_is_refused_in_one_line():
+    with pytest.raises(InvalidInputError, match="lone surrogate '\\\\udc80'"):
+        validate_metadata({"title": "bad \udc80"}, page_content_key="_page_content")
+
+
+def test_validate_metadata_names_the_page_content_key_only_when_given():
+    too_many = {f"k{i}": i for i in range(limits.MAX_METADATA_KEYS + 1)}
+    with pytest.raises(InvalidInputError, match=r"keys \(including '_page_content'\);"):
+        validate_metadata(too_many, page_content_key="_page_content")
+    with pytest.raises(InvalidInputError, match=r"has 51 keys; S3 Vectors"):
+        validate_metadata(too_many)
