@@ -13,17 +13,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-_orjson_dumps: Callable[[Any], bytes] | None
-try:  # orjson is optional: it sizes a record's metadata several times faster.
-    from orjson import dumps as _orjson_dumps
-except ImportError:  # pragma: no cover - exercised only where orjson is missing
-    _orjson_dumps = None
 
 #: Length of a vector bucket name (characters).
 BUCKET_NAME_MIN_LENGTH = 3
@@ -140,6 +135,16 @@ _compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).enco
 JSON_NUMBER_SLACK = 2
 
 
+@functools.cache
+def _orjson_dumps() -> Callable[[Any], bytes] | None:
+    """The ``dumps`` of orjson, imported on first use (it is optional, and not light)."""
+    try:
+        from orjson import dumps  # noqa: PLC0415 - optional, loaded when first needed
+    except ImportError:  # pragma: no cover - exercised only where orjson is missing
+        return None
+    return dumps
+
+
 def json_size(value: Any, *, approximate: bool = False) -> int:
     """Size in bytes of ``value`` as compact UTF-8 JSON, the way the service counts it.
 
@@ -159,9 +164,9 @@ def json_size(value: Any, *, approximate: bool = False) -> int:
         >>> json_size({"city": "Zürich"}, approximate=True)
         18
     """
-    if approximate and _orjson_dumps is not None:
+    if approximate and (dumps := _orjson_dumps()) is not None:
         try:
-            return len(_orjson_dumps(value))
+            return len(dumps(value))
         except TypeError:  # orjson.JSONEncodeError: an integer beyond 64 bits, a surrogate
             pass
     return len(_compact_json(value).encode("utf-8"))

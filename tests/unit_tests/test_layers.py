@@ -1,11 +1,11 @@
 """Imports point down the layers, and the leaves and the embedded client stay light.
 
 The layers (``DESIGN.md``), low to high: the leaves; the embedded S3 Vectors and the
-client seam; execution and the pre-flight checks; records and put batches; the index; the store and its LangChain companions;
-the HTTP server; the application. A module may import modules of its own layer or
-lower ones, never a higher one, and no import cycle is allowed. Imports inside
-functions count too (they run, just later); imports under ``if TYPE_CHECKING:`` do
-not (they never run).
+client seam; execution and the pre-flight checks; records and put batches; the index;
+the store and its LangChain companions; the HTTP server; the application. A module
+may import modules of its own layer or lower ones, never a higher one, and no import
+cycle is allowed. Imports inside functions count too (they run, just later); imports
+under ``if TYPE_CHECKING:`` do not (they never run).
 """
 
 from __future__ import annotations
