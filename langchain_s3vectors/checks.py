@@ -516,20 +516,20 @@ def validate_metadata(
             f"most {limits.MAX_METADATA_KEYS}. Drop keys or combine them into one JSON string"
         )
         raise InvalidInputError(msg)
-    _check_sizes(metadata, page_content_key, non_filterable_keys, prefix)
+    budget = limits.MAX_FILTERABLE_METADATA_BYTES
+    total = _metadata_size(metadata, budget)  # exact unless it is within the budget
+    if total > budget:  # else within both limits: the filterable part is no larger
+        _check_sizes(metadata, total, page_content_key, non_filterable_keys, prefix)
 
 
 def _check_sizes(
     metadata: Mapping[str, Any],
+    total: int,
     page_content_key: str | None,
     non_filterable_keys: Collection[str],
     prefix: str,
 ) -> None:
-    """Refuse metadata over 40 KB in all, or over 2 KB in its filterable keys."""
-    budget = limits.MAX_FILTERABLE_METADATA_BYTES
-    total = _metadata_size(metadata, budget)  # exact unless it is within the budget
-    if total <= budget:
-        return  # within both limits: the filterable part is no larger than the whole
+    """Refuse metadata of ``total`` bytes over 40 KB, or over 2 KB in its filterable keys."""
     if total > limits.MAX_METADATA_BYTES:
         msg = (
             f"{prefix}metadata (with the page content) is {total} bytes of UTF-8 JSON; S3 "
