@@ -1,8 +1,8 @@
 """``S3VectorsStoreBase``: a store bound to one S3 Vectors index.
 
 This is the part of :class:`~langchain_s3vectors.vectorstores.S3VectorsStore` that
-needs no embeddings and no search: how a store is built (a client passed in, the
-embedded or AWS factories, the deprecated client keywords), its configuration
+needs no embeddings and no search: how a store is built (a client passed in, or the
+embedded or AWS factories), its configuration
 (bucket, index, metric, dimension, non-filterable keys, rate limit), the index
 lifecycle (create, describe, enable full-text search), and the record-level
 operations (get, delete by id or filter, clear, list). Everything goes through an
@@ -17,9 +17,8 @@ Each ``a*`` method runs its sync twin in a worker thread (:func:`in_thread`).
 
 from __future__ import annotations
 
-import warnings
 from functools import partial
-from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.client import create_client
@@ -90,11 +89,6 @@ class S3VectorsStoreBase:
         embedding: Embeddings | None = None,
         *,
         client: S3VectorsClient | None = None,
-        region_name: str | None = None,
-        endpoint_url: str | None = None,
-        profile_name: str | None = None,
-        session: Any = None,
-        client_config: Config | None = None,
         distance_metric: str | None = None,
         query_embedding: Embeddings | None = None,
         page_content_key: str = DEFAULT_PAGE_CONTENT_KEY,
@@ -126,15 +120,8 @@ class S3VectorsStoreBase:
                 f"allows {limits.MAX_NON_FILTERABLE_KEYS}. Drop some non_filterable_metadata_keys"
             )
             raise InvalidInputError(msg)
-        legacy = {
-            "region_name": region_name,
-            "endpoint_url": endpoint_url,
-            "profile_name": profile_name,
-            "session": session,
-            "config": client_config,
-        }
         self.index = S3VectorsIndex(
-            _client(client, legacy, max_concurrency),
+            create_client(max_concurrency=max_concurrency) if client is None else client,
             vector_bucket_name,
             index_name,
             distance_metric=distance_metric,
@@ -241,37 +228,6 @@ class S3VectorsStoreBase:
             max_concurrency=kwargs.get("max_concurrency", 8),
         )
         return cls(vector_bucket_name, index_name, embedding, client=client, **kwargs)
-
-    @classmethod
-    def from_env(
-        cls,
-        *,
-        embedding: Embeddings | None = None,
-        env_file: str | Path | None = ".env",
-        **overrides: Any,
-    ) -> Self:
-        """Deprecated: use ``langchain_s3vectors.app.settings.store_from_env``.
-
-        A store configured from the environment and a ``.env`` file (``S3VECTORS_BACKEND``,
-        ``AWS_REGION``, ``S3_VECTOR_BUCKET_NAME``, ... as listed in ``env.example``).
-
-        Args:
-            embedding: Embeddings to use instead of ``EMBEDDING_MODEL``.
-            env_file: The dotenv file to read (``None`` for none).
-            **overrides: Settings by name (e.g. ``S3VECTORS_BACKEND="local"``) or other
-                :class:`S3VectorsStore` arguments.
-        """
-        warnings.warn(
-            "S3VectorsStore.from_env() is deprecated; use "
-            "langchain_s3vectors.app.settings.store_from_env(S3VectorsStore, ...) instead",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        from langchain_s3vectors.app.settings import store_from_env  # noqa: PLC0415
-
-        factory: Any = cls
-        store = store_from_env(factory, embedding=embedding, _env_file=env_file, **overrides)
-        return cast("Self", store)
 
     def __repr__(self) -> str:
         """Show bucket and index only (never the client or its credentials)."""
@@ -563,19 +519,3 @@ class S3VectorsStoreBase:
         while (page := await self._run(next, pages, None)) is not None:
             for record in page:
                 yield record
-
-
-def _client(client: Any, legacy: dict[str, Any], max_concurrency: int) -> Any:
-    """``client``, or one built by ``create_client`` (from deprecated keywords, if any)."""
-    given = {name: value for name, value in legacy.items() if value is not None}
-    if given:
-        names = ", ".join(f"{name}=" for name in given).replace("config=", "client_config=")
-        warnings.warn(
-            f"S3VectorsStore({names}...) is deprecated; use S3VectorsStore.from_aws(...) or "
-            "S3VectorsStore(..., client=langchain_s3vectors.client.create_client(...))",
-            DeprecationWarning,
-            stacklevel=3,
-        )
-    if client is not None:
-        return client
-    return create_client(max_concurrency=max_concurrency, **given)

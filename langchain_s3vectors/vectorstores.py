@@ -107,12 +107,8 @@ class S3VectorsStore(S3VectorsSearcher, VectorStore):
         embedding: Embeddings for documents (and queries, unless ``query_embedding``).
         client: A boto3-shaped ``s3vectors`` client (see
             :class:`~langchain_s3vectors.client.S3VectorsClient`); ``None`` builds one
-            with :func:`~langchain_s3vectors.client.create_client` from the environment.
-        region_name: Deprecated: use :meth:`from_aws` or ``client=create_client(...)``.
-        endpoint_url: Deprecated, as ``region_name``.
-        profile_name: Deprecated, as ``region_name``.
-        session: Deprecated, as ``region_name``.
-        client_config: Deprecated, as ``region_name`` (``config=`` of ``create_client``).
+            with :func:`~langchain_s3vectors.client.create_client` from the environment;
+            :meth:`from_aws` builds one from a region, endpoint, profile or session.
         distance_metric: ``"cosine"`` or ``"euclidean"`` for a new index; ``None`` means
             cosine for a new index and whatever an existing index uses.
         query_embedding: Separate embeddings for queries.

@@ -2,7 +2,7 @@
 
 S3 Vectors limits PutVectors + DeleteVectors per index (1,000 requests/s and 2,500
 vectors/s). :class:`WriteCaps` counts them either with the token bucket of
-:class:`~langchain_s3vectors.batching.RateLimiter`, one per index, asked to admit a
+:class:`~langchain_s3vectors.execution.RateLimiter`, one per index, asked to admit a
 write now or refuse it, or with a strict one-second sliding window. :func:`enforce`
 turns a refusal into the service's ``TooManyRequestsException``.
 

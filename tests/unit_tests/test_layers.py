@@ -35,7 +35,6 @@ LAYERS: dict[str, int] = {
     # Pre-flight checks of ids, embeddings, metadata and queries: below the records
     # they guard, and importing only leaves (see LEAF_IMPORTS).
     "checks": 2,
-    "batching": 3,  # the old module: re-exports execution and put_batches
     "records": 3,
     "put_batches": 3,
     "index": 4,
@@ -55,18 +54,6 @@ LAYERS: dict[str, int] = {
     # The in-process mock, seeding and the pytest plugin: over the server's protocol.
     "testing": 7,
     "app": 8,
-    # Modules on their way to app/: the application layer already.
-    "settings": 8,
-    "embeddings": 8,
-    "onnx_embeddings": 8,
-    "ingest": 8,
-    "manage": 8,
-    "migrate": 8,
-    "cli": 8,
-    "sharding": 8,
-    "pipeline": 8,
-    # Forwards the old module paths above to app/ (with a DeprecationWarning).
-    "_moved": 8,
 }
 #: What each leaf may import from the package. ``errors`` and ``limits`` import
 #: nothing; ``filters`` raises ``errors.FilterError`` (which ``errors`` needs as the
@@ -79,19 +66,6 @@ LEAF_IMPORTS: dict[str, set[str]] = {
     "filters": {"errors", "limits"},
     "checks": {"errors", "limits"},
 }
-
-#: Documented deprecation shims: ``{shim module: modules it may import whatever their
-#: layer}`` (a shim re-exports a name from where it moved and warns). They count
-#: neither as upward imports nor in the cycle check.
-DEPRECATION_SHIMS: dict[str, set[str]] = {
-    # S3VectorsStore.from_env: the deprecated spelling of app.settings.store_from_env,
-    # importing it when called; to be removed with that alias.
-    "base": {"app.settings"},
-}
-
-#: Upward or cyclic edges ``(importer, imported)`` that exist today in modules being
-#: redesigned elsewhere. Each is a bug to fix; the list is to be emptied, not grown.
-KNOWN_EDGES: set[tuple[str, str]] = set()
 
 
 def _module_name(path: Path) -> str:
@@ -196,33 +170,15 @@ def _graph() -> dict[str, set[str]]:
 def test_no_module_imports_a_higher_layer() -> None:
     upward = []
     for module, targets in _graph().items():
-        allowed = DEPRECATION_SHIMS.get(module, set())
         for target in sorted(targets):
-            edge = (module, target)
-            if target in allowed or edge in KNOWN_EDGES:
-                continue
             low, high = _layer(f"{PACKAGE}.{module}"), _layer(f"{PACKAGE}.{target}")
             if high > low:
                 upward.append(f"{module} (layer {low}) imports {target} (layer {high})")
     assert not upward, "imports that point up:\n" + "\n".join(upward)
 
 
-def test_known_edges_still_exist() -> None:
-    """A fixed edge leaves the list: the list only ever shrinks."""
-    graph = _graph()
-    gone = sorted(edge for edge in KNOWN_EDGES if edge[1] not in graph.get(edge[0], set()))
-    assert not gone, f"fixed, remove from KNOWN_EDGES: {gone}"
-
-
 def test_no_import_cycle() -> None:
-    graph = {
-        module: {
-            t
-            for t in targets
-            if (module, t) not in KNOWN_EDGES and t not in DEPRECATION_SHIMS.get(module, set())
-        }
-        for module, targets in _graph().items()
-    }
+    graph = _graph()
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     path: list[str] = []
 

@@ -1,4 +1,4 @@
-"""Where the RAG tool lives: langchain_s3vectors.app, above the library, old paths kept."""
+"""Where the RAG tool lives: langchain_s3vectors.app, above the library."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -15,21 +14,20 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-#: Old module -> new module, and one public name each must still provide.
-MOVED = {
-    "langchain_s3vectors.settings": ("langchain_s3vectors.app.settings", "store_from_env"),
-    "langchain_s3vectors.embeddings": ("langchain_s3vectors.app.embeddings", "LazyEmbeddings"),
-    "langchain_s3vectors.onnx_embeddings": (
-        "langchain_s3vectors.app.onnx_embeddings",
-        "onnx_embeddings",
-    ),
-    "langchain_s3vectors.ingest": ("langchain_s3vectors.app.ingest", "split_file"),
-    "langchain_s3vectors.pipeline": ("langchain_s3vectors.app.pipeline", "embed_and_write"),
-    "langchain_s3vectors.sharding": ("langchain_s3vectors.app.sharding", "Shard"),
-    "langchain_s3vectors.migrate": ("langchain_s3vectors.app.migrate", "migrate_legacy"),
-    "langchain_s3vectors.manage": ("langchain_s3vectors.app.admin", "list_sources"),
-    "langchain_s3vectors.cli": ("langchain_s3vectors.app.cli", "make_app"),
-}
+#: Modules that moved to ``langchain_s3vectors.app`` before 0.1.0 (and the batch runner
+#: that moved to ``execution``/``records``); the old paths are gone, not aliased.
+REMOVED = [
+    "langchain_s3vectors.batching",
+    "langchain_s3vectors.cli",
+    "langchain_s3vectors.embeddings",
+    "langchain_s3vectors.ingest",
+    "langchain_s3vectors.manage",
+    "langchain_s3vectors.migrate",
+    "langchain_s3vectors.onnx_embeddings",
+    "langchain_s3vectors.pipeline",
+    "langchain_s3vectors.settings",
+    "langchain_s3vectors.sharding",
+]
 
 
 def _run(code: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -42,34 +40,15 @@ def _run(code: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("old", sorted(MOVED))
-def test_an_old_path_gives_the_same_object_and_warns_naming_the_new_one(old: str) -> None:
-    new, name = MOVED[old]
-    module = importlib.import_module(old)
-    with pytest.warns(DeprecationWarning, match=rf"{old} is deprecated: import {name} from {new}"):
-        value = getattr(module, name)
-    assert value is getattr(importlib.import_module(new), name)
+@pytest.mark.parametrize("old", REMOVED)
+def test_the_old_module_paths_are_gone(old: str) -> None:
+    with pytest.raises(ModuleNotFoundError, match=old):
+        importlib.import_module(old)
 
 
-def test_the_new_paths_do_not_warn() -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DeprecationWarning)
-        for new, name in MOVED.values():
-            getattr(importlib.import_module(new), name)
-
-
-@pytest.mark.parametrize("name", ["no_such_name", "_chunks", "logger"])
-def test_missing_private_names_and_the_logger_are_not_forwarded(name: str) -> None:
-    module = importlib.import_module("langchain_s3vectors.ingest")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DeprecationWarning)
-        assert getattr(module, name, None) is None
-
-
-@pytest.mark.parametrize("module", ["langchain_s3vectors.cli", "langchain_s3vectors.app.cli"])
-def test_python_dash_m_runs_the_command(module: str) -> None:
+def test_python_dash_m_runs_the_command() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", module, "--help"],
+        [sys.executable, "-m", "langchain_s3vectors.app.cli", "--help"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -80,7 +59,7 @@ def test_python_dash_m_runs_the_command(module: str) -> None:
     assert "ingest" in done.stdout
 
 
-def test_the_console_script_runs_the_new_cli() -> None:
+def test_the_console_script_runs_the_app_cli() -> None:
     scripts = {ep.name: ep.value for ep in metadata.entry_points(group="console_scripts")}
     assert scripts["s3vectors-rag"] == "langchain_s3vectors.app.cli:main"
 
@@ -90,11 +69,9 @@ def test_the_library_never_imports_the_app_package() -> None:
         """
         import importlib, json, pkgutil, sys
         import langchain_s3vectors
-        skip = {"app", "cli", "embeddings", "ingest", "manage", "migrate",
-                "onnx_embeddings", "pipeline", "settings", "sharding"}
         names = []
         for info in pkgutil.iter_modules(langchain_s3vectors.__path__, "langchain_s3vectors."):
-            if info.name.split(".")[1] in skip:
+            if info.name == "langchain_s3vectors.app":
                 continue
             names.append(info.name)
             if info.ispkg:

@@ -189,27 +189,6 @@ def test_store_from_env_as_a_classmethod(monkeypatch: pytest.MonkeyPatch) -> Non
     assert type(store) is MyStore
 
 
-def test_store_from_env_classmethod(tmp_path, monkeypatch):
-    monkeypatch.delenv("S3_VECTOR_BUCKET_NAME", raising=False)
-    with pytest.warns(DeprecationWarning, match="app.settings.store_from_env"):
-        store = S3VectorsStore.from_env(
-            embedding=DeterministicFakeEmbedding(size=8),
-            env_file=None,
-            S3VECTORS_BACKEND="local",
-            S3VECTORS_LOCAL_PATH=str(tmp_path / "store"),
-        )
-    assert isinstance(store, S3VectorsStore)
-    assert isinstance(store.client, LocalS3VectorsClient)
-    store.add_texts(["hello"], ids=["a"])
-    assert store.get_by_ids(["a"])[0].page_content == "hello"
-    with (
-        pytest.raises(ConfigurationError, match="S3_VECTOR_BUCKET_NAME"),
-        pytest.warns(DeprecationWarning, match="store_from_env"),
-    ):
-        S3VectorsStore.from_env(env_file=None, S3VECTORS_BACKEND="aws", AWS_REGION="us-east-1")
-    assert not (tmp_path / ".s3vectors").exists()
-
-
 def test_store_from_env_builds_a_local_store_and_refuses_aws_without_a_bucket(
     tmp_path, monkeypatch
 ):

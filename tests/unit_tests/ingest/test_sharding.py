@@ -14,8 +14,8 @@ from langchain_s3vectors.app.cli import make_app
 from langchain_s3vectors.app.ingest import ingest
 from langchain_s3vectors.app.settings import S3VectorsSettings, build_store
 from langchain_s3vectors.app.sharding import Shard, shard_of
-from langchain_s3vectors.batching import RateLimiter
 from langchain_s3vectors.errors import InvalidInputError
+from langchain_s3vectors.execution import RateLimiter
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 from .conftest import DIM, CountingEmbeddings

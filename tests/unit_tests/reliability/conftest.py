@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from langchain_s3vectors.batching import RateLimiter, RetryPolicy
+from langchain_s3vectors.execution import RateLimiter, RetryPolicy
 from langchain_s3vectors.local import LocalS3VectorsClient
 from langchain_s3vectors.vectorstores import S3VectorsStore
 

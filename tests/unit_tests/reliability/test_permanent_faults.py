@@ -7,12 +7,12 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from langchain_s3vectors.batching import RetryPolicy
 from langchain_s3vectors.errors import (
     AccessDeniedError,
     PartialWriteError,
     ServiceValidationError,
 )
+from langchain_s3vectors.execution import RetryPolicy
 
 from .conftest import BUCKET, INDEX, make_store
 from .faults import TRANSIENT_MIX, list_all_keys

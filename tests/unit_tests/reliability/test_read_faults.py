@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from langchain_s3vectors.batching import RetryPolicy
 from langchain_s3vectors.errors import TransientServiceError
+from langchain_s3vectors.execution import RetryPolicy
 
 from .conftest import make_store
 from .faults import READ_OPERATIONS, TRANSIENT_MIX

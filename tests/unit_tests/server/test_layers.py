@@ -11,7 +11,7 @@ from langchain_s3vectors import server
 
 PACKAGE = Path(server.__file__).parent
 #: What the server may build on: itself, the embedded store, the leaves and execution.
-ALLOWED = ("server", "local", "limits", "errors", "filters", "batching", "execution")
+ALLOWED = ("server", "local", "limits", "errors", "filters", "execution")
 
 
 def imported_modules(path: Path) -> set[str]:

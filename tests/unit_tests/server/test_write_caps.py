@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from langchain_s3vectors.batching import RateLimiter
+from langchain_s3vectors.execution import RateLimiter
 from langchain_s3vectors.local import LocalS3VectorsClient
 from langchain_s3vectors.server import WriteCaps, serve_in_thread
 

@@ -530,28 +530,14 @@ def test_filter_pre_flight_knows_starts_with_and_the_constraint_limit(vocab, fau
     assert client.count("query_vectors") == before
 
 
-def test_client_keywords_on_the_constructor_still_work_but_warn(vocab):
-    with pytest.warns(DeprecationWarning, match="from_aws"):
-        store = S3VectorsStore(
-            "kb-test", "docs", vocab, region_name="us-east-1", endpoint_url="http://127.0.0.1:9"
-        )
-    assert store.client.meta.endpoint_url == "http://127.0.0.1:9"
-    assert store.client.meta.region_name == "us-east-1"
-    assert repr(store) == "S3VectorsStore(vector_bucket_name='kb-test', index_name='docs')"
-
-
-def test_from_env_is_a_deprecated_alias(vocab, tmp_path):
-    with pytest.warns(DeprecationWarning, match="app.settings.store_from_env"):
-        store = S3VectorsStore.from_env(
-            embedding=vocab,
-            env_file=None,
-            S3VECTORS_BACKEND="local",
-            S3VECTORS_LOCAL_PATH=str(tmp_path / "kb"),
-        )
-    assert isinstance(store, S3VectorsStore)
-    store.add_texts(["apple"], ids=["a"])
-    assert store.get_by_ids(["a"])[0].page_content == "apple"
-    store.client.close()
+@pytest.mark.parametrize(
+    "keyword", ["region_name", "endpoint_url", "profile_name", "session", "client_config"]
+)
+def test_the_constructor_takes_a_client_not_its_settings(vocab, keyword):
+    # Client settings go to from_aws (or create_client); the constructor takes a client.
+    with pytest.raises(TypeError, match=keyword):
+        S3VectorsStore("kb-test", "docs", vocab, **{keyword: None})
+    assert not hasattr(S3VectorsStore, "from_env")
 
 
 def test_the_store_is_built_on_a_public_index(store):

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from langchain_s3vectors import LocalS3VectorsClient, S3VectorsStore
-from langchain_s3vectors.batching import BatchRunner, RateLimiter
 from langchain_s3vectors.errors import InvalidInputError, PartialWriteError
+from langchain_s3vectors.execution import BatchRunner, RateLimiter
 from langchain_s3vectors.vectorstores import EMBED_CHUNK
 
 
