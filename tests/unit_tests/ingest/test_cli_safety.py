@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -330,15 +329,9 @@ def test_read_only_setting_refuses_writes_in_one_line(
 
 
 @pytest.fixture
-def read_only_store() -> Iterator[Path]:
-    """A store with two documents, its folder and file made read-only.
-
-    When the tests run as root, permissions do not stop root, so the commands run as
-    ``nobody`` through ``setpriv``; otherwise as the current user.
-    """
-    base = Path(tempfile.mkdtemp(prefix="s3v-ro-"))
-    base.chmod(0o755)
-    kb = base / "kb"
+def read_only_store(tmp_path: Path) -> Iterator[Path]:
+    """A store with two documents, its folder and file made read-only."""
+    kb = tmp_path / "kb"
     store = S3VectorsStore.local(kb, CountingEmbeddings(384))
     store.add_texts(
         ["Rotate access keys every ninety days.", "Cats purr."],
@@ -352,16 +345,37 @@ def read_only_store() -> Iterator[Path]:
         yield kb
     finally:
         kb.chmod(0o755)
-        shutil.rmtree(base)
 
 
-def _cli_as_reader(kb: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("running as root without setpriv: cannot drop write permission")
-        prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+def _as_reader() -> list[str]:
+    """The prefix that runs a command so that read-only permissions stop its writes.
+
+    They stop any user but root, whose capabilities override them. As root the command
+    keeps its user id and runs without capabilities (``setpriv``): the mode bits then bind
+    it as they bind any owner. (Switching to another user, such as ``nobody``, fails
+    wherever the checkout or its virtual environment is private to its owner: a clone
+    under ``/root`` or in a ``0700`` directory.)
+    """
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv (util-linux): cannot drop root's capabilities")
+    prefix = [setpriv, "--bounding-set=-all", "--inh-caps=-all"]
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", "import langchain_s3vectors.app.cli"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if probe.returncode != 0:
+        reason = (probe.stderr.strip().splitlines() or ["no output"])[-1]
+        pytest.skip(f"running as root, and Python cannot start without capabilities: {reason}")
+    return prefix
+
+
+def _cli_as_reader(prefix: list[str], kb: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(kb.parent),
@@ -382,20 +396,20 @@ def _cli_as_reader(kb: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_read_only_store_can_be_read_and_refuses_writes_in_one_line(
     read_only_store: Path,
 ) -> None:
-    kb = read_only_store
-    sources = _cli_as_reader(kb, "sources", "--json")
+    kb, reader = read_only_store, _as_reader()
+    sources = _cli_as_reader(reader, kb, "sources", "--json")
     assert sources.returncode == 0, sources.stderr
     assert json.loads(sources.stdout) == {"cats.md": 1, "keys.md": 1}
-    stats = _cli_as_reader(kb, "stats", "--json")
+    stats = _cli_as_reader(reader, kb, "stats", "--json")
     assert json.loads(stats.stdout)["vectors"] == 2
-    hits = _cli_as_reader(kb, "query", "rotate keys", "--mode", "fulltext", "--json")
+    hits = _cli_as_reader(reader, kb, "query", "rotate keys", "--mode", "fulltext", "--json")
     assert json.loads(hits.stdout)[0]["id"] == "keys.md#0"
-    health = _cli_as_reader(kb, "health", "--json")
+    health = _cli_as_reader(reader, kb, "health", "--json")
     assert json.loads(health.stdout)["ok"] is True, health.stdout
-    exported = _cli_as_reader(kb, "export", "-")
+    exported = _cli_as_reader(reader, kb, "export", "-")
     assert len(exported.stdout.splitlines()) == 2
 
-    refused = _cli_as_reader(kb, "delete-source", "cats.md")
+    refused = _cli_as_reader(reader, kb, "delete-source", "cats.md")
     assert refused.returncode == 1
     message = (
         f"Error: the store at --local {kb} is read-only ({kb}/s3vectors.sqlite3 is not "
