@@ -34,7 +34,8 @@ import time
 from pathlib import Path
 
 from langchain_s3vectors.app.embeddings import default_embeddings
-from langchain_s3vectors.app.ingest import SUPPORTED_EXTENSIONS, ingest, split_file
+from langchain_s3vectors.app.ingest import ingest
+from langchain_s3vectors.app.loaders import SUPPORTED_EXTENSIONS, split_file
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 TEXT_SUFFIXES = {".rst", ".md", ".txt"}

@@ -81,7 +81,8 @@ from pydantic import ValidationError
 
 from langchain_s3vectors import S3VectorsStore
 from langchain_s3vectors.app.admin import delete_source, list_sources
-from langchain_s3vectors.app.ingest import SUPPORTED_EXTENSIONS, IngestCancelledError, ingest
+from langchain_s3vectors.app.ingest import IngestCancelledError, ingest
+from langchain_s3vectors.app.loaders import SUPPORTED_EXTENSIONS
 from langchain_s3vectors.app.settings import settings_error_message
 from langchain_s3vectors.errors import (
     AccessDeniedError,

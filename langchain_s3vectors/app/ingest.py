@@ -64,28 +64,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors.app.loaders import (
-    MAX_CHUNK_BYTES,
-    MAX_CHUNK_SIZE,
     NO_PDF_TEXT,
     NO_TEXT,
     ROOT_ID_KEY,
-    SUPPORTED_EXTENSIONS,
     UNSUPPORTED,
     Chunk,
-    _candidates,
-    _chunks,
-    _make_splitter,
-    check_chunking,
-    check_paths,
     check_something_to_read,
     chunk_key,
-    content_hash,
-    decode_text,
-    discover_files,
-    load_file,
+    file_chunks,
+    iter_candidates,
+    make_splitter,
     root_id,
     source_of,
-    split_file,
 )
 from langchain_s3vectors.app.pipeline import embed_and_write, paced_share
 from langchain_s3vectors.app.sharding import Shard
@@ -100,29 +90,13 @@ if TYPE_CHECKING:
     from langchain_s3vectors.vectorstores import S3VectorsStore
 
 __all__ = [
-    "MAX_CHUNK_BYTES",
-    "MAX_CHUNK_SIZE",
-    "ROOT_ID_KEY",
     "SKIP_KINDS",
-    "SUPPORTED_EXTENSIONS",
-    "Chunk",
     "IngestCancelledError",
     "IngestReport",
-    "check_chunking",
-    "check_paths",
-    "check_something_to_read",
-    "chunk_key",
-    "content_hash",
-    "decode_text",
-    "discover_files",
     "existing_chunks",
     "existing_chunks_many",
     "ingest",
-    "load_file",
-    "root_id",
     "skip_kind",
-    "source_of",
-    "split_file",
     "upload_chunks",
 ]
 
@@ -503,7 +477,7 @@ def _plan(
             continue
         source = source_of(path, base)
         try:
-            chunks, note = _chunks(path, source, split, tag)
+            chunks, note = file_chunks(path, source, split, tag)
         except InvalidInputError as exc:
             report.failed.append((source, str(exc)))
             continue
@@ -551,7 +525,8 @@ def ingest(
         paths: Files and/or folders.
         root: Sources are paths relative to this folder (default: the current
             directory); files outside it keep the path as given.
-        chunk_size: Characters per chunk, 1..:data:`MAX_CHUNK_SIZE`.
+        chunk_size: Characters per chunk, 1 to
+            :data:`~langchain_s3vectors.app.loaders.MAX_CHUNK_SIZE`.
         chunk_overlap: Characters shared by neighbouring chunks.
         embedding: Embeddings, or a zero-argument factory called only if something
             must be embedded; default: the store's embeddings.
@@ -630,7 +605,7 @@ def _prepare(
 ) -> tuple[list[str | Path], Path, Callable[[str], list[str]], Shard | None]:
     """Check the options before any work: ``(paths, root folder, splitter, shard)``."""
     base = Path(root) if root is not None else Path.cwd()
-    split = _make_splitter(chunk_size, chunk_overlap)
+    split = make_splitter(chunk_size, chunk_overlap)
     if batch_size < 1:
         msg = f"batch_size must be at least 1, not {batch_size}."
         raise InvalidInputError(msg)
@@ -650,7 +625,7 @@ def _plan_paths(
     take_over: bool,
 ) -> tuple[list[Chunk], list[str]]:
     """Check every path, then plan this share's files; with ``prune``, the vanished too."""
-    candidates = list(_candidates(paths))  # every path checked before anything is read
+    candidates = list(iter_candidates(paths))  # every path checked before anything is read
     if not prune:
         check_something_to_read(paths, candidates)
     if share is not None:

@@ -57,7 +57,10 @@ __all__ = [
     "content_hash",
     "decode_text",
     "discover_files",
+    "file_chunks",
+    "iter_candidates",
     "load_file",
+    "make_splitter",
     "root_id",
     "source_of",
     "split_file",
@@ -298,7 +301,7 @@ def discover_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     Raises:
         InvalidInputError: A path does not exist, or a file has an unsupported type.
     """
-    for path, resolved, _ in _candidates(paths):
+    for path, resolved, _ in iter_candidates(paths):
         if resolved is not None:
             yield path
 
@@ -342,7 +345,7 @@ def check_something_to_read(
 
     Args:
         paths: The files and folders to ingest.
-        candidates: What :func:`_candidates` found in them, if already listed.
+        candidates: What :func:`iter_candidates` found in them, if already listed.
 
     Raises:
         InvalidInputError: The folders are empty, or hold only unsupported files.
@@ -358,7 +361,7 @@ def check_something_to_read(
         it holds only files of unsupported types (1 .png)
     """
     paths = list(paths)
-    found = list(_candidates(paths) if candidates is None else candidates)
+    found = list(iter_candidates(paths) if candidates is None else candidates)
     if any(problem is None or not problem.startswith(UNSUPPORTED) for _, _, problem in found):
         return
     types = Counter(str(problem)[len(UNSUPPORTED) :].strip() for _, _, problem in found)
@@ -372,10 +375,26 @@ def check_something_to_read(
     raise InvalidInputError(msg)
 
 
-def _candidates(
+def iter_candidates(
     paths: Iterable[str | Path],
 ) -> Iterator[tuple[Path, Path | None, str | None]]:
-    """``(path, resolved path, None)`` per file to read, ``(path, None, why)`` per skip."""
+    """Every file :func:`discover_files` finds, and every one it leaves out, with why.
+
+    Yields ``(path, resolved path, None)`` per file to read and ``(path, None, why)`` per
+    file skipped (a link loop, a dangling link, a file reached twice, an unreadable folder).
+
+    Raises:
+        InvalidInputError: A path does not exist, or a file has an unsupported type
+            (checked for every path before anything is yielded).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "a.md").write_text("alpha")
+        >>> (folder / "b.md").symlink_to(folder / "a.md")
+        >>> [(p.name, why) for p, _, why in iter_candidates([folder])]
+        [('a.md', None), ('b.md', 'same file as ...a.md (read once)')]
+    """
     seen: dict[Path, Path] = {}
     check_paths(paths)
     for raw in paths:
@@ -489,7 +508,17 @@ def check_chunking(chunk_size: int, chunk_overlap: int) -> None:
         raise InvalidInputError(msg)
 
 
-def _make_splitter(chunk_size: int, chunk_overlap: int) -> Callable[[str], list[str]]:
+def make_splitter(chunk_size: int, chunk_overlap: int) -> Callable[[str], list[str]]:
+    """LangChain's ``RecursiveCharacterTextSplitter`` as a function of the text.
+
+    Raises:
+        InvalidInputError: Bad chunk settings (see :func:`check_chunking`).
+        ConfigurationError: langchain-text-splitters is not installed.
+
+    Example:
+        >>> make_splitter(20, 0)("S3 Vectors stores vectors in buckets.")
+        ['S3 Vectors stores', 'vectors in buckets.']
+    """
     try:
         from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: PLC0415
     except ImportError as exc:
@@ -517,14 +546,32 @@ def split_file(
         >>> [c.key for c in split_file(p, "a.md")]
         ['a.md#0']
     """
-    split = _split or _make_splitter(chunk_size, chunk_overlap)
-    return _chunks(Path(path), source, split, None)[0]
+    split = _split or make_splitter(chunk_size, chunk_overlap)
+    return file_chunks(Path(path), source, split)[0]
 
 
-def _chunks(
-    path: Path, source: str, split: Callable[[str], list[str]], root_id: str | None
+def file_chunks(
+    path: Path, source: str, split: Callable[[str], list[str]], root_id: str | None = None
 ) -> tuple[list[Chunk], str | None]:
-    """The chunks of one file and its notes (decoding, front matter fields left out)."""
+    r"""The chunks of one file and its notes (decoding, front matter fields left out).
+
+    Args:
+        path: The file.
+        source: Its ``source`` (see :func:`source_of`).
+        split: Text -> pieces (see :func:`make_splitter`); blank pieces are dropped.
+        root_id: The ingest root's :func:`root_id`, stored with each chunk when given.
+
+    Raises:
+        InvalidInputError: The file cannot be read, or a chunk is too large to store.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.md"
+        >>> _ = p.write_text("# Notes\n\nS3 Vectors stores vectors.")
+        >>> chunks, note = file_chunks(p, "a.md", make_splitter(1000, 0))
+        >>> [c.key for c in chunks], chunks[0].metadata["title"], note
+        (['a.md#0'], 'Notes', None)
+    """
     loaded = _load(path)
     pieces = [piece for piece in split(loaded.text) if piece.strip()]
     base: dict[str, Any] = {

@@ -62,14 +62,13 @@ from langchain_s3vectors.app.embeddings import (
     LazyEmbeddings,
     embedding_dimension,
 )
-from langchain_s3vectors.app.ingest import (
+from langchain_s3vectors.app.ingest import existing_chunks, upload_chunks
+from langchain_s3vectors.app.loaders import (
     SUPPORTED_EXTENSIONS,
     Chunk,
     chunk_key,
     content_hash,
-    existing_chunks,
     split_file,
-    upload_chunks,
 )
 from langchain_s3vectors.errors import (
     AccessDeniedError,

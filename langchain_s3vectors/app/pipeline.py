@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from langchain_core.embeddings import Embeddings
 
-    from langchain_s3vectors.app.ingest import Chunk
+    from langchain_s3vectors.app.loaders import Chunk
     from langchain_s3vectors.app.sharding import Shard
     from langchain_s3vectors.vectorstores import S3VectorsStore
 

@@ -77,11 +77,11 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest files and folders (.txt .md .rst .html .pdf); unchanged chunks are skipped."""
-    from langchain_s3vectors.app.ingest import (  # noqa: PLC0415
+    from langchain_s3vectors.app.ingest import ingest as run_ingest  # noqa: PLC0415
+    from langchain_s3vectors.app.loaders import (  # noqa: PLC0415
         check_paths,
         check_something_to_read,
     )
-    from langchain_s3vectors.app.ingest import ingest as run_ingest  # noqa: PLC0415
     from langchain_s3vectors.app.sharding import Shard  # noqa: PLC0415
 
     _check_chunking(chunk_size, chunk_overlap)

@@ -11,11 +11,11 @@ import pytest
 from langchain_s3vectors import LocalS3VectorsClient, limits
 from langchain_s3vectors.app.admin import list_sources
 from langchain_s3vectors.app.embeddings import LazyEmbeddings, default_embeddings
-from langchain_s3vectors.app.ingest import (
+from langchain_s3vectors.app.ingest import ingest
+from langchain_s3vectors.app.loaders import (
     chunk_key,
     content_hash,
     discover_files,
-    ingest,
     load_file,
     source_of,
 )

@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from langchain_s3vectors.app.admin import list_sources
-from langchain_s3vectors.app.ingest import content_hash
+from langchain_s3vectors.app.loaders import content_hash
 from langchain_s3vectors.app.migrate import migrate_legacy, parse_legacy_document
 from langchain_s3vectors.errors import ResourceNotFoundError
 from langchain_s3vectors.vectorstores import S3VectorsStore
