@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from langchain_s3vectors.local import storage
+from langchain_s3vectors.local import checkpoint_storage, storage
 from langchain_s3vectors.local.columns import Column, filter_mask, load_column
 from langchain_s3vectors.local.vectorfile import (
     Checkpoint,
@@ -170,7 +170,7 @@ class IndexCache:
             base_sqnorms=checkpoint.sqnorms,
             live=np.ones(count, dtype=np.bool_),
         )
-        changed = storage.changed_keys(conn, index_id)
+        changed = checkpoint_storage.changed_keys(conn, index_id)
         if changed:
             cache.apply_delete(changed)
             for start in range(0, len(changed), 500):

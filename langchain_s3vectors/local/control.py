@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors import limits
-from langchain_s3vectors.local import storage
+from langchain_s3vectors.local import fulltext_storage, storage
 from langchain_s3vectors.local.fulltext import add_field
 
 if TYPE_CHECKING:
@@ -294,9 +294,9 @@ class ControlPlane:
         with ctx.storage.transaction() as conn:
             row = ctx.require_index(conn, op, bucket, name)
             current = ctx.checks.text_search_keys(op, row, add, delete)
-            fields = storage.text_fields(conn, row["id"])
+            fields = fulltext_storage.text_fields(conn, row["id"])
             for key in delete:
-                storage.drop_text_field(conn, row["id"], key, fields[key][1])
+                fulltext_storage.drop_text_field(conn, row["id"], key, fields[key][1])
             for item in add:
                 add_field(conn, row["id"], item["metadataKey"], item.get("language"))
             config = dict(row["metadata_config"])

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from langchain_s3vectors import limits
-from langchain_s3vectors.local import storage
+from langchain_s3vectors.local import checkpoint_storage, fulltext_storage, storage
 from langchain_s3vectors.local.fulltext import index_texts, unindex_texts
 from langchain_s3vectors.local.protocol import resume_key
 
@@ -71,10 +71,10 @@ class DataPlane:
                     for i, key in enumerate(keys)
                 ],
             )
-            fields = storage.text_fields(conn, index_id)
+            fields = fulltext_storage.text_fields(conn, index_id)
             if fields:
                 index_texts(conn, index_id, keys, metadata_json, fields)
-            storage.log_changes(conn, index_id, keys)
+            checkpoint_storage.log_changes(conn, index_id, keys)
             after = storage.bump_version(conn, index_id)
         ctx.caches.after_write(index_id, row["version"], after, lambda c: c.apply_put(keys, matrix))
         return ctx.protocol.ok({})
@@ -104,11 +104,11 @@ class DataPlane:
         with ctx.storage.transaction() as conn:
             row = ctx.require_index(conn, op, bucket, name)
             index_id = row["id"]
-            fields = storage.text_fields(conn, index_id)
+            fields = fulltext_storage.text_fields(conn, index_id)
             if fields:
                 unindex_texts(conn, index_id, unique, fields)
             storage.delete_vectors(conn, index_id, unique)
-            storage.log_changes(conn, index_id, unique)
+            checkpoint_storage.log_changes(conn, index_id, unique)
             after = storage.bump_version(conn, index_id)
         ctx.caches.after_write(index_id, row["version"], after, lambda c: c.apply_delete(unique))
         return ctx.protocol.ok({})

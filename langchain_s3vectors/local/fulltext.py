@@ -25,7 +25,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors import limits
-from langchain_s3vectors.local import storage
+from langchain_s3vectors.local import fulltext_storage, storage
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -104,12 +104,12 @@ def searchable_text(value: Any) -> str | None:
 
 def add_field(conn: sqlite3.Connection, index_id: int, key: str, language: str | None) -> None:
     """Make a metadata key full-text searchable, indexing the vectors already stored."""
-    table = storage.fts_table_name(index_id, hashlib.sha256(key.encode()).hexdigest()[:16])
-    storage.add_text_field(
+    table = fulltext_storage.fts_table_name(index_id, hashlib.sha256(key.encode()).hexdigest()[:16])
+    fulltext_storage.add_text_field(
         conn, index_id, key, language, table=table, tokenizer=tokenizer_for(language)
     )
-    rows = storage.metadata_with_key(conn, index_id, key)
-    storage.insert_texts(
+    rows = fulltext_storage.metadata_with_key(conn, index_id, key)
+    fulltext_storage.insert_texts(
         conn,
         table,
         [
@@ -132,7 +132,7 @@ def upgrade_tables(store: storage.Storage) -> int:
     def legacy(conn: sqlite3.Connection) -> list[tuple[int, str, str | None, str]]:
         return [
             (index_id, key, language, table)
-            for index_id, key, language, table, sql in storage.all_text_fields(conn)
+            for index_id, key, language, table, sql in fulltext_storage.all_text_fields(conn)
             if language in CJK_LANGUAGES and "trigram" in sql
         ]
 
@@ -142,7 +142,7 @@ def upgrade_tables(store: storage.Storage) -> int:
     with store.transaction() as conn:
         tables = legacy(conn)
         for index_id, key, language, table in tables:
-            storage.drop_text_field(conn, index_id, key, table)
+            fulltext_storage.drop_text_field(conn, index_id, key, table)
             add_field(conn, index_id, key, language)
     return len(tables)
 
@@ -163,8 +163,8 @@ def index_texts(
     rowids = storage.rowids(conn, index_id, keys)
     parsed = [json.loads(m) if m else {} for m in metadata_json]
     for key_name, (language, table) in fields.items():
-        storage.delete_texts(conn, table, [(rowids[k],) for k in keys])
-        storage.insert_texts(
+        fulltext_storage.delete_texts(conn, table, [(rowids[k],) for k in keys])
+        fulltext_storage.insert_texts(
             conn,
             table,
             [
@@ -184,7 +184,7 @@ def unindex_texts(
     """Remove the full-text rows of vectors about to be deleted."""
     rowids = [(r,) for r in storage.rowids(conn, index_id, keys).values()]
     for _, table in fields.values():
-        storage.delete_texts(conn, table, rowids)
+        fulltext_storage.delete_texts(conn, table, rowids)
 
 
 def bm25_ranking(
@@ -202,7 +202,7 @@ def bm25_ranking(
     if expression is None:
         return []
     try:
-        matches = storage.bm25_matches(conn, fts_table, expression)
+        matches = fulltext_storage.bm25_matches(conn, fts_table, expression)
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError) and "malformed MATCH" in str(exc):
             raise
@@ -227,9 +227,9 @@ def integrity_problems(conn: sqlite3.Connection) -> list[str]:
     """
     problems = storage.quick_check(conn)
     for index_id in storage.index_ids(conn):
-        for key, (_, table) in storage.text_fields(conn, index_id).items():
+        for key, (_, table) in fulltext_storage.text_fields(conn, index_id).items():
             try:
-                storage.count_texts(conn, table)
+                fulltext_storage.count_texts(conn, table)
             except sqlite3.DatabaseError as exc:
                 problems.append(f"the full-text index of metadata key {key!r} ({exc})")
     return problems

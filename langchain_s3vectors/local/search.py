@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.limits import RRF_K
-from langchain_s3vectors.local import storage
+from langchain_s3vectors.local import fulltext_storage, storage
 from langchain_s3vectors.local.fulltext import bm25_ranking
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ class SearchPlane:
         mode = ctx.checks.query_mode(op, index, kwargs.get("queryMode"))
         flt = kwargs.get("filter")
         ctx.checks.query_filter(op, index, mode, flt)
-        fields = storage.text_fields(conn, index["id"])
+        fields = fulltext_storage.text_fields(conn, index["id"])
         texts = kwargs.get("queryTexts") or []
         if texts:
             ctx.checks.query_texts(op, index, texts, fields)

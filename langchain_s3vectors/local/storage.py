@@ -15,18 +15,18 @@ opens an index without reading every vector out of SQLite. They are derived data
 SQLite stays the source of truth, and a store without them (or with damaged ones)
 reads its vectors from SQLite. They cost about the vectors' raw float32 size on disk.
 
-Every SQL statement of the embedded client is in this module, as a function taking the
-connection of the current transaction (:meth:`Storage.transaction` or
-:meth:`Storage.read`). Statements are constants; the only text ever put into one is a
-list of ``?`` placeholders (:func:`_marks`) or the name of a full-text table, which is
-made here from an index id and a digest and checked against :data:`_FTS_TABLE_RE`
-(:func:`_fts`), since SQL cannot bind identifiers.
+Every SQL statement of the embedded client is in this module or one of its two
+siblings, :mod:`~langchain_s3vectors.local.fulltext_storage` (the full-text tables) and
+:mod:`~langchain_s3vectors.local.checkpoint_storage` (the vector checkpoints), as a
+function taking the connection of the current transaction (:meth:`Storage.transaction`
+or :meth:`Storage.read`). The schema of all three is :data:`SCHEMA`, set up here.
+Statements are constants; the only text this module ever puts into one is a list of
+``?`` placeholders (:func:`_marks`).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 import time
@@ -34,6 +34,8 @@ import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from langchain_s3vectors.local import fulltext_storage
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -205,10 +207,6 @@ class Storage:
 
 # -- statement building ------------------------------------------------------------
 
-#: Full-text tables are named ``fts_<index id>_<16 hex digits>`` (see :func:`fts_table_name`).
-_FTS_TABLE_RE = re.compile(r"fts_[0-9]+_[0-9a-f]{16}")
-#: FTS5 tokenizer clauses are words and numbers (see ``fulltext.tokenizer_for``).
-_TOKENIZER_RE = re.compile(r"[a-z0-9_ ]+")
 #: Rows per statement when a statement names many keys (SQLite's parameter cap is higher).
 _CHUNK = 500
 
@@ -216,23 +214,6 @@ _CHUNK = 500
 def _marks(template: str, count: int) -> str:
     """``template`` with ``{marks}`` replaced by ``count`` ``?`` placeholders."""
     return template.format(marks=",".join("?" * count))
-
-
-def _fts(template: str, table: str) -> str:
-    """``template`` with ``{table}`` replaced by a checked full-text table name."""
-    if not _FTS_TABLE_RE.fullmatch(table):
-        msg = f"not a full-text table name: {table!r}"
-        raise ValueError(msg)
-    return template.format(table=table)
-
-
-def fts_table_name(index_id: int, digest: str) -> str:
-    """The name of the full-text table of one metadata key (``digest``: 16 hex digits)."""
-    table = f"fts_{index_id}_{digest}"
-    if not _FTS_TABLE_RE.fullmatch(table):
-        msg = f"not a full-text table name: {table!r}"
-        raise ValueError(msg)
-    return table
 
 
 # -- buckets -----------------------------------------------------------------------
@@ -385,9 +366,7 @@ def index_shape(conn: sqlite3.Connection, index_id: int) -> tuple[int, str, int]
 
 def delete_index(conn: sqlite3.Connection, index_id: int) -> None:
     """Delete an index: its full-text tables, its vectors and its row."""
-    for _, table in text_fields(conn, index_id).values():
-        conn.execute(_fts("DROP TABLE {table}", table))
-    conn.execute("DELETE FROM text_fields WHERE index_id = ?", (index_id,))
+    fulltext_storage.drop_text_fields(conn, index_id)
     conn.execute("DELETE FROM vectors WHERE index_id = ?", (index_id,))
     conn.execute("DELETE FROM indexes WHERE id = ?", (index_id,))
 
@@ -444,77 +423,7 @@ def set_index_tags(conn: sqlite3.Connection, index_id: int, tags: dict[str, str]
     conn.execute("UPDATE indexes SET tags = ? WHERE id = ?", (json.dumps(tags), index_id))
 
 
-# -- full-text tables --------------------------------------------------------------
-
-
-def text_fields(conn: sqlite3.Connection, index_id: int) -> dict[str, tuple[str | None, str]]:
-    """Return ``{metadata_key: (language, fts_table)}`` for an index."""
-    rows = conn.execute(
-        "SELECT metadata_key, language, fts_table FROM text_fields WHERE index_id = ?",
-        (index_id,),
-    ).fetchall()
-    return {r[0]: (r[1], r[2]) for r in rows}
-
-
-def all_text_fields(conn: sqlite3.Connection) -> list[tuple[int, str, str | None, str, str]]:
-    """``(index_id, metadata_key, language, fts_table, its CREATE statement)`` of every index."""
-    rows = conn.execute(
-        "SELECT t.index_id, t.metadata_key, t.language, t.fts_table, m.sql FROM text_fields t "
-        "JOIN sqlite_master AS m ON m.name = t.fts_table"
-    ).fetchall()
-    return [(int(r[0]), str(r[1]), r[2], str(r[3]), str(r[4] or "")) for r in rows]
-
-
-def add_text_field(
-    conn: sqlite3.Connection,
-    index_id: int,
-    key: str,
-    language: str | None,
-    *,
-    table: str,
-    tokenizer: str,
-) -> None:
-    """Create the full-text table of one metadata key and record it.
-
-    ``tokenizer`` is an FTS5 tokenizer clause of
-    :func:`~langchain_s3vectors.local.fulltext.tokenizer_for` (a constant).
-    """
-    if not _TOKENIZER_RE.fullmatch(tokenizer):
-        msg = f"not an FTS5 tokenizer clause: {tokenizer!r}"
-        raise ValueError(msg)
-    create = _fts("CREATE VIRTUAL TABLE {table} USING fts5(body, tokenize = '{{tok}}')", table)
-    conn.execute(create.format(tok=tokenizer))
-    conn.execute(
-        "INSERT INTO text_fields (index_id, metadata_key, language, fts_table) VALUES (?,?,?,?)",
-        (index_id, key, language, table),
-    )
-
-
-def drop_text_field(conn: sqlite3.Connection, index_id: int, key: str, table: str) -> None:
-    """Drop the full-text table of one metadata key and forget it."""
-    conn.execute(_fts("DROP TABLE {table}", table))
-    conn.execute("DELETE FROM text_fields WHERE index_id = ? AND metadata_key = ?", (index_id, key))
-
-
-def metadata_with_key(conn: sqlite3.Connection, index_id: int, key: str) -> list[tuple[int, str]]:
-    """``(rowid, metadata JSON)`` of the vectors whose metadata has ``key``."""
-    path = "$." + json.dumps(key)
-    rows = conn.execute(
-        "SELECT rowid, metadata FROM vectors "
-        "WHERE index_id = ? AND json_type(metadata, ?) IS NOT NULL",
-        (index_id, path),
-    ).fetchall()
-    return [(int(r[0]), str(r[1])) for r in rows]
-
-
-def insert_texts(conn: sqlite3.Connection, table: str, rows: Iterable[tuple[int, str]]) -> None:
-    """Add ``(vector rowid, text)`` rows to a full-text table."""
-    conn.executemany(_fts("INSERT INTO {table} (rowid, body) VALUES (?, ?)", table), rows)
-
-
-def delete_texts(conn: sqlite3.Connection, table: str, rowids: Sequence[tuple[int]]) -> None:
-    """Remove rows, by vector rowid, from a full-text table."""
-    conn.executemany(_fts("DELETE FROM {table} WHERE rowid = ?", table), rowids)
+# -- integrity ---------------------------------------------------------------------
 
 
 def quick_check(conn: sqlite3.Connection) -> list[str]:
@@ -528,21 +437,6 @@ def quick_check(conn: sqlite3.Connection) -> list[str]:
     lines = [line for row in rows for line in row.splitlines() if not line.startswith("***")]
     shown = "; ".join(lines[:3]) + (f" (and {len(lines) - 3} more)" if len(lines) > 3 else "")  # noqa: PLR2004
     return [f"SQLite's integrity check found: {shown}"]
-
-
-def count_texts(conn: sqlite3.Connection, table: str) -> int:
-    """Rows of one full-text table (reads it, so a damaged table raises)."""
-    return int(conn.execute(_fts("SELECT count(*) FROM {table}", table)).fetchone()[0])
-
-
-def bm25_matches(conn: sqlite3.Connection, table: str, expression: str) -> list[tuple[str, float]]:
-    """``(vector key, bm25)`` of every match of an FTS5 expression, best (lowest) first."""
-    sql = _fts(
-        "SELECT v.key, bm25({table}) FROM {table} JOIN vectors AS v "
-        "ON v.rowid = {table}.rowid WHERE {table} MATCH ? ORDER BY bm25({table}), v.key",
-        table,
-    )
-    return [(str(r[0]), float(r[1])) for r in conn.execute(sql, (expression,))]
 
 
 # -- vectors -----------------------------------------------------------------------
@@ -665,61 +559,3 @@ def keys_from(
     args = (index_id,) if segment is None else (index_id, *segment)
     for (key,) in conn.execute(_LIST_FROM[segment is not None], (*args, start)):
         yield str(key)
-
-
-# -- vector checkpoints (see vectorfile.py) ----------------------------------------
-
-
-def checkpoint_row(conn: sqlite3.Connection, index_id: int) -> tuple[int, int, str] | None:
-    """``(version, count, stem)`` of an index's committed checkpoint, or ``None``."""
-    try:
-        row = conn.execute(
-            "SELECT version, count, stem FROM vector_checkpoints WHERE index_id = ?",
-            (index_id,),
-        ).fetchone()
-    except sqlite3.Error:  # a store written before checkpoints existed
-        return None
-    return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
-
-
-def changed_keys(conn: sqlite3.Connection, index_id: int) -> list[str]:
-    """Keys written or deleted since the index's checkpoint."""
-    return [
-        str(r[0])
-        for r in conn.execute("SELECT key FROM vector_changes WHERE index_id = ?", (index_id,))
-    ]
-
-
-def log_changes(conn: sqlite3.Connection, index_id: int, keys: Sequence[str]) -> None:
-    """Record, inside a write transaction, the keys it touches (only after a checkpoint)."""
-    if conn.execute("SELECT 1 FROM vector_checkpoints WHERE index_id = ?", (index_id,)).fetchone():
-        conn.executemany(
-            "INSERT OR IGNORE INTO vector_changes (index_id, key) VALUES (?, ?)",
-            [(index_id, key) for key in keys],
-        )
-
-
-def record_checkpoint(
-    conn: sqlite3.Connection, index_id: int, version: int, count: int, stem: str
-) -> None:
-    """Make ``stem`` the index's checkpoint and forget the changes it now covers."""
-    conn.execute(
-        "INSERT OR REPLACE INTO vector_checkpoints (index_id, version, count, stem) "
-        "VALUES (?, ?, ?, ?)",
-        (index_id, version, count, stem),
-    )
-    conn.execute("DELETE FROM vector_changes WHERE index_id = ?", (index_id,))
-
-
-def forget_orphan_checkpoints(conn: sqlite3.Connection) -> list[int]:
-    """Forget the checkpoints of indexes that no longer exist; return those indexes' ids."""
-    gone = [
-        int(r[0])
-        for r in conn.execute(
-            "SELECT index_id FROM vector_checkpoints WHERE index_id NOT IN (SELECT id FROM indexes)"
-        )
-    ]
-    for index_id in gone:
-        conn.execute("DELETE FROM vector_checkpoints WHERE index_id = ?", (index_id,))
-        conn.execute("DELETE FROM vector_changes WHERE index_id = ?", (index_id,))
-    return gone

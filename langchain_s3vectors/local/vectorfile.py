@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from langchain_s3vectors.local import checkpoint_storage
 from langchain_s3vectors.local import storage as sql
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ def open_checkpoint(
     conn: sqlite3.Connection, directory: Path, index_id: int, dimension: int
 ) -> Checkpoint | None:
     """Map an index's committed checkpoint, or return ``None`` when it has none."""
-    row = sql.checkpoint_row(conn, index_id)
+    row = checkpoint_storage.checkpoint_row(conn, index_id)
     if row is None:
         return None
     version, count, stem = row
@@ -234,7 +235,7 @@ def write_checkpoint(storage: Storage, directory: Path, index_id: int, *, min_ve
         if shape is None:
             return False
         version, metric, dimension = shape
-        current = sql.checkpoint_row(conn, index_id)
+        current = checkpoint_storage.checkpoint_row(conn, index_id)
         if current is not None and current[0] == version:
             return False
         count = sql.count_vectors(conn, index_id)
@@ -265,8 +266,8 @@ def _commit(
         if now is None or now != version or not mine:
             _remove(directory, {stem})  # written meanwhile, or superseded: try again later
             return False
-        old = sql.checkpoint_row(conn, index_id)
-        sql.record_checkpoint(conn, index_id, version, count, stem)
+        old = checkpoint_storage.checkpoint_row(conn, index_id)
+        checkpoint_storage.record_checkpoint(conn, index_id, version, count, stem)
         # Files no committed row names (a crashed or superseded writer's) go now.
         keep = {stem} | ({old[2]} if old is not None else set())
         _remove(directory, _stems(directory, index_id) - keep)
@@ -278,7 +279,7 @@ def _commit(
 def drop_checkpoints(storage: Storage, directory: Path) -> None:
     """Forget the checkpoints of indexes that no longer exist, and their files."""
     with storage.transaction() as conn:
-        gone = sql.forget_orphan_checkpoints(conn)
+        gone = checkpoint_storage.forget_orphan_checkpoints(conn)
     for index_id in gone:
         _remove(directory, _stems(directory, index_id))
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from langchain_s3vectors.local import LocalS3VectorsClient
+from langchain_s3vectors.local import LocalS3VectorsClient, fulltext_storage
 from langchain_s3vectors.local import storage as storage_module
 from langchain_s3vectors.local.fulltext import fts_match_expression
 
@@ -131,13 +131,13 @@ def _downgrade_to_trigram(path: Path) -> None:
     """Make the zh table what versions before bigrams created: a trigram table."""
     store = storage_module.Storage(path)
     with store.transaction() as conn:
-        for index_id, key, language, table, _ in storage_module.all_text_fields(conn):
-            storage_module.drop_text_field(conn, index_id, key, table)
-            storage_module.add_text_field(
+        for index_id, key, language, table, _ in fulltext_storage.all_text_fields(conn):
+            fulltext_storage.drop_text_field(conn, index_id, key, table)
+            fulltext_storage.add_text_field(
                 conn, index_id, key, language, table=table, tokenizer="trigram"
             )
-            rows = storage_module.metadata_with_key(conn, index_id, key)
-            storage_module.insert_texts(conn, table, [(r[0], _body(r[1])) for r in rows])
+            rows = fulltext_storage.metadata_with_key(conn, index_id, key)
+            fulltext_storage.insert_texts(conn, table, [(r[0], _body(r[1])) for r in rows])
     store.close()
 
 
@@ -150,6 +150,6 @@ def _body(metadata: str) -> str:
 def _tokenizers(path: Path) -> list[Any]:
     store = storage_module.Storage(path, read_only=True)
     with store.read() as conn:
-        sqls = [sql for *_, sql in storage_module.all_text_fields(conn)]
+        sqls = [sql for *_, sql in fulltext_storage.all_text_fields(conn)]
     store.close()
     return [sql.split("tokenize = '")[1].rstrip("')") for sql in sqls]
