@@ -11,6 +11,7 @@ library.
   :mod:`~langchain_s3vectors.app.onnx_embeddings`: the default model, loaded lazily.
 * :mod:`~langchain_s3vectors.app.loaders`: files to text (decoding, HTML, PDF) and chunks.
 * :mod:`~langchain_s3vectors.app.ingest`: idempotent ingestion of files and folders, with
+  :mod:`~langchain_s3vectors.app.planning` (what to add, update, leave or delete),
   :mod:`~langchain_s3vectors.app.pipeline` and :mod:`~langchain_s3vectors.app.sharding`.
 * :mod:`~langchain_s3vectors.app.admin`: sources, stats, health, export and import.
 * :mod:`~langchain_s3vectors.app.migrate`: the legacy S3 layout into an index.

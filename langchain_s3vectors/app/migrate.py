@@ -62,7 +62,7 @@ from langchain_s3vectors.app.embeddings import (
     LazyEmbeddings,
     embedding_dimension,
 )
-from langchain_s3vectors.app.ingest import existing_chunks, upload_chunks
+from langchain_s3vectors.app.ingest import upload_chunks
 from langchain_s3vectors.app.loaders import (
     SUPPORTED_EXTENSIONS,
     Chunk,
@@ -70,6 +70,7 @@ from langchain_s3vectors.app.loaders import (
     content_hash,
     split_file,
 )
+from langchain_s3vectors.app.planning import existing_chunks
 from langchain_s3vectors.errors import (
     AccessDeniedError,
     CredentialsError,
