@@ -126,6 +126,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (AccessDeniedError, 403),
     (ResourceNotFoundError, 404),
     (TransientServiceError, 503),
+    (ConfigurationError, 503),  # the server's set-up (e.g. another embedding model)
 ]
 
 
