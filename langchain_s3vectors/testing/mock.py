@@ -174,9 +174,10 @@ class mock_s3vectors:  # noqa: N801 - named like the context managers of moto an
     """Answer boto3's ``s3vectors`` clients in process, from an embedded store.
 
     Use it as a context manager (``with mock_s3vectors() as mock:``) or as a decorator
-    of a sync or ``async`` function; each block or call gets its own store, in memory
-    unless ``path`` names a store directory. See the module docstring for which clients
-    it reaches.
+    of a sync or ``async`` function, bare (``@mock_s3vectors``, as moto's ``@mock_aws``)
+    or called (``@mock_s3vectors(path)``); each block or call gets its own store, in
+    memory unless ``path`` names a store directory. See the module docstring for which
+    clients it reaches.
 
     Args:
         path: A store directory to serve (kept after the block), or ``None`` for a
@@ -191,6 +192,12 @@ class mock_s3vectors:  # noqa: N801 - named like the context managers of moto an
         >>> got["vectorBucket"]["vectorBucketArn"]
         'arn:aws:s3vectors:us-east-1:000000000000:bucket/bk1'
     """
+
+    def __new__(cls, path: str | Path | Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+        """A mock, or, used bare as a decorator (``@mock_s3vectors``), the decorated function."""
+        if callable(path):
+            return cls(**kwargs)(path)
+        return super().__new__(cls)
 
     def __init__(self, path: str | Path | None = None, *, region_name: str = "us-east-1") -> None:
         """Keep the settings; nothing is opened before the block starts."""

@@ -124,6 +124,31 @@ def test_decorator_gives_each_call_a_fresh_store() -> None:
     assert create_and_count() == 1
 
 
+def test_bare_decorator_works_like_motos_mock_aws() -> None:
+    @mock_s3vectors
+    def create_and_count() -> int:
+        client = _client()
+        client.create_vector_bucket(vectorBucketName="same-name")  # no ConflictException
+        return len(client.list_vector_buckets()["vectorBuckets"])
+
+    assert create_and_count.__name__ == "create_and_count"
+    assert create_and_count() == 1
+    assert create_and_count() == 1
+
+
+async def test_bare_decorator_wraps_async_functions() -> None:
+    @mock_s3vectors
+    async def count() -> int:
+        client = _client()
+        seed(client, "films", "plots", VECTORS)
+        answer = await asyncio.to_thread(
+            client.list_vectors, vectorBucketName="films", indexName="plots"
+        )
+        return len(answer["vectors"])
+
+    assert await count() == len(VECTORS)
+
+
 async def test_decorator_wraps_async_functions() -> None:
     @mock_s3vectors()
     async def search() -> list[str]:
