@@ -14,8 +14,10 @@ It has the method names, keyword parameters, response dicts and errors of
 
 The client is a facade over composed parts: :mod:`.control` (buckets, indexes,
 policies, tags), :mod:`.data` (put, get, delete, list), :mod:`.search` (query, filters,
-full text), :mod:`.storage` (every SQL statement), :mod:`.validation` (every request
-check) and :mod:`.protocol` (errors, responses, ARNs, tokens).
+full text), :mod:`.storage` (every SQL statement), :mod:`.validation` (the request
+checks every plane shares; each plane's own are in :mod:`.control_checks`,
+:mod:`.data_checks` and :mod:`.query_checks`) and :mod:`.protocol` (errors, responses,
+ARNs, tokens).
 
 Example:
     >>> from langchain_s3vectors import LocalS3VectorsClient
@@ -44,7 +46,7 @@ from botocore.exceptions import OperationNotPageableError
 
 from langchain_s3vectors.local import fulltext, vectorfile
 from langchain_s3vectors.local.cache import IndexCaches
-from langchain_s3vectors.local.context import Context
+from langchain_s3vectors.local.context import Checks, Context
 from langchain_s3vectors.local.control import ControlPlane
 from langchain_s3vectors.local.data import DataPlane
 from langchain_s3vectors.local.fulltext import upgrade_tables
@@ -58,7 +60,7 @@ from langchain_s3vectors.local.protocol import (
 )
 from langchain_s3vectors.local.search import SearchPlane
 from langchain_s3vectors.local.storage import Storage
-from langchain_s3vectors.local.validation import RequestChecker, check_home
+from langchain_s3vectors.local.validation import check_home
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -129,7 +131,7 @@ class LocalS3VectorsClient:
         ctx = Context(
             storage=self._storage,
             protocol=protocol,
-            checks=RequestChecker(model, protocol),
+            checks=Checks(model, protocol),
             caches=IndexCaches(self._storage.vector_dir),
         )
         self._control = ControlPlane(ctx)

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors.local import storage
+from langchain_s3vectors.local.control_checks import ControlChecker
+from langchain_s3vectors.local.data_checks import DataChecker
+from langchain_s3vectors.local.query_checks import QueryChecker
 
 if TYPE_CHECKING:
     import sqlite3
@@ -13,7 +16,19 @@ if TYPE_CHECKING:
     from langchain_s3vectors.local.cache import IndexCaches
     from langchain_s3vectors.local.protocol import Protocol
     from langchain_s3vectors.local.storage import Storage
-    from langchain_s3vectors.local.validation import RequestChecker
+
+
+class Checks(ControlChecker, DataChecker, QueryChecker):
+    """Every request check of the embedded client, in one object the planes share.
+
+    The shared core (service model, names, ARNs, pages, tokens) is
+    :class:`~langchain_s3vectors.local.validation.RequestChecker`; each plane's own
+    checks are in the module beside it.
+
+    Args:
+        model: The ``s3vectors`` service model.
+        protocol: Builds the errors (and knows the store's region and account).
+    """
 
 
 @dataclass
@@ -26,7 +41,7 @@ class Context:
 
     storage: Storage
     protocol: Protocol
-    checks: RequestChecker
+    checks: Checks
     caches: IndexCaches
 
     def require_bucket(

@@ -6,12 +6,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from langchain_s3vectors import LocalS3VectorsClient
-from langchain_s3vectors.local import validation
+from langchain_s3vectors.local import control_checks
 
 
 def test_starts_with_is_refused_on_a_classic_index(monkeypatch: pytest.MonkeyPatch) -> None:
     # CLASSIC is only for buckets created before 2026-09-30: pretend the cutoff is later.
-    monkeypatch.setattr(validation, "CLASSIC_CUTOFF", float("inf"))
+    monkeypatch.setattr(control_checks, "CLASSIC_CUTOFF", float("inf"))
     with LocalS3VectorsClient() as client:
         client.create_vector_bucket(vectorBucketName="old")
         client.put_vector_bucket_default_index_mode(
