@@ -21,12 +21,11 @@ Run: ``python benchmarks/http_overhead.py [--n 1000 --dim 384]``
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import numpy as np
+from mock_overhead import load, p50_seconds, query
 
 from langchain_s3vectors import LocalS3VectorsClient
 from langchain_s3vectors.server import serve_in_thread
@@ -34,58 +33,17 @@ from langchain_s3vectors.server import serve_in_thread
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-BUCKET, INDEX = "bench", "vectors"
-
 
 def p50_ms(call: Callable[[], Any], repeat: int) -> float:
     call()  # warm: connection, endpoint resolution, index load
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
-
-
-def load(client: Any, n: int, dim: int) -> list[float]:
-    rng = np.random.default_rng(0)
-    data = rng.standard_normal((n, dim)).astype(np.float32)
-    client.create_vector_bucket(vectorBucketName=BUCKET)
-    client.create_index(
-        vectorBucketName=BUCKET,
-        indexName=INDEX,
-        dataType="float32",
-        dimension=dim,
-        distanceMetric="cosine",
-    )
-    for start in range(0, n, 500):
-        client.put_vectors(
-            vectorBucketName=BUCKET,
-            indexName=INDEX,
-            vectors=[
-                {"key": f"v{i}", "data": {"float32": data[i].tolist()}, "metadata": {"i": i}}
-                for i in range(start, min(start + 500, n))
-            ],
-        )
-    return [float(x) for x in rng.standard_normal(dim).astype(np.float32)]
+    return p50_seconds(call, repeat) * 1e3
 
 
 def calls(target: Any, vector: list[float]) -> dict[str, Callable[[], Any]]:
     def list_buckets() -> Any:
         assert len(target.list_vector_buckets()["vectorBuckets"]) == 1
 
-    def query() -> Any:
-        answer = target.query_vectors(
-            vectorBucketName=BUCKET,
-            indexName=INDEX,
-            topK=10,
-            queryVector={"float32": vector},
-            returnMetadata=True,
-            returnDistance=True,
-        )
-        assert len(answer["vectors"]) == 10
-
-    return {"ListVectorBuckets": list_buckets, "QueryVectors topK=10": query}
+    return {"ListVectorBuckets": list_buckets, "QueryVectors topK=10": query(target, vector)}
 
 
 def main() -> None:
@@ -95,7 +53,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
     with LocalS3VectorsClient() as store, serve_in_thread(store) as url:
-        vector = load(store, args.n, args.dim)
+        rng = np.random.default_rng(0)
+        load(store, rng.standard_normal((args.n, args.dim)).astype(np.float32))
+        vector = [float(x) for x in rng.standard_normal(args.dim).astype(np.float32)]
         served = boto3.client(
             "s3vectors",
             endpoint_url=url,
