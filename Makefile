@@ -14,7 +14,7 @@ LOCK := requirements/dev.lock
 TORCH_SPEC ?= torch==2.13.0
 PIP_SPEC ?= pip==26.3
 PIP_TOOLS_SPEC ?= pip-tools==7.6.2
-EXTRAS ?= huggingface,minilm,onnx,cli,ingest,pdf,server,testing,test
+EXTRAS ?= huggingface,minilm,onnx,cli,ingest,pdf,ann,server,testing,test,bench
 STAMP := $(VENV)/.installed-stamp
 LATEST_VENV ?= .venv-latest
 LOCK_VENV ?= .venv-lock
