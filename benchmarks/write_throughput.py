@@ -39,7 +39,7 @@ from botocore.config import Config
 from langchain_core.embeddings import Embeddings
 
 from langchain_s3vectors import limits
-from langchain_s3vectors.fastpath import enable_fast_put_vectors
+from langchain_s3vectors.client import enable_fast_put_vectors
 
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
 REGION = "us-east-1"

@@ -31,8 +31,7 @@ if TYPE_CHECKING:
     from langchain_s3vectors.errors import S3VectorsError
     from langchain_s3vectors.fusion import HybridSearchConfig
     from langchain_s3vectors.local import LocalS3VectorsClient
-    from langchain_s3vectors.query_constructor import S3VectorsTranslator
-    from langchain_s3vectors.retrievers import S3VectorsRetriever
+    from langchain_s3vectors.retrievers import S3VectorsRetriever, S3VectorsTranslator
     from langchain_s3vectors.searcher import S3VectorsSearcher
     from langchain_s3vectors.vectorstores import S3VectorsStore
 
@@ -53,7 +52,7 @@ _LAZY = {
     "S3VectorsRetriever": "langchain_s3vectors.retrievers",
     "S3VectorsSearcher": "langchain_s3vectors.searcher",
     "S3VectorsStore": "langchain_s3vectors.vectorstores",
-    "S3VectorsTranslator": "langchain_s3vectors.query_constructor",
+    "S3VectorsTranslator": "langchain_s3vectors.retrievers",
 }
 
 __all__ = [

@@ -15,7 +15,7 @@
   are ever held at once.
 * :func:`chunked` cuts work into service-sized requests (100 keys per GetVectors, 500
   per DeleteVectors); PutVectors batches by count and payload size are cut by
-  :func:`langchain_s3vectors.put_batches.iter_put_batches`.
+  :func:`langchain_s3vectors.writes.iter_put_batches`.
 
 Example:
     >>> from langchain_s3vectors.execution import BatchRunner, chunked

@@ -50,7 +50,7 @@ from langchain_s3vectors.errors import (
     S3VectorsError,
 )
 from langchain_s3vectors.execution import BatchRunner, RateLimiter, chunked
-from langchain_s3vectors.put_batches import iter_put_batches
+from langchain_s3vectors.writes import iter_put_batches
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence

@@ -9,6 +9,10 @@ A write goes through four steps:
 3. :func:`records`: PutVectors records built one at a time, as the sender asks for them.
 4. :class:`Writer` streams them to :meth:`S3VectorsIndex.put
    <langchain_s3vectors.index.S3VectorsIndex.put>`, creating the index first when missing.
+5. :func:`iter_put_batches`, which that method calls, groups the stream (lazily, so a
+   generator of records is never held whole) into PutVectors requests that keep a margin
+   under both of a request's limits, ``limits.MAX_PUT_VECTORS`` vectors and
+   ``limits.MAX_REQUEST_PAYLOAD_BYTES`` bytes.
 
 Bad input therefore writes nothing; a failure after the first request raises
 :class:`~langchain_s3vectors.errors.PartialWriteError` naming what was stored. Memory
@@ -27,6 +31,7 @@ from langchain_s3vectors import limits
 from langchain_s3vectors.checks import (
     check_unique_ids,
     checked_rows,
+    surrogate_message,
     validate_key,
     validate_vector,
     validate_vectors,
@@ -48,8 +53,11 @@ __all__ = [
     "Prepared",
     "Writer",
     "checked_vectors",
+    "iter_put_batches",
     "prepare",
+    "record_payload_size",
     "records",
+    "split_put_batches",
 ]
 
 #: Texts embedded per call when ``add_texts`` pipelines embedding with writing.
@@ -323,3 +331,71 @@ class Writer:
         # ``written`` is read on failure: every id produced by then.
         self.index.put(stream(), keys=written, background=background)
         return written
+
+
+def record_payload_size(record: Mapping[str, Any]) -> int:
+    """Approximate request-payload bytes one record adds to a PutVectors call.
+
+    Raises:
+        InvalidInputError: A metadata string holds a lone surrogate.
+
+    Example:
+        >>> record_payload_size({"key": "a", "data": {"float32": [1.0]}, "metadata": {}})
+        61
+    """
+    vector = record.get("data", {}).get("float32", [])
+    try:
+        size = limits.json_size(record.get("metadata", {}), approximate=True)
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(surrogate_message("the text or metadata", exc)) from None
+    # A float32 printed by JSON takes at most ~24 characters; be generous.
+    return size + len(str(record.get("key", ""))) * 4 + (25 * len(vector) + 30)
+
+
+#: Share of the request payload limit a PutVectors batch may fill.
+_PAYLOAD_SHARE = 0.8
+
+
+def iter_put_batches(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    max_vectors: int = limits.MAX_PUT_VECTORS,
+    max_bytes: int = int(limits.MAX_REQUEST_PAYLOAD_BYTES * _PAYLOAD_SHARE),
+) -> Iterator[list[Mapping[str, Any]]]:
+    """Group PutVectors records by count and request payload size, lazily.
+
+    Records are pulled from ``records`` only as batches are needed, so a generator of
+    records is never materialised as a whole.
+
+    Example:
+        >>> recs = ({"key": str(i), "data": {"float32": [1.0]}} for i in range(3))
+        >>> [len(b) for b in iter_put_batches(recs, max_vectors=2)]
+        [2, 1]
+    """
+    current: list[Mapping[str, Any]] = []
+    size = 0
+    for record in records:
+        record_size = record_payload_size(record)
+        if current and (len(current) >= max_vectors or size + record_size > max_bytes):
+            yield current
+            current, size = [], 0
+        current.append(record)
+        size += record_size
+    if current:
+        yield current
+
+
+def split_put_batches(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    max_vectors: int = limits.MAX_PUT_VECTORS,
+    max_bytes: int = int(limits.MAX_REQUEST_PAYLOAD_BYTES * _PAYLOAD_SHARE),
+) -> list[list[Mapping[str, Any]]]:
+    """Split PutVectors records by count and by request payload size.
+
+    Example:
+        >>> recs = [{"key": str(i), "data": {"float32": [1.0]}, "metadata": {}} for i in range(3)]
+        >>> [len(b) for b in split_put_batches(recs, max_vectors=2)]
+        [2, 1]
+    """
+    return list(iter_put_batches(records, max_vectors=max_vectors, max_bytes=max_bytes))

@@ -1,8 +1,8 @@
 """Imports point down the layers, and the leaves and the embedded client stay light.
 
 The layers (``DESIGN.md``), low to high: the leaves; the embedded S3 Vectors and the
-client seam; execution and the pre-flight checks; records and put batches; the index;
-the store and its LangChain companions; the HTTP server; the application. A module
+client seam; execution and the pre-flight checks; records and the write pipeline; the
+index; the store and its LangChain companions; the HTTP server; the application. A module
 may import modules of its own layer or lower ones, never a higher one, and no import
 cycle is allowed. Imports inside functions count too (they run, just later); imports
 under ``if TYPE_CHECKING:`` do not (they never run).
@@ -29,27 +29,28 @@ LAYERS: dict[str, int] = {
     "limits": 0,
     "filters": 0,
     "local": 1,
+    # The client seam: the protocol, boto3 construction, the fast PutVectors path.
     "client": 1,
-    "fastpath": 1,
     "execution": 2,
     # Pre-flight checks of ids, embeddings, metadata and queries: below the records
     # they guard, and importing only leaves (see LEAF_IMPORTS).
     "checks": 2,
     "records": 3,
-    "put_batches": 3,
+    # The write pipeline: records checked and built before the first request, and the
+    # PutVectors batches the index sends them in (it names the index only for types).
+    "writes": 3,
     "index": 4,
     "identity": 5,
-    # The store's parts: records and the index bound into writes, queries, the base
-    # (construction, lifecycle, record operations) and the searcher (search), none of
-    # which derives from LangChain's VectorStore; vectorstores adds that interface.
-    "writes": 5,
+    # The store's parts: the index bound into queries, the base (construction,
+    # lifecycle, record operations) and the searcher (search), none of which derives
+    # from LangChain's VectorStore; vectorstores adds that interface.
     "search": 5,
     "base": 5,
     "searcher": 5,
     "fusion": 5,
     "vectorstores": 6,
+    # The retriever and the self-query filter translator.
     "retrievers": 6,
-    "query_constructor": 6,
     "server": 7,
     # The in-process mock, seeding and the pytest plugin: over the server's protocol.
     "testing": 7,

@@ -19,8 +19,8 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError, ParamValidationError
 from botocore.stub import Stubber
 
-from langchain_s3vectors import fastpath
-from langchain_s3vectors.fastpath import (
+from langchain_s3vectors import client as client_module
+from langchain_s3vectors.client import (
     enable_fast_put_vectors,
     encode_float_list,
     is_fast_put_vectors_enabled,
@@ -243,7 +243,7 @@ def test_other_operations_are_untouched() -> None:
 def test_json_fallback_encoder(monkeypatch: pytest.MonkeyPatch, values: list[float]) -> None:
     # Where orjson is not installed, the standard json encoder does the work.
     encoder = json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
-    monkeypatch.setattr(fastpath, "_dumps_floats", lambda v: encoder(v).encode())
+    monkeypatch.setattr(client_module, "_dumps_floats", lambda v: encoder(v).encode())
     vectors = [{"key": "odd", "data": {"float32": values}}, *random_vectors(3, 8)]
     plain, fast = Recorder(fast=False).put(vectors), Recorder(fast=True).put(vectors)
     assert fast.body != plain.body

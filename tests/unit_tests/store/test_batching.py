@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from langchain_s3vectors import limits
 from langchain_s3vectors.errors import AccessDeniedError, PartialWriteError
 from langchain_s3vectors.execution import BatchRunner, RateLimiter, RetryPolicy, chunked
-from langchain_s3vectors.put_batches import split_put_batches
+from langchain_s3vectors.writes import split_put_batches
 
 
 def _client_error(code: str, status: int) -> ClientError:

@@ -10,7 +10,12 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from langchain_s3vectors.client import S3VectorsClient, call_translated, create_client
+from langchain_s3vectors.client import (
+    S3VectorsClient,
+    call_translated,
+    create_client,
+    is_fast_put_vectors_enabled,
+)
 from langchain_s3vectors.errors import (
     AccessDeniedError,
     InvalidInputError,
@@ -18,7 +23,6 @@ from langchain_s3vectors.errors import (
     ResourceNotFoundError,
 )
 from langchain_s3vectors.execution import BatchRunner, RetryPolicy
-from langchain_s3vectors.fastpath import is_fast_put_vectors_enabled
 from langchain_s3vectors.index import S3VectorsIndex
 from langchain_s3vectors.local import LocalS3VectorsClient
 

@@ -13,7 +13,7 @@ from langchain_core.structured_query import (
 
 from langchain_s3vectors.errors import InvalidFilterError
 from langchain_s3vectors.filters import matches, validate_filter
-from langchain_s3vectors.query_constructor import S3VectorsTranslator
+from langchain_s3vectors.retrievers import S3VectorsTranslator
 
 
 @pytest.mark.parametrize(
