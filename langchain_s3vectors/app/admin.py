@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import (
@@ -167,8 +167,7 @@ def index_stats(store: S3VectorsStore, *, segments: int = DEFAULT_SEGMENTS) -> d
         return stats
     config = info.get("metadataConfiguration") or {}
     sources: set[str] = set()
-    total = 0
-    no_source = 0
+    total = no_source = 0
     for record in iter_vectors(store, segments=segments):
         total += 1
         source = (record.get("metadata") or {}).get("source")
@@ -198,13 +197,7 @@ def index_stats(store: S3VectorsStore, *, segments: int = DEFAULT_SEGMENTS) -> d
 
 
 def _identity_dict(identity: EmbeddingIdentity | None) -> dict[str, Any] | None:
-    if identity is None:
-        return None
-    return {
-        "model": identity.model,
-        "dimension": identity.dimension,
-        "normalized": identity.normalized,
-    }
+    return None if identity is None else asdict(identity)
 
 
 # --------------------------------------------------------------------------- health
@@ -319,59 +312,58 @@ def health_check(store: S3VectorsStore, *, check_embedding: bool = True) -> Heal
         (False, "Vector bucket 'kb' does not exist. Create it with 's3vectors-rag init'.")
     """
     report = HealthReport()
-    client = store.client
-    index_ = store.index
-    bucket = store.vector_bucket_name
-    index = store.index_name
-    steps: list[tuple[str, str, str, dict[str, Any]]] = [
-        (
-            "bucket",
-            "get_vector_bucket",
-            f"vector bucket {bucket!r}",
-            {"vectorBucketName": bucket},
-        ),
-        (
-            "index",
-            "get_index",
-            f"index {index!r} in vector bucket {bucket!r}",
-            {"vectorBucketName": bucket, "indexName": index},
-        ),
-        (
-            "read",
-            "list_vectors",
-            f"index {index!r} in vector bucket {bucket!r}",
-            {"vectorBucketName": bucket, "indexName": index, "maxResults": 1},
-        ),
-    ]
-    damage = _integrity_check(client)
+    damage = _integrity_check(store.client)
     if damage is not None:
         report.checks.append(damage)
         if not damage.ok:
             return report
+    info = _service_checks(store, report)
+    if info is not None and check_embedding:
+        report.checks.append(_dimension_check(store, info))
+        if report.checks[-1].ok:
+            report.checks.append(_model_check(store))
+    return report
+
+
+def _service_steps(store: S3VectorsStore) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """The service calls of a health check: (check name, operation, what, arguments)."""
+    bucket = store.vector_bucket_name
+    index = store.index_name
+    where = f"index {index!r} in vector bucket {bucket!r}"
+    names = {"vectorBucketName": bucket, "indexName": index}
+    return [
+        ("bucket", "get_vector_bucket", f"vector bucket {bucket!r}", {"vectorBucketName": bucket}),
+        ("index", "get_index", where, names),
+        ("read", "list_vectors", where, {**names, "maxResults": 1}),
+    ]
+
+
+def _service_checks(store: S3VectorsStore, report: HealthReport) -> dict[str, Any] | None:
+    """Reach the bucket, the index and its vectors; the index description, or ``None``.
+
+    Each step adds a check to ``report``; the first failed one stops the walk.
+    """
+    client = store.client
     info: dict[str, Any] = {}
-    for name, operation, what, kwargs in steps:
+    for name, operation, what, kwargs in _service_steps(store):
         try:
-            response = index_.request(operation, kwargs, retry=False)
+            response = store.index.request(operation, kwargs, retry=False)
         except Exception as exc:  # noqa: BLE001 - diagnosed, not swallowed
             message = _diagnose(exc, operation=operation, what=what, client=client)
             report.checks.append(HealthCheck(name, ok=False, message=message))
-            return report
+            return None
         if operation == "get_index":
             info = response.get("index", {})
         detail = {
-            "bucket": f"Vector bucket {bucket!r} found ({_where(client)}).",
+            "bucket": f"Vector bucket {store.vector_bucket_name!r} found ({_where(client)}).",
             "index": (
-                f"Index {index!r}: dimension {info.get('dimension')}, "
+                f"Index {store.index_name!r}: dimension {info.get('dimension')}, "
                 f"{info.get('distanceMetric')}, mode {info.get('indexMode', 'unknown')}."
             ),
             "read": "Vectors can be listed (s3vectors:ListVectors allowed).",
         }[name]
         report.checks.append(HealthCheck(name, ok=True, message=detail))
-    if check_embedding:
-        report.checks.append(_dimension_check(store, info))
-        if report.checks[-1].ok:
-            report.checks.append(_model_check(store))
-    return report
+    return info
 
 
 def _integrity_check(client: Any) -> HealthCheck | None:
@@ -550,44 +542,55 @@ def import_jsonl(
     """
     if not checked:
         check_jsonl(file)
-    count = 0
-    pending: list[dict[str, Any]] = []
-
-    def flush() -> None:
-        texts: list[str] = []
-        metadatas: list[dict[str, Any]] = []
-        for record in pending:
-            metadata = dict(record["metadata"])
-            texts.append(str(metadata.pop(store.page_content_key, "")))
-            metadatas.append(metadata)
-        store.add_embeddings(
-            texts,
-            [record["data"]["float32"] for record in pending],
-            metadatas,
-            ids=[record["key"] for record in pending],
-        )
-        pending.clear()
-
-    written = 0
+    count = written = 0
     try:
-        for number, raw in enumerate(file, start=1):
-            if not raw.strip():
-                continue
-            pending.append(_parse_line(raw, number))
-            count += 1
-            if len(pending) >= batch_size:
-                flush()
-                written = count
-        if pending:
-            flush()
+        for batch in _parsed_batches(file, batch_size):
+            count += len(batch)
+            _add_records(store, batch)
+            written = count
     except S3VectorsError as exc:
-        if isinstance(exc, PartialWriteError):
-            written += len(exc.stored_ids)
-        cause = exc.__cause__ if isinstance(exc, PartialWriteError) and exc.__cause__ else exc
-        msg = (
-            f"{str(cause).rstrip('.')}. {written} vectors were imported before this; import "
-            "is an upsert by key, so running it again after fixing the problem is safe."
-        )
-        error = InvalidInputError if isinstance(exc, InvalidInputError) else S3VectorsError
-        raise error(msg) from exc
+        raise _import_failure(exc, written) from exc
     return count
+
+
+def _parsed_batches(file: IO[str], batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    """The file's records, parsed line by line, in lists of ``batch_size``."""
+    pending: list[dict[str, Any]] = []
+    for number, raw in enumerate(file, start=1):
+        if not raw.strip():
+            continue
+        pending.append(_parse_line(raw, number))
+        if len(pending) >= batch_size:
+            yield pending
+            pending = []
+    if pending:
+        yield pending
+
+
+def _add_records(store: S3VectorsStore, records: list[dict[str, Any]]) -> None:
+    """Upsert parsed records, their page content taken out of the metadata."""
+    texts: list[str] = []
+    metadatas: list[dict[str, Any]] = []
+    for record in records:
+        metadata = dict(record["metadata"])
+        texts.append(str(metadata.pop(store.page_content_key, "")))
+        metadatas.append(metadata)
+    store.add_embeddings(
+        texts,
+        [record["data"]["float32"] for record in records],
+        metadatas,
+        ids=[record["key"] for record in records],
+    )
+
+
+def _import_failure(exc: S3VectorsError, written: int) -> S3VectorsError:
+    """The error an import raises: what stopped it and how many vectors it wrote before."""
+    if isinstance(exc, PartialWriteError):
+        written += len(exc.stored_ids)
+    cause = exc.__cause__ if isinstance(exc, PartialWriteError) and exc.__cause__ else exc
+    msg = (
+        f"{str(cause).rstrip('.')}. {written} vectors were imported before this; import "
+        "is an upsert by key, so running it again after fixing the problem is safe."
+    )
+    error = InvalidInputError if isinstance(exc, InvalidInputError) else S3VectorsError
+    return error(msg)

@@ -35,6 +35,23 @@ replaced, and a file in a legacy encoding is decoded with charset-normalizer's g
 either is noted in :attr:`~langchain_s3vectors.app.planning.IngestReport.notes`.
 ``dry_run=True`` plans without embedding or writing.
 
+``prune=True`` also deletes the stored chunks of files that are gone from the folders
+given: sources under a folder's path, ingested from the same root, that were not read
+this time; it needs one ListVectors scan of the index. ``shard="i/N"`` ingests one share
+of the sources (see :mod:`langchain_s3vectors.app.sharding`): N processes with shards
+``0/N`` .. ``N-1/N`` fill one index with each chunk exactly once, each pruning only
+within its share and writing at ``1/N`` of the store's write rate limit. Setting
+``cancel`` stops between two batches: what was uploaded stays (ingesting again
+completes it), nothing is deleted, and :class:`IngestCancelledError` is raised. The
+``embedding`` factory is called only if something must be embedded (default: the
+store's embeddings). ``progress=None`` shows a bar when stderr is a terminal, else
+INFO log lines with the rate and the time left.
+
+The index's embedding identity is checked first (see :mod:`langchain_s3vectors.identity`):
+an index built with another model is refused before any file is read, unless the store
+allows the change (``allow_embedding_change=True``): then every chunk is embedded again,
+none is left "unchanged".
+
 Ingesting again is incremental: the stored hashes of a file's chunks are fetched
 (GetVectors on the expected keys), unchanged chunks are skipped, changed ones are
 overwritten and the chunks a shorter new version no longer has are deleted. When
@@ -217,42 +234,23 @@ def ingest(
     cancel: threading.Event | None = None,
     take_over: bool = False,
 ) -> IngestReport:
-    """Ingest files and folders into ``store``, incrementally.
+    """Ingest files and folders into ``store``, incrementally (see the module docstring).
 
     Args:
         store: The vector store.
         paths: Files and/or folders.
-        root: Sources are paths relative to this folder (default: the current
-            directory); files outside it keep the path as given.
-        chunk_size: Characters per chunk, 1 to
-            :data:`~langchain_s3vectors.app.loaders.MAX_CHUNK_SIZE`.
+        root: Sources are paths relative to it (default: the current directory).
+        chunk_size: Characters per chunk, 1 to ``loaders.MAX_CHUNK_SIZE``.
         chunk_overlap: Characters shared by neighbouring chunks.
-        embedding: Embeddings, or a zero-argument factory called only if something
-            must be embedded; default: the store's embeddings.
+        embedding: Embeddings, or a factory called only if something must be embedded.
         batch_size: Chunks per embedding call (and per upload).
-        progress: ``True``: a progress bar; ``False``: nothing; ``None`` (default): a
-            bar when stderr is a terminal, else INFO log lines with rate and time left.
-        prune: Also delete the stored chunks of files that are gone from the folders
-            given: sources under a folder's path, ingested from the same root, that
-            were not read this time. Needs one ListVectors scan of the index.
-        dry_run: Plan only: read the files and the index, count what would be added,
-            updated and deleted, and change nothing (no model is loaded).
-        progress_interval: Seconds between progress log lines.
-        cancel: Set it (from another thread) to stop between two batches: what was
-            uploaded stays (ingesting again completes it), nothing is deleted, and
-            :class:`IngestCancelledError` is raised.
-        shard: Ingest only this share of the sources, e.g. ``"0/4"`` (see
-            :mod:`langchain_s3vectors.app.sharding`): N processes with shards ``0/N`` ..
-            ``N-1/N`` fill one index with each chunk exactly once, each pruning only
-            within its share and writing at ``1/N`` of the store's write rate limit.
-        take_over: Overwrite stored chunks ingested from another root (a moved
-            folder); by default such a file is left alone and reported as failed.
-
-    The index's embedding identity is checked first (see
-    :mod:`langchain_s3vectors.identity`): an index built with another model is
-    refused before any file is read, unless the store allows the change
-    (``allow_embedding_change=True``): then every chunk is embedded again, none is
-    left "unchanged".
+        progress: A bar (``True``), nothing (``False``); ``None``: a bar on a terminal.
+        prune: Also delete the chunks of files gone from the folders given.
+        shard: Ingest only this share of the sources, e.g. ``"0/4"``.
+        dry_run: Plan only: count what would change, change nothing.
+        progress_interval: Seconds between progress log lines (off a terminal).
+        cancel: Set it (from another thread) to stop between two batches.
+        take_over: Overwrite stored chunks ingested from another root (a moved folder).
 
     Returns:
         What was added, updated, left unchanged and deleted (or would be).
@@ -264,11 +262,6 @@ def ingest(
         DimensionMismatchError: The index has another dimension than the model.
         IngestCancelledError: ``cancel`` was set.
         S3VectorsError: The store failed (see :mod:`langchain_s3vectors.errors`).
-
-    Example:
-        >>> report = ingest(store, ["docs/"], chunk_size=800)  # doctest: +SKIP
-        >>> report.as_dict()  # doctest: +SKIP
-        {'added': 120, 'updated': 0, 'unchanged': 0, 'deleted': 0, ...}
     """
     started = time.perf_counter()
     paths, base, split, share = _prepare(paths, root, chunk_size, chunk_overlap, batch_size, shard)
@@ -277,21 +270,31 @@ def ingest(
         store, paths, base, split, report, share=share, prune=prune, take_over=take_over
     )
     if not dry_run:
-        _announce(pending, stale, report)
-        with paced_share(store, share):
-            if pending:
-                _embed_and_upload(
-                    store,
-                    pending,
-                    _resolve_embeddings(store, embedding),
-                    batch_size,
-                    progress=_Progress(len(pending), enabled=progress, interval=progress_interval),
-                    cancel=cancel,
-                )
-            if stale:
-                store.delete(ids=stale)
+        meter = _Progress(len(pending), enabled=progress, interval=progress_interval)
+        _apply_plan(store, pending, stale, report, share, embedding, batch_size, meter, cancel)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _apply_plan(
+    store: S3VectorsStore,
+    pending: list[Chunk],
+    stale: list[str],
+    report: IngestReport,
+    share: Shard | None,
+    embedding: Embeddings | Callable[[], Embeddings] | None,
+    batch_size: int,
+    progress: _Progress,
+    cancel: threading.Event | None,
+) -> None:
+    """Embed and upload the pending chunks, then delete the stale ones, at the shard's pace."""
+    _announce(pending, stale, report)
+    with paced_share(store, share):
+        if pending:
+            factory = _resolve_embeddings(store, embedding)
+            _embed_and_upload(store, pending, factory, batch_size, progress=progress, cancel=cancel)
+        if stale:
+            store.delete(ids=stale)
 
 
 def _prepare(
