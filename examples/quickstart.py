@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.documents import Document
 
 from langchain_s3vectors import HybridSearchConfig, S3VectorsStore
-from langchain_s3vectors.app.loaders import discover_files, source_of, split_file
+from langchain_s3vectors.app.discovery import discover_files
+from langchain_s3vectors.app.loaders import source_of, split_file
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -9,7 +9,8 @@ library.
   ``.env``; :func:`~langchain_s3vectors.app.settings.store_from_env` builds a store.
 * :mod:`~langchain_s3vectors.app.embeddings` and
   :mod:`~langchain_s3vectors.app.onnx_embeddings`: the default model, loaded lazily.
-* :mod:`~langchain_s3vectors.app.loaders`: files to text (decoding, HTML, PDF) and chunks.
+* :mod:`~langchain_s3vectors.app.discovery`: the files under the paths given, each once.
+* :mod:`~langchain_s3vectors.app.loaders`: a file to text (decoding, HTML, PDF) and chunks.
 * :mod:`~langchain_s3vectors.app.ingest`: idempotent ingestion of files and folders, with
   :mod:`~langchain_s3vectors.app.planning` (what to add, update, leave or delete),
   :mod:`~langchain_s3vectors.app.pipeline` and :mod:`~langchain_s3vectors.app.sharding`.

@@ -24,16 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from langchain_s3vectors.app.discovery import (
+    UNSUPPORTED,
+    check_something_to_read,
+    iter_candidates,
+)
 from langchain_s3vectors.app.loaders import (
     NO_PDF_TEXT,
     NO_TEXT,
     ROOT_ID_KEY,
-    UNSUPPORTED,
     Chunk,
-    check_something_to_read,
     chunk_key,
     file_chunks,
-    iter_candidates,
     root_id,
     source_of,
 )

@@ -77,11 +77,11 @@ def ingest(
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest files and folders (.txt .md .rst .html .pdf); unchanged chunks are skipped."""
-    from langchain_s3vectors.app.ingest import ingest as run_ingest  # noqa: PLC0415
-    from langchain_s3vectors.app.loaders import (  # noqa: PLC0415
+    from langchain_s3vectors.app.discovery import (  # noqa: PLC0415
         check_paths,
         check_something_to_read,
     )
+    from langchain_s3vectors.app.ingest import ingest as run_ingest  # noqa: PLC0415
     from langchain_s3vectors.app.sharding import Shard  # noqa: PLC0415
 
     _check_chunking(chunk_size, chunk_overlap)
@@ -204,7 +204,8 @@ def _dry_run_store(state: CliState) -> "S3VectorsStore":
 
 
 def _print_ingest_report(report: Any) -> None:
-    from langchain_s3vectors.app.loaders import SUPPORTED_EXTENSIONS, UNSUPPORTED  # noqa: PLC0415
+    from langchain_s3vectors.app.discovery import UNSUPPORTED  # noqa: PLC0415
+    from langchain_s3vectors.app.loaders import SUPPORTED_EXTENSIONS  # noqa: PLC0415
 
     out = console()
     skipped = _skipped_summary(report.skipped_by_reason())

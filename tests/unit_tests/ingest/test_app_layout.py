@@ -128,6 +128,7 @@ def test_query_loads_no_ingestion_admin_or_torch(app: Any, clean_env: Path) -> N
         "langchain_s3vectors.app.ingest",
         "langchain_s3vectors.app.planning",
         "langchain_s3vectors.app.loaders",
+        "langchain_s3vectors.app.discovery",
         "langchain_s3vectors.app.admin",
         "langchain_s3vectors.app.migrate",
         "langchain_s3vectors.server",

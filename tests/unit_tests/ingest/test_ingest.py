@@ -10,12 +10,12 @@ import pytest
 
 from langchain_s3vectors import LocalS3VectorsClient, limits
 from langchain_s3vectors.app.admin import list_sources
+from langchain_s3vectors.app.discovery import discover_files
 from langchain_s3vectors.app.embeddings import LazyEmbeddings, default_embeddings
 from langchain_s3vectors.app.ingest import ingest
 from langchain_s3vectors.app.loaders import (
     chunk_key,
     content_hash,
-    discover_files,
     load_file,
     source_of,
 )

@@ -11,12 +11,12 @@ import pytest
 from langchain_s3vectors.app import ingest as ingest_module
 from langchain_s3vectors.app import loaders
 from langchain_s3vectors.app.admin import list_sources
+from langchain_s3vectors.app.discovery import discover_files
 from langchain_s3vectors.app.ingest import ingest
 from langchain_s3vectors.app.loaders import (
     MAX_CHUNK_SIZE,
     ROOT_ID_KEY,
     decode_text,
-    discover_files,
     root_id,
 )
 from langchain_s3vectors.errors import InvalidInputError
