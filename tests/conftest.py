@@ -63,7 +63,7 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
     Subprocesses inherit it through the environment.
     """
-    from langchain_s3vectors.app.onnx_embeddings import CACHE_DIR_ENV  # noqa: PLC0415
+    from langchain_s3vectors.app.onnx_export import CACHE_DIR_ENV  # noqa: PLC0415
 
     path = tmp_path_factory.mktemp("model-cache")
     before = os.environ.get(CACHE_DIR_ENV)

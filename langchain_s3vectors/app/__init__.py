@@ -8,7 +8,8 @@ library.
 * :mod:`~langchain_s3vectors.app.settings`: configuration from the environment and
   ``.env``; :func:`~langchain_s3vectors.app.settings.store_from_env` builds a store.
 * :mod:`~langchain_s3vectors.app.embeddings` and
-  :mod:`~langchain_s3vectors.app.onnx_embeddings`: the default model, loaded lazily.
+  :mod:`~langchain_s3vectors.app.onnx_embeddings`: the default model, loaded lazily;
+  :mod:`~langchain_s3vectors.app.onnx_export` builds and caches its ONNX files.
 * :mod:`~langchain_s3vectors.app.discovery`: the files under the paths given, each once.
 * :mod:`~langchain_s3vectors.app.loaders`: a file to text (decoding, HTML, PDF) and chunks.
 * :mod:`~langchain_s3vectors.app.ingest`: idempotent ingestion of files and folders, with

@@ -1,8 +1,9 @@
 """Where embedding models come from: the bundled MiniLM, hub names, known dimensions.
 
 The lowest module of the embedding code: :mod:`langchain_s3vectors.app.embeddings`
-(which backend to build) and :mod:`langchain_s3vectors.app.onnx_embeddings` (the ONNX
-Runtime backend) both use it, and it imports neither.
+(which backend to build), :mod:`langchain_s3vectors.app.onnx_embeddings` (the ONNX
+Runtime backend) and :mod:`langchain_s3vectors.app.onnx_export` (its model files) use
+it, and it imports none of them.
 
 Example:
     >>> from langchain_s3vectors.app.models import known_dimension

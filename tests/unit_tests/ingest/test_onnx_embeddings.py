@@ -24,17 +24,17 @@ from pydantic import ValidationError
 
 from langchain_s3vectors import S3VectorsStore
 from langchain_s3vectors.app import onnx_embeddings as onnx_mod
+from langchain_s3vectors.app import onnx_export
 from langchain_s3vectors.app.embeddings import (
     DEFAULT_ONNX_BACKEND,
     default_embeddings,
     resolve_backend,
 )
-from langchain_s3vectors.app.onnx_embeddings import (
+from langchain_s3vectors.app.onnx_embeddings import OnnxEmbeddings, onnx_embeddings
+from langchain_s3vectors.app.onnx_export import (
     CACHE_DIR_ENV,
     ONNX_INSTALL_HINT,
-    OnnxEmbeddings,
     ensure_onnx_model,
-    onnx_embeddings,
 )
 from langchain_s3vectors.app.settings import S3VectorsSettings, settings_embeddings
 from langchain_s3vectors.errors import ConfigurationError
@@ -144,10 +144,10 @@ def test_exact_int8_sets_onnx_runtimes_precision_entry() -> None:
 def test_a_new_int8_recipe_gets_a_cache_directory_of_its_own(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    source = onnx_mod._ModelSource.read(Path(gt.get_model_path()))
+    source = onnx_export.ModelSource.read(Path(gt.get_model_path()))
     root = Path("/cache")
     before = {v: source.cache_dir(root, v) for v in ("fp32", "int8")}
-    monkeypatch.setattr(onnx_mod, "_INT8_RECIPE", "another-recipe")
+    monkeypatch.setattr(onnx_export, "_INT8_RECIPE", "another-recipe")
     assert source.cache_dir(root, "int8") != before["int8"]
     assert source.cache_dir(root, "fp32") == before["fp32"]
 
@@ -189,7 +189,7 @@ def no_export(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         calls.append(target)
         write_whole_model(target)
 
-    monkeypatch.setattr(onnx_mod, "_export", fake_export)
+    monkeypatch.setattr(onnx_export, "_export", fake_export)
     return calls
 
 
@@ -261,7 +261,7 @@ def test_concurrent_builders_both_get_a_whole_model(
         write_whole_model(target)
         both_exporting.wait()
 
-    monkeypatch.setattr(onnx_mod, "_export", racing_export)
+    monkeypatch.setattr(onnx_export, "_export", racing_export)
     results: list[Path] = []
     errors: list[BaseException] = []
 
@@ -279,7 +279,7 @@ def test_concurrent_builders_both_get_a_whole_model(
     assert errors == []
     assert len(results) == 2
     assert results[0] == results[1]
-    assert onnx_mod._is_valid(results[0].parent, verify_hash=True)
+    assert onnx_export._is_valid(results[0].parent, verify_hash=True)
     assert sorted(p.name for p in (tmp_path / "onnx").iterdir()) == [results[0].parent.name]
 
 
@@ -295,13 +295,13 @@ def test_export_without_pytorch_says_what_to_install(
 
 def test_cache_root_follows_the_override_and_xdg(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("S3VECTORS_CACHE_DIR", "/srv/cache")
-    assert onnx_mod.cache_root() == Path("/srv/cache")
+    assert onnx_export.cache_root() == Path("/srv/cache")
     monkeypatch.delenv("S3VECTORS_CACHE_DIR")
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setenv("XDG_CACHE_HOME", "/xdg")
-    assert onnx_mod.cache_root() == Path("/xdg/langchain-s3vectors")
+    assert onnx_export.cache_root() == Path("/xdg/langchain-s3vectors")
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")  # the XDG spec: absolute only
-    assert onnx_mod.cache_root() == Path.home() / ".cache" / "langchain-s3vectors"
+    assert onnx_export.cache_root() == Path.home() / ".cache" / "langchain-s3vectors"
 
 
 # ---------------------------------------------------------------------------------------
@@ -487,7 +487,7 @@ def test_quantizing_prints_no_advice_and_leaves_root_logging_alone(capsys):
     # also configure an unconfigured root logger (logging.basicConfig) in the user's process.
     root = logging.getLogger()
     handlers = list(root.handlers)
-    with onnx_mod._quiet_quantizer():
+    with onnx_export._quiet_quantizer():
         logging.warning("Please consider to run pre-processing before quantization. See x")  # noqa: LOG015 - as the quantizer does
     assert root.handlers == handlers
     assert root.filters == []
