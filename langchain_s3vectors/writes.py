@@ -1,6 +1,6 @@
 """The store's write pipeline: every record checked before the first request, then streamed.
 
-A write goes through four steps:
+A write goes through these steps:
 
 1. :func:`prepare`: ids generated or checked, keys and metadata checked against the
    limits (page content included), ids unique.
