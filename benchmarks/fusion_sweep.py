@@ -2,7 +2,7 @@
 
 For every query of every corpus and kind, the sweep asks the store's S3 Vectors client
 for the vector-only and the text-only candidates (100 each, two QueryVectors calls),
-then fuses them with the package's :func:`~langchain_s3vectors.fusion.relative_score_fusion`
+then fuses them with the package's :func:`~langchain_s3vectors.search.relative_score_fusion`
 for each ``fetch_k`` (each list cut to it) and vector weight, and reports MRR@10. It
 also measures the one-request alternative: a single hybrid QueryVectors call with
 ``returnScores`` (``topK = fetch_k``), re-ranked by the same fusion over the
@@ -82,7 +82,7 @@ class Sweep:
 
     def add(self, store: Any, data: Any, queries: Sequence[Query], title: str) -> None:
         """Measure one corpus and kind on ``store`` (``data.cache``: query vectors)."""
-        from langchain_s3vectors.fusion import relative_score_fusion  # noqa: PLC0415
+        from langchain_s3vectors.search import relative_score_fusion  # noqa: PLC0415
 
         self.titles.append(title)
         ids = {"vectorBucketName": store.vector_bucket_name, "indexName": store.index_name}

@@ -373,7 +373,7 @@ def rank_kind(
     store: Any, rs: RetrievalSet, data: Embedded, kind: str, timings: Timings
 ) -> dict[str, list[list[str]]]:
     """Top lists of one query kind: each search type of the store and its reference."""
-    from langchain_s3vectors.fusion import DEFAULT_FETCH_K, DEFAULT_VECTOR_WEIGHT  # noqa: PLC0415
+    from langchain_s3vectors.search import DEFAULT_FETCH_K, DEFAULT_VECTOR_WEIGHT  # noqa: PLC0415
 
     keys = [p.key for p in rs.passages]
     qs = [q for q in rs.queries if q.kind == kind]
@@ -403,14 +403,16 @@ def run_corpus(
     corpus: Corpus, data: Embedded, timings: Timings, sweep: Sweep | None
 ) -> tuple[dict[str, dict[str, dict[str, float]]], list[str]]:
     """Metrics per query kind and search, and how many top lists match their reference."""
-    from langchain_s3vectors import S3VectorsStore  # noqa: PLC0415
+    from langchain_s3vectors import IndexConfig, S3VectorsStore  # noqa: PLC0415
 
     rs = corpus.rs
     keys = [p.key for p in rs.passages]
     tables: dict[str, dict[str, dict[str, float]]] = {}
     agreement: list[str] = []
     with tempfile.TemporaryDirectory(prefix="s3v-quality-") as tmp:
-        store = S3VectorsStore.local(tmp, data.embeddings, text_search_language="en")
+        store = S3VectorsStore.local(
+            tmp, data.embeddings, index_config=IndexConfig(text_search_language="en")
+        )
         timings.timed(
             f"ingest ({corpus.name})",
             lambda: store.add_embeddings(data.texts, data.doc_vectors.tolist(), ids=keys),
@@ -466,7 +468,7 @@ def render_report(
     timings: Mapping[str, float],
 ) -> str:
     """The markdown report."""
-    from langchain_s3vectors.fusion import DEFAULT_FETCH_K, DEFAULT_VECTOR_WEIGHT  # noqa: PLC0415
+    from langchain_s3vectors.search import DEFAULT_FETCH_K, DEFAULT_VECTOR_WEIGHT  # noqa: PLC0415
 
     total = sum(timings.values())
     timing_line = ", ".join(f"{name} {sec:.1f}s" for name, sec in timings.items())

@@ -8,6 +8,8 @@
   base class, for short-lived processes that only search (a CLI, a Lambda): they start
   about 0.4 s faster.
 * :class:`HybridSearchConfig`: how hybrid search fuses the vector and BM25 rankings.
+* :class:`IndexConfig` and :class:`BatchingConfig`: a store's new-index layout, and how
+  its requests run (concurrency, retries, write pacing).
 * :class:`LocalS3VectorsClient`: an embedded, persistent S3 Vectors with boto3's API.
 
 Example:
@@ -28,10 +30,11 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from langchain_s3vectors.base import BatchingConfig, IndexConfig
     from langchain_s3vectors.errors import S3VectorsError
-    from langchain_s3vectors.fusion import HybridSearchConfig
     from langchain_s3vectors.local import LocalS3VectorsClient
     from langchain_s3vectors.retrievers import S3VectorsRetriever, S3VectorsTranslator
+    from langchain_s3vectors.search import HybridSearchConfig
     from langchain_s3vectors.searcher import S3VectorsSearcher
     from langchain_s3vectors.vectorstores import S3VectorsStore
 
@@ -46,7 +49,9 @@ except metadata.PackageNotFoundError:  # pragma: no cover - running from a sourc
 #: Where each public name lives. They are imported on first use (PEP 562), so that
 #: importing a submodule, e.g. the embedded client, does not load LangChain.
 _LAZY = {
-    "HybridSearchConfig": "langchain_s3vectors.fusion",
+    "BatchingConfig": "langchain_s3vectors.base",
+    "HybridSearchConfig": "langchain_s3vectors.search",
+    "IndexConfig": "langchain_s3vectors.base",
     "LocalS3VectorsClient": "langchain_s3vectors.local",
     "S3VectorsError": "langchain_s3vectors.errors",
     "S3VectorsRetriever": "langchain_s3vectors.retrievers",
@@ -56,7 +61,9 @@ _LAZY = {
 }
 
 __all__ = [
+    "BatchingConfig",
     "HybridSearchConfig",
+    "IndexConfig",
     "LocalS3VectorsClient",
     "S3VectorsError",
     "S3VectorsRetriever",

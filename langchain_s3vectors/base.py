@@ -1,45 +1,37 @@
 """``S3VectorsStoreBase``: a store bound to one S3 Vectors index.
 
 This is the part of :class:`~langchain_s3vectors.vectorstores.S3VectorsStore` that
-needs no embeddings and no search: how a store is built (a client passed in, or the
-embedded or AWS factories), its configuration
-(bucket, index, metric, dimension, non-filterable keys, rate limit), the index
-lifecycle (create, describe, enable full-text search), and the record-level
-operations (get, delete by id or filter, clear, list). Everything goes through an
+needs no embeddings and changes no record: how a store is built (a client passed in,
+or the embedded or AWS factories), its configuration (bucket, index, the layout of a
+new index in :class:`IndexConfig`, how requests run in :class:`BatchingConfig`), the
+index lifecycle (create, describe, enable full-text search), and the record-level
+reads (get, list). Everything goes through an
 :class:`~langchain_s3vectors.index.S3VectorsIndex` (``store.index``).
 :class:`~langchain_s3vectors.searcher.S3VectorsSearcher` adds search on top, and
-:class:`~langchain_s3vectors.vectorstores.S3VectorsStore` adds writes and LangChain's
-``VectorStore`` interface. Nothing here imports LangChain beyond its ``Document`` and
-``Embeddings`` types.
+:class:`~langchain_s3vectors.vectorstores.S3VectorsStore` adds writes, deletes and
+LangChain's ``VectorStore`` interface. Nothing here imports LangChain beyond its
+``Document`` and ``Embeddings`` types.
 
-Each ``a*`` method runs its sync twin in a worker thread (:func:`in_thread`).
+Each ``a*`` method runs its sync twin in a worker thread
+(:func:`~langchain_s3vectors.execution.in_thread`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.client import create_client
 from langchain_s3vectors.errors import ConfigurationError, InvalidInputError
-from langchain_s3vectors.execution import BatchRunner, RateLimiter, RetryPolicy
-from langchain_s3vectors.filters import matches
-from langchain_s3vectors.identity import EmbeddingIdentity, IdentityGuard, identity_of
+from langchain_s3vectors.execution import BatchRunner, RateLimiter, RetryPolicy, in_thread
+from langchain_s3vectors.identity import EmbeddingIdentity, IdentityGuard, store_identity
 from langchain_s3vectors.index import S3VectorsIndex
 from langchain_s3vectors.records import DEFAULT_PAGE_CONTENT_KEY, RecordCodec
-from langchain_s3vectors.search import checked_filter
 
 if TYPE_CHECKING:
-    from collections.abc import (
-        AsyncIterator,
-        Callable,
-        Coroutine,
-        Iterable,
-        Iterator,
-        Mapping,
-        Sequence,
-    )
+    from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
     from botocore.config import Config
@@ -48,7 +40,7 @@ if TYPE_CHECKING:
 
     from langchain_s3vectors.client import S3VectorsClient
 
-__all__ = ["S3VectorsStoreBase", "in_thread"]
+__all__ = ["BatchingConfig", "IndexConfig", "S3VectorsStoreBase"]
 
 #: Text embedded once to learn the embedding dimension when creating an index.
 _DIMENSION_PROBE = "dimension probe"
@@ -57,26 +49,165 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def in_thread(method: Callable[..., R]) -> Callable[..., Coroutine[Any, Any, R]]:
-    """The async twin of a store method: the same method, run in a worker thread.
+@dataclass(frozen=True)
+class IndexConfig:
+    """The layout of a new index, and where a document's page content goes.
 
-    The twin looks the method up on the instance, so a subclass's override runs.
+    Pass it to a store as ``index_config=``. An existing index keeps its own layout:
+    its metric and non-filterable keys are read from it.
+
+    Attributes:
+        distance_metric: ``"cosine"`` or ``"euclidean"`` for a new index; ``None`` means
+            cosine for a new index and whatever an existing index uses.
+        page_content_key: Reserved metadata key holding the page content.
+        non_filterable_metadata_keys: Other keys to declare non-filterable (for large
+            values) when the index is created.
+        text_search_language: Language of the full-text analyser on the page content
+            key, or ``None`` for no full-text search.
+
+    Example:
+        >>> IndexConfig(distance_metric="euclidean", non_filterable_metadata_keys=["raw"])
+        IndexConfig(distance_metric='euclidean', page_content_key='_page_content', \
+non_filterable_metadata_keys=('raw',), text_search_language='en')
+        >>> IndexConfig(text_search_language="xx")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        langchain_s3vectors.errors.InvalidInputError: text_search_language='xx' is not ...
     """
-    name = method.__name__
 
-    async def run(self: S3VectorsStoreBase, /, *args: Any, **kwargs: Any) -> R:
-        result: R = await self.index.runner.in_executor(
-            partial(getattr(self, name), *args, **kwargs)
+    distance_metric: str | None = None
+    page_content_key: str = DEFAULT_PAGE_CONTENT_KEY
+    non_filterable_metadata_keys: Sequence[str] = ()
+    text_search_language: str | None = "en"
+
+    def __post_init__(self) -> None:
+        """Reject an unknown metric or language, or too many non-filterable keys."""
+        metric = self.distance_metric
+        if metric is not None and metric not in limits.DISTANCE_METRICS:
+            msg = (
+                f"distance_metric={metric!r} is not supported; S3 Vectors offers "
+                f"{', '.join(limits.DISTANCE_METRICS)}"
+            )
+            raise InvalidInputError(msg)
+        language = self.text_search_language
+        if language is not None and language not in limits.TEXT_SEARCH_LANGUAGES:
+            msg = (
+                f"text_search_language={language!r} is not supported; use one of "
+                f"{', '.join(limits.TEXT_SEARCH_LANGUAGES)} or None"
+            )
+            raise InvalidInputError(msg)
+        if isinstance(self.non_filterable_metadata_keys, str):
+            msg = "non_filterable_metadata_keys must be a list of keys, not one string: [key]"
+            raise InvalidInputError(msg)
+        keys = dict.fromkeys(self.non_filterable_metadata_keys)
+        extra = tuple(k for k in keys if k != self.page_content_key)
+        if len(extra) + 1 > limits.MAX_NON_FILTERABLE_KEYS:
+            msg = (
+                f"{len(extra) + 1} non-filterable keys (with {self.page_content_key!r}); an "
+                f"index allows {limits.MAX_NON_FILTERABLE_KEYS}. Drop some "
+                "non_filterable_metadata_keys"
+            )
+            raise InvalidInputError(msg)
+        object.__setattr__(self, "non_filterable_metadata_keys", extra)
+
+    def codec(
+        self, description: Mapping[str, Any] | None, dimension: int | None = None
+    ) -> RecordCodec:
+        """The record codec of an index of this layout, as GetIndex ``description`` shows it.
+
+        What the index says (dimension, metric, more non-filterable keys) wins; without
+        a description, ``dimension`` and this layout's metric (default cosine) apply.
+
+        Example:
+            >>> IndexConfig().codec({"dimension": 4, "distanceMetric": "euclidean"}).dimension
+            4
+        """
+        info = description or {}
+        config = info.get("metadataConfiguration") or {}
+        keys = {self.page_content_key, *self.non_filterable_metadata_keys}
+        keys.update(config.get("nonFilterableMetadataKeys") or [])
+        return RecordCodec(
+            dimension=int(info["dimension"]) if "dimension" in info else dimension,
+            distance_metric=str(info.get("distanceMetric", "cosine"))
+            if description is not None
+            else self.distance_metric or "cosine",
+            page_content_key=self.page_content_key,
+            non_filterable_keys=frozenset(keys),
         )
-        return result
 
-    run.__name__ = run.__qualname__ = f"a{name}"
-    run.__doc__ = f"Async :meth:`{name}`, run in a worker thread (the event loop never blocks)."
-    return run
+    def bind(
+        self,
+        client: S3VectorsClient,
+        vector_bucket_name: str,
+        index_name: str,
+        *,
+        create_if_missing: bool = True,
+        runner: BatchRunner | None = None,
+    ) -> S3VectorsIndex:
+        """The :class:`~langchain_s3vectors.index.S3VectorsIndex` of this layout on ``client``."""
+        key, language = self.page_content_key, self.text_search_language
+        return S3VectorsIndex(
+            client,
+            vector_bucket_name,
+            index_name,
+            distance_metric=self.distance_metric,
+            non_filterable_metadata_keys=[key, *self.non_filterable_metadata_keys],
+            text_search={} if language is None else {key: language},
+            create_if_missing=create_if_missing,
+            runner=runner,
+        )
+
+
+@dataclass(frozen=True)
+class BatchingConfig:
+    """How a store's requests run: batches in flight, retries and write pacing.
+
+    Pass it to a store as ``batching=``.
+
+    Attributes:
+        max_concurrency: Batches in flight at once (and the connection pool of a
+            client the store builds).
+        max_retries: Retries of throttled or failed calls.
+        retry_policy: Full control of retries and backoff (overrides ``max_retries``).
+        rate_limiter: Shared write rate limiter. ``None``: writes to AWS (or any
+            other endpoint) are paced at the service's per-index write caps, and
+            writes to the embedded
+            :class:`~langchain_s3vectors.local.LocalS3VectorsClient`, which has no
+            such cap, run as fast as it takes them.
+
+    Example:
+        >>> BatchingConfig(max_concurrency=4, max_retries=2).max_concurrency
+        4
+        >>> BatchingConfig(max_concurrency=0)
+        Traceback (most recent call last):
+        ...
+        langchain_s3vectors.errors.InvalidInputError: max_concurrency must be at least 1, got 0
+    """
+
+    max_concurrency: int = 8
+    max_retries: int = 8
+    retry_policy: RetryPolicy | None = None
+    rate_limiter: RateLimiter | None = None
+
+    def __post_init__(self) -> None:
+        """Reject a concurrency below 1 or a negative number of retries."""
+        for name, low in (("max_concurrency", 1), ("max_retries", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                msg = f"{name} must be at least {low}, got {value!r}"
+                raise InvalidInputError(msg)
+
+    def runner(self) -> BatchRunner:
+        """A :class:`~langchain_s3vectors.execution.BatchRunner` with these settings."""
+        return BatchRunner(
+            max_concurrency=self.max_concurrency,
+            retry=self.retry_policy or RetryPolicy(max_retries=self.max_retries),
+            rate_limiter=self.rate_limiter,
+        )
 
 
 class S3VectorsStoreBase:
-    """A store bound to one S3 Vectors index: all but writes and search.
+    """A store bound to one S3 Vectors index: construction, configuration, get and list.
 
     See :class:`~langchain_s3vectors.vectorstores.S3VectorsStore` (the class to use)
     for the arguments and examples.
@@ -89,65 +220,41 @@ class S3VectorsStoreBase:
         embedding: Embeddings | None = None,
         *,
         client: S3VectorsClient | None = None,
-        distance_metric: str | None = None,
         query_embedding: Embeddings | None = None,
-        page_content_key: str = DEFAULT_PAGE_CONTENT_KEY,
-        non_filterable_metadata_keys: Iterable[str] = (),
-        text_search_language: str | None = "en",
-        create_if_missing: bool = True,
-        max_concurrency: int = 8,
-        max_retries: int = 8,
-        retry_policy: RetryPolicy | None = None,
-        rate_limiter: RateLimiter | None = None,
-        relevance_score_fn: Callable[[float], float] | None = None,
         dimension: int | None = None,
+        create_if_missing: bool = True,
+        index_config: IndexConfig | None = None,
+        batching: BatchingConfig | None = None,
+        relevance_score_fn: Callable[[float], float] | None = None,
         embedding_identity: EmbeddingIdentity | None = None,
         allow_embedding_change: bool = False,
     ) -> None:
         """Create the store; no request is sent until the first operation."""
-        if text_search_language is not None and (
-            text_search_language not in limits.TEXT_SEARCH_LANGUAGES
-        ):
-            msg = (
-                f"text_search_language={text_search_language!r} is not supported; use one of "
-                f"{', '.join(limits.TEXT_SEARCH_LANGUAGES)} or None"
-            )
-            raise InvalidInputError(msg)
-        extra = [k for k in dict.fromkeys(non_filterable_metadata_keys) if k != page_content_key]
-        if len(extra) + 1 > limits.MAX_NON_FILTERABLE_KEYS:
-            msg = (
-                f"{len(extra) + 1} non-filterable keys (with {page_content_key!r}); an index "
-                f"allows {limits.MAX_NON_FILTERABLE_KEYS}. Drop some non_filterable_metadata_keys"
-            )
-            raise InvalidInputError(msg)
-        self.index = S3VectorsIndex(
-            create_client(max_concurrency=max_concurrency) if client is None else client,
+        layout = index_config or IndexConfig()
+        batching = batching or BatchingConfig()
+        if client is None:
+            client = create_client(max_concurrency=batching.max_concurrency)
+        self.index = layout.bind(
+            client,
             vector_bucket_name,
             index_name,
-            distance_metric=distance_metric,
-            non_filterable_metadata_keys=[page_content_key, *extra],
-            text_search={}
-            if text_search_language is None
-            else {page_content_key: text_search_language},
             create_if_missing=create_if_missing,
-            runner=BatchRunner(
-                max_concurrency=max_concurrency,
-                retry=retry_policy or RetryPolicy(max_retries=max_retries),
-            ),
+            runner=batching.runner(),
         )
-        if rate_limiter is None and self.index.paced:
-            rate_limiter = RateLimiter()
-        self.index.runner.rate_limiter = rate_limiter
+        if batching.rate_limiter is None and self.index.paced:
+            self.rate_limiter = RateLimiter()
+        self._layout = layout
         self._embedding = embedding
         self._query_embedding = query_embedding
-        self.page_content_key = page_content_key
-        self.non_filterable_metadata_keys = tuple(extra)
-        self.text_search_language = text_search_language
+        self.page_content_key = layout.page_content_key
+        self.non_filterable_metadata_keys = tuple(layout.non_filterable_metadata_keys)
+        self.text_search_language = layout.text_search_language
         self._relevance_score_fn = relevance_score_fn
         self._dimension = dimension
-        self._identity = embedding_identity
         self.identity_guard = IdentityGuard(
-            self.index, self._embedding_identity, allow_change=allow_embedding_change
+            self.index,
+            partial(store_identity, embedding_identity, embedding, dimension),
+            allow_change=allow_embedding_change,
         )
 
     # -- construction ------------------------------------------------------------------
@@ -225,7 +332,7 @@ class S3VectorsStoreBase:
             profile_name=profile_name,
             session=session,
             config=client_config,
-            max_concurrency=kwargs.get("max_concurrency", 8),
+            max_concurrency=(kwargs.get("batching") or BatchingConfig()).max_concurrency,
         )
         return cls(vector_bucket_name, index_name, embedding, client=client, **kwargs)
 
@@ -259,8 +366,7 @@ class S3VectorsStoreBase:
     def rate_limiter(self) -> RateLimiter | None:
         """The limiter pacing this store's writes (``None``: as fast as the client takes them).
 
-        Replace it to share one limiter between stores writing to the same index, or to
-        take a share of the index's write cap (what sharded ingest does).
+        Replace it to share one limiter between stores, or to take a share of the cap.
         """
         return self.index.runner.rate_limiter
 
@@ -269,15 +375,14 @@ class S3VectorsStoreBase:
         self.index.runner.rate_limiter = limiter
 
     @property
+    def runner(self) -> BatchRunner:
+        """Runs this store's requests: retries, rate limit, concurrency, worker threads."""
+        return self.index.runner
+
+    @property
     def embeddings(self) -> Embeddings | None:
         """The document embeddings (``None`` for a store fed precomputed vectors)."""
         return self._embedding
-
-    def _embedding_identity(self) -> EmbeddingIdentity | None:
-        identity = self._identity or identity_of(self._embedding)
-        if identity is None:
-            return None
-        return identity.with_dimension(self._dimension)
 
     @property
     def embedding_identity(self) -> EmbeddingIdentity | None:
@@ -286,24 +391,14 @@ class S3VectorsStoreBase:
         ``embedding_identity=`` when given, else what
         :func:`~langchain_s3vectors.identity.identity_of` tells from the embeddings.
         """
-        return self._embedding_identity()
+        return self.identity_guard.current()
 
     def recorded_embedding_identity(self) -> EmbeddingIdentity | None:
         """The identity the index records (read once per store, then cached).
 
         ``None`` when the index does not exist, records none, or its tags cannot be
-        read (see :mod:`langchain_s3vectors.identity`).
-
-        Example:
-            >>> from langchain_core.embeddings import DeterministicFakeEmbedding
-            >>> from langchain_s3vectors import S3VectorsStore
-            >>> from langchain_s3vectors.identity import EmbeddingIdentity
-            >>> store = S3VectorsStore.local(None, DeterministicFakeEmbedding(size=4),
-            ...     embedding_identity=EmbeddingIdentity("my-model", normalized=True))
-            >>> store.add_texts(["hello"], ids=["a"])
-            ['a']
-            >>> store.recorded_embedding_identity().describe()
-            'my-model (4 dimensions, normalised)'
+        read (see :mod:`langchain_s3vectors.identity`). Example: see
+        :meth:`check_embedding_identity`.
         """
         return self.identity_guard.recorded()
 
@@ -328,6 +423,8 @@ class S3VectorsStoreBase:
             ...         embedding_identity=EmbeddingIdentity(model), **kwargs)
             >>> store("model-a").add_texts(["hello"], ids=["a"])
             ['a']
+            >>> store("model-b").recorded_embedding_identity().describe()
+            'model-a (4 dimensions)'
             >>> store("model-b").check_embedding_identity()  # doctest: +ELLIPSIS
             Traceback (most recent call last):
             ...
@@ -346,24 +443,10 @@ class S3VectorsStoreBase:
     @property
     def distance_metric(self) -> str:
         """The index's distance metric (the requested one until the index is seen)."""
-        info = self.index.description
-        if info is not None:
-            return str(info.get("distanceMetric", "cosine"))
-        return self.index.requested_metric or "cosine"
-
-    def _non_filterable(self) -> frozenset[str]:
-        keys = {self.page_content_key, *self.non_filterable_metadata_keys}
-        config = (self.index.description or {}).get("metadataConfiguration") or {}
-        keys.update(config.get("nonFilterableMetadataKeys") or [])
-        return frozenset(keys)
+        return self._codec().distance_metric
 
     def _codec(self, dimension: int | None = None) -> RecordCodec:
-        return RecordCodec(
-            dimension=self.dimension or dimension,
-            distance_metric=self.distance_metric,
-            page_content_key=self.page_content_key,
-            non_filterable_keys=self._non_filterable(),
-        )
+        return self._layout.codec(self.index.description, self._dimension or dimension)
 
     def _doc_embedding(self) -> Embeddings:
         if self._embedding is None:
@@ -377,11 +460,7 @@ class S3VectorsStoreBase:
     def _query_emb(self) -> Embeddings:
         return self._query_embedding or self._doc_embedding()
 
-    def _filter(self, flt: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        return checked_filter(flt, self._non_filterable())
-
     async def _run(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run the blocking ``fn`` in a worker thread."""
         return await self.index.runner.in_executor(partial(fn, *args, **kwargs))
 
     # -- index lifecycle ---------------------------------------------------------------
@@ -408,11 +487,8 @@ class S3VectorsStoreBase:
             InvalidInputError: The index uses another distance metric than requested.
             ResourceNotFoundError: Missing and ``create_if_missing`` is false.
         """
-        info = self._ensure_index(None)
+        info = self.index.ensure(None, probe=self._probe)
         self.identity_guard.before_write(int(info["dimension"]))
-
-    def _ensure_index(self, dimension: int | None) -> dict[str, Any]:
-        return self.index.ensure(dimension, probe=self._probe)
 
     def _probe(self) -> int:
         if self._dimension is not None:
@@ -422,14 +498,13 @@ class S3VectorsStoreBase:
     def enable_text_search(self, language: str | None = "en") -> None:
         """Make the page content full-text searchable on an existing index, in place.
 
-        Uses UpdateMetadataConfiguration; the service then backfills existing vectors
-        (the configuration is ``BUILDING`` until ``ACTIVE``). Does nothing when the
-        page content key is already searchable.
+        Nothing to do when it already is. Uses UpdateMetadataConfiguration; the service
+        then backfills existing vectors (``BUILDING`` until ``ACTIVE``).
 
         Args:
             language: Analyser language (``None``: the standard analyser).
         """
-        self._ensure_index(None)
+        self.index.ensure(None, probe=self._probe)
         if self.index.text_search_config(self.page_content_key) is None:
             self.index.enable_text_search(self.page_content_key, language)
             self.text_search_language = language
@@ -438,7 +513,7 @@ class S3VectorsStoreBase:
     aensure_index = in_thread(ensure_index)
     aenable_text_search = in_thread(enable_text_search)
 
-    # -- get and delete ----------------------------------------------------------------
+    # -- get and list ------------------------------------------------------------------
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
         """Documents for ``ids``, in the order given; missing ids are skipped."""
@@ -447,51 +522,6 @@ class S3VectorsStoreBase:
         return [codec.decode(records[i]) for i in ids if i in records]
 
     aget_by_ids = in_thread(get_by_ids)
-
-    def delete(
-        self,
-        ids: list[str] | None = None,
-        *,
-        filter: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> bool | None:
-        """Delete vectors by id, by metadata filter, or both (ids that match the filter).
-
-        Missing ids are ignored; the index is never dropped. A filter is evaluated
-        client-side over ListVectors pages (QueryVectors needs a query vector).
-
-        Raises:
-            InvalidInputError: Neither ids nor filter given (use :meth:`clear`).
-        """
-        if ids is None and filter is None:
-            msg = (
-                "delete() needs ids or filter=; it never deletes everything by default. "
-                "Call clear() to delete every vector (the index is kept)"
-            )
-            raise InvalidInputError(msg)
-        if isinstance(ids, str):
-            msg = "ids must be a list of ids, not one string; wrap it: [id]"
-            raise InvalidInputError(msg)
-        if filter is not None:
-            flt = self._filter(filter)
-            assert flt is not None  # noqa: S101 - a non-empty filter normalises to a dict
-            records: Iterable[dict[str, Any]] = (
-                self.iter_records() if ids is None else self.index.get(ids).values()
-            )
-            ids = [r["key"] for r in records if matches(flt, r.get("metadata") or {})]
-        if ids:
-            self.index.delete(ids)
-        return True
-
-    adelete = in_thread(delete)
-
-    def clear(self) -> None:
-        """Delete every vector in the index; the index itself is kept."""
-        keys = [r["key"] for r in self.iter_records(return_metadata=False)]
-        if keys:
-            self.index.delete(keys)
-
-    aclear = in_thread(clear)
 
     def iter_records(
         self,

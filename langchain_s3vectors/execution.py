@@ -5,14 +5,12 @@
   jitter, capped; any other error fails at once.
 * :class:`RateLimiter` is a thread-safe token bucket over requests/s and vectors/s
   (defaults: the service's per-index write caps).
-* :class:`BatchRunner` runs a list of batches with at most ``max_concurrency`` in
-  flight, on threads: boto3 blocks, so the logic is written once, synchronously, and
-  async callers hand it to :attr:`BatchRunner.executor`. When a write finally fails it
-  raises :class:`~langchain_s3vectors.errors.PartialWriteError` naming the ids that
-  were stored and the ids that were not. :meth:`BatchRunner.write_stream` takes the
-  batches from an iterator as they are produced, so building (or embedding) the next
-  batches overlaps with sending the ones in flight and only ``max_concurrency`` batches
-  are ever held at once.
+* :class:`BatchRunner` runs batches with at most ``max_concurrency`` in flight, on
+  threads: boto3 blocks, so the logic is written once, synchronously, and async callers
+  hand it to :attr:`BatchRunner.executor` (:func:`in_thread` makes such an async twin
+  of a method). A write that finally fails raises
+  :class:`~langchain_s3vectors.errors.PartialWriteError` naming the ids stored and not
+  stored; :meth:`BatchRunner.write_stream` sends batches as an iterator produces them.
 * :func:`chunked` cuts work into service-sized requests (100 keys per GetVectors, 500
   per DeleteVectors); PutVectors batches by count and payload size are cut by
   :func:`langchain_s3vectors.writes.iter_put_batches`.
@@ -36,7 +34,7 @@ import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.errors import (
@@ -46,14 +44,16 @@ from langchain_s3vectors.errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+    from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
 
 __all__ = [
     "DEFAULT_RATE_FRACTION",
     "BatchRunner",
     "RateLimiter",
     "RetryPolicy",
+    "Runs",
     "chunked",
+    "in_thread",
 ]
 
 T = TypeVar("T")
@@ -105,9 +105,8 @@ class RetryPolicy:
         return random.uniform(0.0, ceiling)  # noqa: S311 - jitter, not cryptography
 
 
-#: Fraction of the per-index write caps a default limiter uses. Running exactly at
-#: the cap turns ordinary network jitter into 429s (and their backoff); a few percent
-#: of headroom keeps a long ingest steady at close to the cap.
+#: Fraction of the per-index write caps a default limiter uses: at exactly the cap,
+#: network jitter turns into 429s and backoff; a little headroom keeps ingest steady.
 DEFAULT_RATE_FRACTION = 0.97
 
 
@@ -228,11 +227,6 @@ class BatchRunner:
         executor: Thread pool in which async callers run the blocking logic; by
             default one owned by the runner and created on first use.
         sleep: Sleep function of the sync path (replaceable in tests).
-
-    Example:
-        >>> runner = BatchRunner(max_concurrency=4)
-        >>> runner.map(lambda batch: sum(batch), [[1, 2], [3]])
-        [3, 3]
     """
 
     def __init__(
@@ -285,17 +279,10 @@ class BatchRunner:
         write_vectors: int | None = None,
         **kwargs: Any,
     ) -> R:
-        """Call ``fn`` and retry transient errors; other errors propagate at once.
+        """``fn(*args, **kwargs)``, retrying transient errors; others propagate at once.
 
-        Args:
-            fn: A client method.
-            *args: Its positional arguments.
-            write_vectors: For a write call, the number of vectors it carries (rate
-                limited); ``None`` for reads.
-            **kwargs: Its keyword arguments.
-
-        Returns:
-            What ``fn`` returned.
+        ``write_vectors`` is the number of vectors a write call carries (rate limited);
+        ``None`` for a read.
         """
         attempt = 0
         while True:
@@ -365,11 +352,7 @@ class BatchRunner:
         return [f.result() for f in futures]
 
     async def amap(self, fn: Callable[[T], Awaitable[R]], batches: Sequence[T]) -> list[R]:
-        """:meth:`map` for a coroutine function: the same bounds, failure and skipping.
-
-        :meth:`map` runs on a worker thread; each of its threads waits for ``fn``'s
-        coroutine on the caller's event loop.
-        """
+        """:meth:`map` for a coroutine function (awaited on the caller's event loop)."""
         loop = asyncio.get_running_loop()
 
         def run(batch: T) -> R:
@@ -388,12 +371,7 @@ class BatchRunner:
     ) -> None:
         """Run write batches (retried, rate limited, concurrent) and report failures.
 
-        Args:
-            operation: The client method name, for messages (e.g. ``"put_vectors"``).
-            fn: Sends one batch.
-            batches: The batches.
-            key_of: The vector key of one item.
-            resource: What the call is about, for messages.
+        The arguments are those of :meth:`write_stream`, with the batches in a list.
 
         Raises:
             PartialWriteError: A batch failed (even when none was stored); its
@@ -432,10 +410,9 @@ class BatchRunner:
     ) -> int:
         """Send write batches as an iterator produces them; return how many items were sent.
 
-        At most ``max_concurrency`` batches are in flight; the next batch is pulled from
-        ``batches`` (on the caller's thread) while they are sent, so producing batches
-        (building records, embedding) overlaps with sending, and memory holds only the
-        batches in flight. Each batch is retried and rate limited as in :meth:`write`.
+        The next batch is pulled (on the caller's thread) while earlier ones are sent, so
+        producing (building records, embedding) overlaps with sending and memory holds
+        only the batches in flight, each retried and rate limited as in :meth:`write`.
 
         Args:
             operation: The client method name, for messages (e.g. ``"put_vectors"``).
@@ -582,8 +559,39 @@ def _split_done(
     batches: Sequence[list[T]], done: Sequence[bool], key_of: Callable[[T], str]
 ) -> tuple[list[str], list[str]]:
     """Ids of the batches that were stored, and of those that were not."""
-    stored = [key_of(item) for batch, ok in zip(batches, done, strict=True) for item in batch if ok]
-    failed = [
-        key_of(item) for batch, ok in zip(batches, done, strict=True) for item in batch if not ok
-    ]
-    return stored, failed
+    pairs = [(key_of(item), ok) for batch, ok in zip(batches, done, strict=True) for item in batch]
+    return [key for key, ok in pairs if ok], [key for key, ok in pairs if not ok]
+
+
+class Runs(Protocol):
+    """An object whose blocking methods :func:`in_thread` runs: it has a :class:`BatchRunner`."""
+
+    @property
+    def runner(self) -> BatchRunner:
+        """The runner whose thread pool runs the blocking methods."""
+
+
+def in_thread(method: Callable[..., R]) -> Callable[..., Coroutine[Any, Any, R]]:
+    """The async twin of a blocking method: the same method, run in the runner's pool.
+
+    The twin looks the method up on the instance, so a subclass's override runs.
+
+    Example:
+        >>> import asyncio
+        >>> class Counter:
+        ...     runner = BatchRunner()
+        ...     def count(self, n: int) -> int:
+        ...         return n + 1
+        ...     acount = in_thread(count)
+        >>> asyncio.run(Counter().acount(1))
+        2
+    """
+    name = method.__name__
+
+    async def run(self: Runs, /, *args: Any, **kwargs: Any) -> R:
+        result: R = await self.runner.in_executor(partial(getattr(self, name), *args, **kwargs))
+        return result
+
+    run.__name__ = run.__qualname__ = f"a{name}"
+    run.__doc__ = f"Async :meth:`{name}`, run in a worker thread (the event loop never blocks)."
+    return run

@@ -69,6 +69,7 @@ __all__ = [
     "EmbeddingIdentity",
     "IdentityGuard",
     "identity_of",
+    "store_identity",
 ]
 
 logger = logging.getLogger(__name__)
@@ -227,6 +228,21 @@ def identity_of(embeddings: Any) -> EmbeddingIdentity | None:
     if isinstance(encode, dict):
         normalized = bool(encode.get("normalize_embeddings", False))
     return EmbeddingIdentity(name, None, normalized)
+
+
+def store_identity(
+    given: EmbeddingIdentity | None, embeddings: Any, dimension: int | None
+) -> EmbeddingIdentity | None:
+    """A store's identity: ``given``, else :func:`identity_of` ``embeddings``; ``None``: unknown.
+
+    ``dimension`` (when known) fills in an identity that has none.
+
+    Example:
+        >>> store_identity(EmbeddingIdentity("my-model"), None, 4).dimension
+        4
+    """
+    identity = given or identity_of(embeddings)
+    return None if identity is None else identity.with_dimension(dimension)
 
 
 class IdentityGuard:

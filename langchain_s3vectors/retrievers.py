@@ -54,7 +54,7 @@ class S3VectorsRetriever(VectorStoreRetriever):
     ``"mmr"``, ``"hybrid"`` (vector + BM25, fused) and ``"fulltext"`` (BM25 only).
     ``search_kwargs`` may hold ``k``, ``filter``, ``fetch_k`` (candidates per method
     for MMR and hybrid), ``lambda_mult`` (MMR), ``config`` (hybrid: a
-    :class:`~langchain_s3vectors.fusion.HybridSearchConfig`) and ``score_threshold``
+    :class:`~langchain_s3vectors.search.HybridSearchConfig`) and ``score_threshold``
     (``similarity_score_threshold``; for ``hybrid`` and ``fulltext`` it drops results
     scoring below it, on their own scale: the fused score, or BM25).
 

@@ -4,13 +4,14 @@ The search half of :class:`~langchain_s3vectors.vectorstores.S3VectorsStore`:
 similarity search (by text or vector, with distances or relevance scores), maximal
 marginal relevance, and the service's full-text (BM25) and hybrid search, on top of
 :class:`~langchain_s3vectors.base.S3VectorsStoreBase` (construction, configuration,
-index lifecycle, get, delete and list).
+index lifecycle, get and list). It only reads: writes, deletes and ``clear`` are
+:class:`~langchain_s3vectors.vectorstores.S3VectorsStore`'s.
 
 Neither class derives from LangChain's ``VectorStore``, whose module imports
 LangChain's runnables, callbacks and tracers (with ``langsmith``): about 0.4 s of a
 cold start. :class:`~langchain_s3vectors.vectorstores.S3VectorsStore` adds writes and
-the ``VectorStore`` interface (``as_retriever``, ``add_documents``, ``from_texts``,
-...) on top of this class. A short-lived process that only searches, such as
+deletes and the ``VectorStore`` interface (``as_retriever``, ``add_documents``,
+``from_texts``, ...) on top of this class. A short-lived process that only searches, such as
 ``s3vectors-rag query``, builds an ``S3VectorsSearcher`` instead and starts faster;
 the methods and results are the same.
 
@@ -32,24 +33,25 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from langchain_s3vectors.base import S3VectorsStoreBase, in_thread
+from langchain_s3vectors.base import S3VectorsStoreBase
 from langchain_s3vectors.checks import check_k, check_query_text
-from langchain_s3vectors.fusion import (
+from langchain_s3vectors.execution import in_thread
+from langchain_s3vectors.search import (
     DEFAULT_FETCH_K,
+    RELEVANCE,
     HybridPlan,
     HybridSearchConfig,
-    fuse_results,
-)
-from langchain_s3vectors.search import (
-    RELEVANCE,
     above_threshold,
+    checked_filter,
     cosine_relevance_score,
+    fuse_results,
     mmr_select,
     query_request,
     scored,
     text_search_ready,
     untokenised_notice,
     with_distance,
+    with_query_vector,
 )
 
 if TYPE_CHECKING:
@@ -67,12 +69,12 @@ class S3VectorsSearcher(S3VectorsStoreBase):
 
     Takes the arguments of :class:`~langchain_s3vectors.vectorstores.S3VectorsStore`
     (and its ``local`` and ``from_aws`` factories) and searches the same way. It
-    also gets, lists and deletes records (from the base class), but cannot add
-    documents and is not a LangChain ``VectorStore`` (no ``as_retriever``); see the
-    module documentation for when to use it.
+    also gets and lists records (from the base class), but changes nothing: no add,
+    delete or clear, and it is not a LangChain ``VectorStore`` (no ``as_retriever``);
+    see the module documentation for when to use it.
     """
 
-    # -- queries -----------------------------------------------------------------------
+    # -- queries: a request is built and checked once, then sent -----------------------
 
     def _query_request(
         self,
@@ -84,36 +86,51 @@ class S3VectorsSearcher(S3VectorsStoreBase):
     ) -> dict[str, Any]:
         return query_request(k, flt, self._codec(), self.index.resource, vector=vector, text=text)
 
-    def _query(
-        self, k: int, flt: Mapping[str, Any] | None, **what: Any
+    def _send(
+        self, request: dict[str, Any], k: int, vector: Sequence[float] | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        request = self._query_request(k, flt, **what)
+        """Send ``request`` for ``k`` results, with ``vector`` (checked) added when given.
+
+        The filter is checked again against the index's non-filterable keys: the index
+        may have been seen (and declare more) since the request was built.
+        """
+        codec = self._codec()
+        if vector is not None:
+            with_query_vector(request, vector, codec.dimension, self.index.resource)
+        if "filter" in request:
+            checked_filter(request["filter"], codec.non_filterable_keys)
         if "queryVector" in request:
             self.identity_guard.before_search()  # once per store
         return self.index.query(request, k)
 
-    def _checked_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> str:
-        """Reject bad arguments before embedding; return the query."""
-        self._query_request(k, flt)
+    def _checked_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The request of a text query, checked before it is embedded (no vector yet)."""
+        request = self._query_request(k, flt)
         check_query_text(query)
-        return query
+        return request
 
     async def _abefore_search(self) -> None:
-        """The embedding identity check (once per store), in a worker thread."""
         if not self.identity_guard.searched:
             await self._run(self.identity_guard.before_search)
 
-    def _embed_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> list[float]:
-        self._checked_query(query, k, flt)
+    def _embed_query(
+        self, query: str, k: int, flt: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], list[float]]:
+        request = self._checked_query(query, k, flt)
         self.identity_guard.before_search()  # an index of another model: refused unembedded
-        return self._query_emb().embed_query(query)
+        return request, self._query_emb().embed_query(query)
 
-    async def _aembed_query(self, query: str, k: int, flt: Mapping[str, Any] | None) -> list[float]:
-        self._checked_query(query, k, flt)
+    async def _aembed_query(
+        self, query: str, k: int, flt: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], list[float]]:
+        request = self._checked_query(query, k, flt)
         await self._abefore_search()
-        return await self._query_emb().aembed_query(query)
+        return request, await self._query_emb().aembed_query(query)
 
-    def _with_distance(self, results: list[dict[str, Any]]) -> list[tuple[Document, float]]:
+    def _nearest(
+        self, request: dict[str, Any], k: int, vector: Sequence[float] | None = None
+    ) -> list[tuple[Document, float]]:
+        results, _ = self._send(request, k, vector)
         return with_distance(results, self._codec())
 
     def similarity_search_with_score_by_vector(
@@ -124,8 +141,7 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         **kwargs: Any,
     ) -> list[tuple[Document, float]]:
         """Nearest documents to a vector, with their distances (lower is closer)."""
-        results, _ = self._query(k, filter, vector=embedding)
-        return self._with_distance(results)
+        return self._nearest(self._query_request(k, filter, vector=embedding), k)
 
     asimilarity_search_with_score_by_vector = in_thread(similarity_search_with_score_by_vector)
 
@@ -133,15 +149,15 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         self, query: str, k: int = 4, filter: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> list[tuple[Document, float]]:
         """Nearest documents to a query, with distances (cosine: 0..2, euclidean: L2)."""
-        vector = self._embed_query(query, k, filter)
-        return self.similarity_search_with_score_by_vector(vector, k, filter)
+        request, vector = self._embed_query(query, k, filter)
+        return self._nearest(request, k, vector)
 
     async def asimilarity_search_with_score(
         self, query: str, k: int = 4, filter: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> list[tuple[Document, float]]:
         """Async :meth:`similarity_search_with_score` (the query embedding is awaited)."""
-        vector = await self._aembed_query(query, k, filter)
-        return await self.asimilarity_search_with_score_by_vector(vector, k, filter)
+        request, vector = await self._aembed_query(query, k, filter)
+        return await self._run(self._nearest, request, k, vector)
 
     def similarity_search(
         self, query: str, k: int = 4, filter: Mapping[str, Any] | None = None, **kwargs: Any
@@ -172,12 +188,12 @@ class S3VectorsSearcher(S3VectorsStoreBase):
             return self._relevance_score_fn
         return RELEVANCE.get(metric or self.distance_metric, cosine_relevance_score)
 
-    def _relevance_by_vector(
-        self, vector: list[float], k: int, flt: Mapping[str, Any] | None
+    def _relevance(
+        self, request: dict[str, Any], vector: list[float], k: int
     ) -> list[tuple[Document, float]]:
-        results, metric = self._query(k, flt, vector=vector)
+        results, metric = self._send(request, k, vector)
         fn = self._relevance_fn(metric)
-        return [(doc, fn(d)) for doc, d in self._with_distance(results)]
+        return [(doc, fn(d)) for doc, d in with_distance(results, self._codec())]
 
     def similarity_search_with_relevance_scores(
         self, query: str, k: int = 4, **kwargs: Any
@@ -208,15 +224,14 @@ class S3VectorsSearcher(S3VectorsStoreBase):
     def _similarity_search_with_relevance_scores(
         self, query: str, k: int = 4, **kwargs: Any
     ) -> list[tuple[Document, float]]:
-        flt = kwargs.get("filter")
-        return self._relevance_by_vector(self._embed_query(query, k, flt), k, flt)
+        request, vector = self._embed_query(query, k, kwargs.get("filter"))
+        return self._relevance(request, vector, k)
 
     async def _asimilarity_search_with_relevance_scores(
         self, query: str, k: int = 4, **kwargs: Any
     ) -> list[tuple[Document, float]]:
-        flt = kwargs.get("filter")
-        vector = await self._aembed_query(query, k, flt)
-        return await self._run(self._relevance_by_vector, vector, k, flt)
+        request, vector = await self._aembed_query(query, k, kwargs.get("filter"))
+        return await self._run(self._relevance, request, vector, k)
 
     # -- maximal marginal relevance ----------------------------------------------------
 
@@ -232,11 +247,8 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         """Diverse results: ``fetch_k`` candidates, vectors from GetVectors, then MMR."""
         check_k(k)
         fetch_k = max(fetch_k, k)
-        results, _ = self._query(fetch_k, filter, vector=embedding)
-        if not results:
-            return []
-        stored = self.index.get([r["key"] for r in results], data=True)
-        return mmr_select(embedding, results, stored, self._codec(), k=k, lambda_mult=lambda_mult)
+        request = self._query_request(fetch_k, filter, vector=embedding)
+        return self._mmr(request, embedding, fetch_k, k, lambda_mult)
 
     amax_marginal_relevance_search_by_vector = in_thread(max_marginal_relevance_search_by_vector)
 
@@ -254,30 +266,46 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         ``lambda_mult`` trades relevance (1) against diversity (0).
         """
         check_k(k)
-        vector = self._embed_query(query, max(k, fetch_k), filter)
-        return self.max_marginal_relevance_search_by_vector(vector, k, fetch_k, lambda_mult, filter)
+        fetch_k = max(fetch_k, k)
+        request, vector = self._embed_query(query, fetch_k, filter)
+        return self._mmr(request, vector, fetch_k, k, lambda_mult)
 
     async def amax_marginal_relevance_search(
         self, query: str, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, **kwargs: Any
     ) -> list[Document]:
         """Async :meth:`max_marginal_relevance_search`: the query embedding is awaited."""
         check_k(k)
-        vector = await self._aembed_query(query, max(k, fetch_k), kwargs.get("filter"))
-        return await self.amax_marginal_relevance_search_by_vector(
-            vector, k, fetch_k, lambda_mult, **kwargs
-        )
+        fetch_k = max(fetch_k, k)
+        request, vector = await self._aembed_query(query, fetch_k, kwargs.get("filter"))
+        return await self._run(self._mmr, request, vector, fetch_k, k, lambda_mult)
+
+    def _mmr(
+        self,
+        request: dict[str, Any],
+        vector: list[float],
+        fetch_k: int,
+        k: int,
+        lambda_mult: float,
+    ) -> list[Document]:
+        """``k`` of the ``fetch_k`` nearest, by MMR over their vectors (from GetVectors)."""
+        results, _ = self._send(request, fetch_k, vector)
+        if not results:
+            return []
+        stored = self.index.get([r["key"] for r in results], data=True)
+        return mmr_select(vector, results, stored, self._codec(), k=k, lambda_mult=lambda_mult)
 
     # -- full-text and hybrid ----------------------------------------------------------
 
-    def _text_search_ready(self, query: str, k: int, flt: Mapping[str, Any] | None) -> bool:
-        """Whether the index exists; raises when it has no text search on page content."""
-        self._query_request(k, flt, text=query)
-        return text_search_ready(self.index, self.page_content_key)
+    def _text_request(
+        self, query: str, k: int, flt: Mapping[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The request of a text query; ``None`` when the index is missing.
 
-    def _scored(
-        self, results: list[dict[str, Any]], *, hybrid: bool
-    ) -> list[tuple[Document, float]]:
-        return scored(results, self._codec(), hybrid=hybrid)
+        Raises:
+            TextSearchNotEnabledError: The index has no text search on the page content.
+        """
+        request = self._query_request(k, flt, text=query)
+        return request if text_search_ready(self.index, self.page_content_key) else None
 
     def fulltext_search(
         self,
@@ -291,11 +319,12 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         Raises:
             TextSearchNotEnabledError: The index has no text search on the page content.
         """
-        if not self._text_search_ready(query, k, filter):
+        request = self._text_request(query, k, filter)
+        if request is None:
             return []
-        results, _ = self._query(k, filter, text=query)
-        self._say_if_untokenised(query, results, hybrid=False)
-        return self._scored(results, hybrid=False)
+        results, _ = self._send(request, k)
+        _say_if_untokenised(self, query, results, hybrid=False)
+        return scored(results, self._codec(), hybrid=False)
 
     afulltext_search = in_thread(fulltext_search)
 
@@ -311,19 +340,16 @@ class S3VectorsSearcher(S3VectorsStoreBase):
     ) -> list[tuple[Document, float]]:
         """Vector + BM25 search, fused; (document, fused score) pairs, best first.
 
-        The default fusion takes the service's ``fetch_k`` best hybrid candidates with
-        their vector distances and BM25 scores (one QueryVectors call), scales each
-        method's scores to [0, 1] and re-ranks by their weighted sum; the score is that
-        sum, in [0, 1]. ``config=HybridSearchConfig(fusion="rrf")`` returns the
-        service's Reciprocal Rank Fusion as it is instead (the top ``k``; the score is
-        the service's fused score). See :class:`~langchain_s3vectors.fusion.HybridSearchConfig`.
+        One QueryVectors call. By default its ``fetch_k`` candidates are re-ranked by
+        the weighted sum of their min-max scaled vector and BM25 scores (the score, in
+        [0, 1]); ``fusion="rrf"`` keeps the service's Reciprocal Rank Fusion and score.
 
         Args:
             query: The query text (embedded for the vector half).
             k: How many documents.
             filter: A metadata filter, applied to both methods.
             fetch_k: Candidates a relative-score fusion re-ranks (at least ``k``).
-            config: The fusion: a :class:`~langchain_s3vectors.fusion.HybridSearchConfig`
+            config: The fusion: a :class:`~langchain_s3vectors.search.HybridSearchConfig`
                 or a dict of its fields; ``None`` for the default.
             **kwargs: Ignored (LangChain passes search arguments through).
 
@@ -337,11 +363,11 @@ class S3VectorsSearcher(S3VectorsStoreBase):
             >>> searcher.hybrid_search("anything", config=HybridSearchConfig(fusion="rrf"))
             []
         """
-        plan = self._hybrid_plan(query, k, filter, fetch_k, config)
-        if plan is None:
+        planned = self._hybrid_plan(query, k, filter, fetch_k, config)
+        if planned is None:
             return []
         self.identity_guard.before_search()
-        return self._hybrid_by_vector(plan, self._query_emb().embed_query(query))
+        return self._hybrid_by_vector(*planned, self._query_emb().embed_query(query))
 
     async def ahybrid_search(
         self,
@@ -354,12 +380,12 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         **kwargs: Any,
     ) -> list[tuple[Document, float]]:
         """Async :meth:`hybrid_search`: the query embedding is awaited, the rest in threads."""
-        plan = await self._run(self._hybrid_plan, query, k, filter, fetch_k, config)
-        if plan is None:
+        planned = await self._run(self._hybrid_plan, query, k, filter, fetch_k, config)
+        if planned is None:
             return []
         await self._abefore_search()
         vector = await self._query_emb().aembed_query(query)
-        return await self._run(self._hybrid_by_vector, plan, vector)
+        return await self._run(self._hybrid_by_vector, *planned, vector)
 
     def _hybrid_plan(
         self,
@@ -368,28 +394,29 @@ class S3VectorsSearcher(S3VectorsStoreBase):
         flt: Mapping[str, Any] | None,
         fetch_k: int,
         config: HybridSearchConfig | Mapping[str, Any] | None,
-    ) -> HybridPlan | None:
-        """The checked arguments of a hybrid search; ``None`` when the index is missing."""
+    ) -> tuple[HybridPlan, dict[str, Any]] | None:
+        """The checked arguments and request of a hybrid search; ``None``: no index."""
         check_k(k)
         plan = HybridPlan.checked(query, k, flt, fetch_k, config)
-        return plan if self._text_search_ready(query, plan.depth, flt) else None
+        request = self._text_request(query, plan.depth, flt)
+        return None if request is None else (plan, request)
 
     def _hybrid_by_vector(
-        self, plan: HybridPlan, vector: list[float]
+        self, plan: HybridPlan, request: dict[str, Any], vector: list[float]
     ) -> list[tuple[Document, float]]:
         depth = plan.k if plan.config.fusion == "rrf" else plan.depth
-        results, _ = self._query(depth, plan.flt, vector=vector, text=plan.query)
-        self._say_if_untokenised(plan.query, results, hybrid=True)
+        results, _ = self._send(request, depth, vector)
+        _say_if_untokenised(self, plan.query, results, hybrid=True)
         if plan.config.fusion == "rrf":
-            return self._scored(results, hybrid=True)
+            return scored(results, self._codec(), hybrid=True)
         return fuse_results(results, self._codec(), plan.config.vector_weight, plan.k)
 
-    def _say_if_untokenised(
-        self, query: str, results: list[dict[str, Any]], *, hybrid: bool
-    ) -> None:
-        """Warn when the index's language cannot have matched the query's script."""
-        notice = untokenised_notice(
-            self.index, self.page_content_key, query, results, hybrid=hybrid
-        )
-        if notice is not None:
-            logger.warning("%s", notice)
+
+def _say_if_untokenised(
+    searcher: S3VectorsSearcher, query: str, results: list[dict[str, Any]], *, hybrid: bool
+) -> None:
+    """Warn when the index's language cannot have matched the query's script."""
+    index, key = searcher.index, searcher.page_content_key
+    notice = untokenised_notice(index, key, query, results, hybrid=hybrid)
+    if notice is not None:
+        logger.warning("%s", notice)

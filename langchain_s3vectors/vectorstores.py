@@ -7,10 +7,11 @@ AWS (or any compatible endpoint), or the embedded
 :class:`~langchain_s3vectors.local.LocalS3VectorsClient` for laptops, notebooks and CI.
 Both speak the same API, so one code path serves both.
 
-The class is layered: :class:`~langchain_s3vectors.base.S3VectorsStoreBase`
-(construction, configuration, lifecycle, get, delete, list) and
-:class:`~langchain_s3vectors.searcher.S3VectorsSearcher` (search) carry no LangChain
-base class; this module adds writes and LangChain's ``VectorStore`` interface.
+The class is layered by capability: :class:`~langchain_s3vectors.base.S3VectorsStoreBase`
+(construction, configuration, lifecycle, get, list) and
+:class:`~langchain_s3vectors.searcher.S3VectorsSearcher` (reads: search) carry no
+LangChain base class; this module adds what changes the index (writes, deletes,
+``clear``) and LangChain's ``VectorStore`` interface.
 
 The logic is written once, synchronously (boto3 blocks; batches fan out on threads).
 Each ``a*`` method awaits only what is natively async, the embedding model's
@@ -24,10 +25,15 @@ from typing import TYPE_CHECKING, Any, Self
 from langchain_core.vectorstores import VectorStore
 from typing_extensions import override
 
-from langchain_s3vectors.base import in_thread
 from langchain_s3vectors.checks import text_list
 from langchain_s3vectors.errors import InvalidInputError
-from langchain_s3vectors.search import cosine_relevance_score, euclidean_relevance_score
+from langchain_s3vectors.execution import in_thread
+from langchain_s3vectors.filters import matches
+from langchain_s3vectors.search import (
+    checked_filter,
+    cosine_relevance_score,
+    euclidean_relevance_score,
+)
 from langchain_s3vectors.searcher import S3VectorsSearcher
 from langchain_s3vectors.writes import EMBED_CHUNK, EmbeddingBatch, Writer, embedded_chunks
 
@@ -109,26 +115,18 @@ class S3VectorsStore(S3VectorsSearcher, VectorStore):
             :class:`~langchain_s3vectors.client.S3VectorsClient`); ``None`` builds one
             with :func:`~langchain_s3vectors.client.create_client` from the environment;
             :meth:`from_aws` builds one from a region, endpoint, profile or session.
-        distance_metric: ``"cosine"`` or ``"euclidean"`` for a new index; ``None`` means
-            cosine for a new index and whatever an existing index uses.
         query_embedding: Separate embeddings for queries.
-        page_content_key: Reserved metadata key holding the page content.
-        non_filterable_metadata_keys: Other keys to declare non-filterable (for large
-            values) when the index is created.
-        text_search_language: Language of the full-text analyser on the page content
-            key, or ``None`` for no full-text search.
-        create_if_missing: Create the bucket and index on the first write.
-        max_concurrency: Batches in flight at once.
-        max_retries: Retries of throttled or failed calls.
-        retry_policy: Full control of retries and backoff (overrides ``max_retries``).
-        rate_limiter: Shared write rate limiter. By default writes to AWS (or any
-            other endpoint) are paced at the service's per-index write caps, and writes
-            to the embedded :class:`~langchain_s3vectors.local.LocalS3VectorsClient`,
-            which has no such cap, run as fast as it takes them.
-        relevance_score_fn: Distance -> relevance in [0, 1], replacing the default for
-            the index's metric.
         dimension: Embedding dimension, when known (saves one embedding call when
             creating the index).
+        create_if_missing: Create the bucket and index on the first write.
+        index_config: The layout of a new index: distance metric, page content key,
+            non-filterable keys, full-text language
+            (:class:`~langchain_s3vectors.base.IndexConfig`; default: cosine, full-text
+            search in English).
+        batching: Batches in flight, retries and write pacing
+            (:class:`~langchain_s3vectors.base.BatchingConfig`).
+        relevance_score_fn: Distance -> relevance in [0, 1], replacing the default for
+            the index's metric.
         embedding_identity: What builds the vectors (model, dimension,
             normalisation), recorded on the index and checked before the first search
             and write (see :mod:`langchain_s3vectors.identity`); default: what
@@ -278,7 +276,7 @@ class S3VectorsStore(S3VectorsSearcher, VectorStore):
         """Upsert ``(texts, embeddings, metadatas, ids)`` batches as they are produced.
 
         The next batch is pulled from ``batches`` (for example a generator that embeds
-        it) while earlier ones are being sent, with at most ``max_concurrency`` requests
+        it) while earlier ones are being sent, with at most ``batching.max_concurrency`` requests
         in flight, so producing and sending overlap and a long ingest takes about the
         longer of the two rather than their sum. Each batch is checked before any of
         its records is sent; ids should be unique across batches.
@@ -298,6 +296,54 @@ class S3VectorsStore(S3VectorsSearcher, VectorStore):
         """
         writer = self._writer
         return writer.send_stream(writer.prepared(batches), background=True)
+
+    # -- deletes ----------------------------------------------------------------------
+
+    @override
+    def delete(
+        self,
+        ids: list[str] | None = None,
+        *,
+        filter: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> bool | None:
+        """Delete vectors by id, by metadata filter, or both (ids that match the filter).
+
+        Missing ids are ignored; the index is never dropped. A filter is evaluated
+        client-side over ListVectors pages (QueryVectors needs a query vector).
+
+        Raises:
+            InvalidInputError: Neither ids nor filter given (use :meth:`clear`).
+        """
+        if ids is None and filter is None:
+            msg = (
+                "delete() needs ids or filter=; it never deletes everything by default. "
+                "Call clear() to delete every vector (the index is kept)"
+            )
+            raise InvalidInputError(msg)
+        if isinstance(ids, str):
+            msg = "ids must be a list of ids, not one string; wrap it: [id]"
+            raise InvalidInputError(msg)
+        if filter is not None:
+            flt = checked_filter(filter, self._codec().non_filterable_keys)
+            assert flt is not None  # noqa: S101 - a non-empty filter normalises to a dict
+            records: Iterable[dict[str, Any]] = (
+                self.iter_records() if ids is None else self.index.get(ids).values()
+            )
+            ids = [r["key"] for r in records if matches(flt, r.get("metadata") or {})]
+        if ids:
+            self.index.delete(ids)
+        return True
+
+    adelete = in_thread(delete)
+
+    def clear(self) -> None:
+        """Delete every vector in the index; the index itself is kept."""
+        keys = [r["key"] for r in self.iter_records(return_metadata=False)]
+        if keys:
+            self.index.delete(keys)
+
+    aclear = in_thread(clear)
 
     # -- LangChain's VectorStore hooks ------------------------------------------------------
 

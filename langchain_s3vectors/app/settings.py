@@ -385,11 +385,7 @@ def build_store(
     cls = store_cls
     emb = embedding if embedding is not None else settings_embeddings(settings)
     _check_dimension(settings, emb)
-    if "dimension" not in store_kwargs:
-        hint = emb.dimension if isinstance(emb, LazyEmbeddings) else None
-        store_kwargs["dimension"] = settings.vector_dimension or hint
-    store_kwargs.setdefault("text_search_language", settings.text_search_language)
-    store_kwargs.setdefault("allow_embedding_change", settings.allow_embedding_change)
+    store_kwargs = _with_settings(settings, emb, store_kwargs)
     bucket = settings.effective_bucket_name
     if settings.backend == "local":
         return cls.local(
@@ -411,6 +407,22 @@ def build_store(
         endpoint_url=settings.endpoint_url,
         **store_kwargs,
     )
+
+
+def _with_settings(
+    settings: S3VectorsSettings, embedding: Embeddings, store_kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """``store_kwargs``, with what the settings say wherever the caller said nothing."""
+    from langchain_s3vectors.base import IndexConfig  # noqa: PLC0415
+
+    kwargs = dict(store_kwargs)
+    if "dimension" not in kwargs:
+        hint = embedding.dimension if isinstance(embedding, LazyEmbeddings) else None
+        kwargs["dimension"] = settings.vector_dimension or hint
+    if "index_config" not in kwargs:
+        kwargs["index_config"] = IndexConfig(text_search_language=settings.text_search_language)
+    kwargs.setdefault("allow_embedding_change", settings.allow_embedding_change)
+    return kwargs
 
 
 def store_from_env(

@@ -41,13 +41,13 @@ LAYERS: dict[str, int] = {
     "writes": 3,
     "index": 4,
     "identity": 5,
-    # The store's parts: the index bound into queries, the base (construction,
-    # lifecycle, record operations) and the searcher (search), none of which derives
-    # from LangChain's VectorStore; vectorstores adds that interface.
+    # The store's parts: the index bound into queries and hybrid fusion, the base
+    # (construction, configuration, lifecycle, get, list) and the searcher (reads),
+    # none of which derives from LangChain's VectorStore; vectorstores adds writes,
+    # deletes and that interface.
     "search": 5,
     "base": 5,
     "searcher": 5,
-    "fusion": 5,
     "vectorstores": 6,
     # The retriever and the self-query filter translator.
     "retrievers": 6,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import langchain_s3vectors
 
 EXPECTED_ALL = [
+    "BatchingConfig",
     "HybridSearchConfig",
+    "IndexConfig",
     "LocalS3VectorsClient",
     "S3VectorsError",
     "S3VectorsRetriever",

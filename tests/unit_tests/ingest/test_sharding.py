@@ -14,6 +14,7 @@ from langchain_s3vectors.app.cli import make_app
 from langchain_s3vectors.app.ingest import ingest
 from langchain_s3vectors.app.settings import S3VectorsSettings, build_store
 from langchain_s3vectors.app.sharding import Shard, shard_of
+from langchain_s3vectors.base import BatchingConfig
 from langchain_s3vectors.errors import InvalidInputError
 from langchain_s3vectors.execution import RateLimiter
 from langchain_s3vectors.vectorstores import S3VectorsStore
@@ -108,7 +109,11 @@ def test_a_shard_paces_at_its_share_of_the_write_cap(tmp_path: Path) -> None:
 
     full = RateLimiter(requests_per_second=1000, vectors_per_second=2500)
     store = S3VectorsStore(
-        "kbase", "docs", CountingEmbeddings(), client=Watching(), rate_limiter=full
+        "kbase",
+        "docs",
+        CountingEmbeddings(),
+        client=Watching(),
+        batching=BatchingConfig(rate_limiter=full),
     )
     _corpus(tmp_path / "docs")
     ingest(store, tmp_path / "docs", root=tmp_path, chunk_size=60, chunk_overlap=0, shard="1/4")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
+from langchain_s3vectors.base import BatchingConfig
 from langchain_s3vectors.execution import RateLimiter, RetryPolicy
 from langchain_s3vectors.local import LocalS3VectorsClient
 from langchain_s3vectors.vectorstores import S3VectorsStore
@@ -27,14 +28,19 @@ def unlimited() -> RateLimiter:
     return RateLimiter(requests_per_second=1e9, vectors_per_second=1e12)
 
 
-def make_store(client: Any, *, fast: bool = True, **kwargs: Any) -> S3VectorsStore:
+def fast_batching(**kwargs: Any) -> BatchingConfig:
+    """Batching with no rate limit and :data:`FAST_RETRY` (millisecond backoff) by default."""
+    kwargs.setdefault("rate_limiter", unlimited())
+    kwargs.setdefault("retry_policy", FAST_RETRY)
+    return BatchingConfig(**kwargs)
+
+
+def make_store(client: Any, **kwargs: Any) -> S3VectorsStore:
     """A store on ``client`` with a 32-dimension deterministic embedding.
 
-    ``fast=True`` uses :data:`FAST_RETRY` (millisecond backoff).
+    Batching is :func:`fast_batching` unless ``batching=`` says otherwise.
     """
-    kwargs.setdefault("rate_limiter", unlimited())
-    if fast:
-        kwargs.setdefault("retry_policy", FAST_RETRY)
+    kwargs.setdefault("batching", fast_batching())
     return S3VectorsStore(
         kwargs.pop("vector_bucket_name", BUCKET),
         kwargs.pop("index_name", INDEX),

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
+from langchain_s3vectors.base import IndexConfig
 from langchain_s3vectors.errors import InvalidFilterError, InvalidInputError, S3VectorsError
 from langchain_s3vectors.local import LocalS3VectorsClient
 from langchain_s3vectors.vectorstores import S3VectorsStore
@@ -200,7 +201,8 @@ def test_filter_errors_are_typed(seeded_client):
 
 
 def test_zero_vector_is_fine_in_a_euclidean_index(local):
-    store = make_store(local, embedding=TrickEmbedding(), distance_metric="euclidean")
+    euclidean = IndexConfig(distance_metric="euclidean")
+    store = make_store(local, embedding=TrickEmbedding(), index_config=euclidean)
     store.add_texts(["ZERO"], ids=["z"])
     assert snapshot(local, BUCKET, INDEX)["z"][0] == [0.0] * DIM
 
@@ -280,12 +282,13 @@ def test_names_cannot_escape_the_local_store_directory(tmp_path, name):
     ],
 )
 def test_bad_store_options(local, kwargs, fragment):
+    emb = DeterministicFakeEmbedding(size=DIM)
     with pytest.raises(InvalidInputError, match=fragment):
-        S3VectorsStore(BUCKET, INDEX, DeterministicFakeEmbedding(size=DIM), client=local, **kwargs)
+        S3VectorsStore(BUCKET, INDEX, emb, client=local, index_config=IndexConfig(**kwargs))
 
 
 def test_keys_the_index_declares_non_filterable_are_not_counted(local):
-    creator = make_store(local, non_filterable_metadata_keys=["body"])
+    creator = make_store(local, index_config=IndexConfig(non_filterable_metadata_keys=["body"]))
     creator.add_texts(["a"], [{"body": "x" * 3000}], ids=["a"])
     later = make_store(local)  # opens the same index without repeating its options
     later.add_texts(["b"], [{"body": "y" * 3000}], ids=["b"])

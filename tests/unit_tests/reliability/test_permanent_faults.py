@@ -7,6 +7,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from langchain_s3vectors.base import BatchingConfig
 from langchain_s3vectors.errors import (
     AccessDeniedError,
     PartialWriteError,
@@ -14,7 +15,7 @@ from langchain_s3vectors.errors import (
 )
 from langchain_s3vectors.execution import RetryPolicy
 
-from .conftest import BUCKET, INDEX, make_store
+from .conftest import BUCKET, INDEX, fast_batching, make_store, unlimited
 from .faults import TRANSIENT_MIX, list_all_keys
 
 PERMANENT = [
@@ -47,7 +48,7 @@ async def test_permanent_error_fails_fast_and_reports_ids(
     # Four batches; the third PutVectors call and every later one fail for good.
     # The store keeps its default backoff and rate limit: nothing may wait on them.
     client = faulty(fail_from={"put_vectors": (3, kind)})
-    store = make_store(client, fast=False, rate_limiter=None)
+    store = make_store(client, batching=BatchingConfig())
     texts, ids = _texts(2000)
 
     start = time.perf_counter()
@@ -110,9 +111,8 @@ async def test_permanent_error_among_transient_ones(local, faulty, use_async):
 @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
 async def test_exhausted_retries_report_ids(local, faulty, use_async):
     client = faulty(rates={"put_vectors": 1.0}, kinds=("throttle",))
-    store = make_store(
-        client, max_concurrency=1, retry_policy=RetryPolicy(max_retries=2, base_delay=0.0005)
-    )
+    retry = RetryPolicy(max_retries=2, base_delay=0.0005)
+    store = make_store(client, batching=fast_batching(max_concurrency=1, retry_policy=retry))
     texts, ids = _texts(700)
     with pytest.raises(PartialWriteError, match="TooManyRequestsException") as info:
         await _add(store, texts, ids, use_async=use_async)
@@ -125,7 +125,7 @@ async def test_exhausted_retries_report_ids(local, faulty, use_async):
 @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
 async def test_access_denied_on_index_creation_fails_fast(local, faulty, use_async):
     client = faulty(fail_from={"create_index": (1, "access_denied")})
-    store = make_store(client, fast=False)
+    store = make_store(client, batching=BatchingConfig(rate_limiter=unlimited()))
     start = time.perf_counter()
     with pytest.raises(AccessDeniedError, match="s3vectors:CreateIndex") as info:
         await _add(store, ["a"], ["a"], use_async=use_async)

@@ -8,7 +8,7 @@ import pytest
 from langchain_s3vectors.errors import TransientServiceError
 from langchain_s3vectors.execution import RetryPolicy
 
-from .conftest import make_store
+from .conftest import fast_batching, make_store
 from .faults import READ_OPERATIONS, TRANSIENT_MIX
 
 QUERIES = [f"chunk {i} of the corpus" for i in range(0, 300, 13)]
@@ -83,7 +83,8 @@ async def _search(store, query, *, use_async):
 @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
 async def test_reads_give_up_after_max_retries_with_a_translated_error(faulty, use_async):
     client = faulty()
-    store = make_store(client, retry_policy=RetryPolicy(max_retries=3, base_delay=0.0005))
+    retry = RetryPolicy(max_retries=3, base_delay=0.0005)
+    store = make_store(client, batching=fast_batching(retry_policy=retry))
     store.add_texts(["a", "b"], ids=["a", "b"])
     client.rates["query_vectors"] = 1.0
     client.kinds = [k for k in client.kinds if k.name == "unavailable"]

@@ -30,6 +30,7 @@ from botocore.exceptions import ParamValidationError
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 import langchain_s3vectors
+from langchain_s3vectors.base import BatchingConfig
 from langchain_s3vectors.errors import (
     AccessDeniedError,
     CredentialsError,
@@ -66,7 +67,7 @@ def _store(endpoint_url: str, **kwargs: Any) -> S3VectorsStore:
             read_timeout=1,
             retries={"mode": "standard", "total_max_attempts": 1},
         ),
-        max_retries=1,
+        batching=BatchingConfig(max_retries=1),
         **kwargs,
     )
 

@@ -8,7 +8,9 @@ from collections import Counter
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from .conftest import BUCKET, DIM, INDEX, make_store
+from langchain_s3vectors.execution import RetryPolicy
+
+from .conftest import BUCKET, DIM, INDEX, fast_batching, make_store
 from .faults import TRANSIENT_MIX, WRITE_OPERATIONS, list_all_keys, snapshot
 
 N = 5000
@@ -120,7 +122,8 @@ def test_index_creation_survives_lost_responses(local, faulty):
             "create_index": ["read_timeout_after_write"],
         }
     )
-    store = make_store(client, max_retries=2)
+    retry = RetryPolicy(max_retries=2, base_delay=0.0005, max_delay=0.005)
+    store = make_store(client, batching=fast_batching(retry_policy=retry))
     store.add_texts(["hello"], ids=["a"])
     assert client.after_write["create_vector_bucket"] == 1
     assert client.after_write["create_index"] == 1

@@ -7,8 +7,11 @@ import time
 
 import pytest
 
+from langchain_s3vectors.base import BatchingConfig
 from langchain_s3vectors.errors import AccessDeniedError, PartialWriteError
 from langchain_s3vectors.vectorstores import S3VectorsStore
+
+ONE_AT_A_TIME = BatchingConfig(max_concurrency=1)
 
 
 async def test_concurrent_async_searches_overlap(vocab, faulty):
@@ -54,7 +57,9 @@ async def test_event_loop_not_blocked_by_slow_client(vocab, faulty):
 @pytest.mark.parametrize("use_async", [False, True])
 async def test_throttled_puts_are_retried_nothing_lost(vocab, faulty, use_async):
     client = faulty(throttle={"put_vectors": 0.3})
-    store = S3VectorsStore("kb-test", "docs", vocab, client=client, max_retries=20)
+    store = S3VectorsStore(
+        "kb-test", "docs", vocab, client=client, batching=BatchingConfig(max_retries=20)
+    )
     texts = [f"apple {i}" for i in range(2400)]  # 5 PutVectors batches
     ids = [f"id-{i}" for i in range(2400)]
     if use_async:
@@ -70,7 +75,7 @@ async def test_throttled_puts_are_retried_nothing_lost(vocab, faulty, use_async)
 @pytest.mark.parametrize("use_async", [False, True])
 async def test_access_denied_fails_at_once_naming_action_and_ids(vocab, faulty, use_async):
     client = faulty(deny={"put_vectors"})
-    store = S3VectorsStore("kb-test", "docs", vocab, client=client, max_concurrency=1)
+    store = S3VectorsStore("kb-test", "docs", vocab, client=client, batching=ONE_AT_A_TIME)
     ids = [f"id-{i}" for i in range(600)]
     if use_async:
         with pytest.raises(PartialWriteError) as info:
@@ -90,7 +95,7 @@ async def test_access_denied_fails_at_once_naming_action_and_ids(vocab, faulty, 
 
 def test_partial_write_lists_stored_ids(vocab, faulty):
     client = faulty()
-    store = S3VectorsStore("kb-test", "docs", vocab, client=client, max_concurrency=1)
+    store = S3VectorsStore("kb-test", "docs", vocab, client=client, batching=ONE_AT_A_TIME)
     store.add_texts(["apple"], ids=["seed"])
     calls = {"n": 0}
     inner_put = client.inner.put_vectors

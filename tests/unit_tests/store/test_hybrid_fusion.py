@@ -1,7 +1,7 @@
 """Hybrid search fusion: relative-score fusion (the default) and the service's RRF.
 
 The fusion runs in the store over what QueryVectors returns, so these tests check
-both the arithmetic (:mod:`langchain_s3vectors.fusion`) and what the store asks the
+both the arithmetic (:mod:`langchain_s3vectors.search`) and what the store asks the
 S3 Vectors API for (through a recording client around the embedded one).
 """
 
@@ -14,20 +14,20 @@ import pytest
 from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from langchain_s3vectors import HybridSearchConfig, S3VectorsStore
+from langchain_s3vectors import HybridSearchConfig, IndexConfig, S3VectorsStore
 from langchain_s3vectors.errors import (
     InvalidFilterError,
     InvalidInputError,
     TextSearchNotEnabledError,
 )
-from langchain_s3vectors.fusion import (
+from langchain_s3vectors.limits import MAX_FILTER_CONSTRAINTS, QUERY_PAGE_SIZE
+from langchain_s3vectors.search import (
     DEFAULT_FETCH_K,
     DEFAULT_VECTOR_WEIGHT,
     fuse_results,
     hybrid_config,
     relative_score_fusion,
 )
-from langchain_s3vectors.limits import MAX_FILTER_CONSTRAINTS, QUERY_PAGE_SIZE
 
 from .conftest import FaultyClient, VocabEmbedding
 
@@ -216,7 +216,7 @@ def test_bad_input_is_refused_before_any_query(recorded) -> None:
 
 
 def test_no_text_search_raises_for_both_fusions(vocab) -> None:
-    store = S3VectorsStore.local(None, vocab, text_search_language=None)
+    store = S3VectorsStore.local(None, vocab, index_config=IndexConfig(text_search_language=None))
     store.add_documents(DOCS, ids=IDS)
     for config in (None, HybridSearchConfig(fusion="rrf")):
         with pytest.raises(TextSearchNotEnabledError, match="enable_text_search"):

@@ -16,7 +16,11 @@ import sys
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from langchain_s3vectors import S3VectorsStore
+from langchain_s3vectors import IndexConfig, S3VectorsStore
+from langchain_s3vectors import searcher as searcher_module
+from langchain_s3vectors.base import S3VectorsStoreBase
+from langchain_s3vectors.errors import InvalidFilterError
+from langchain_s3vectors.identity import EmbeddingIdentity
 from langchain_s3vectors.local import LocalS3VectorsClient
 from langchain_s3vectors.searcher import S3VectorsSearcher
 
@@ -122,3 +126,59 @@ def test_building_a_searcher_never_imports_langchains_vectorstore(tmp_path) -> N
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert json.loads(done.stdout) == [0, False, False]
+
+
+@pytest.mark.parametrize("cls", [S3VectorsStoreBase, S3VectorsSearcher])
+def test_the_base_and_the_searcher_change_nothing(cls: type) -> None:
+    # The base is bound to one index (get, list); the searcher adds reads only.
+    for name in ("add_texts", "add_embeddings", "delete", "adelete", "clear", "aclear"):
+        assert not hasattr(cls, name), name
+    for name in ("get_by_ids", "aget_by_ids", "iter_records", "index_info", "ensure_index"):
+        assert hasattr(cls, name), name
+    for name in ("delete", "adelete", "clear", "aclear", "add_texts", "as_retriever"):
+        assert hasattr(S3VectorsStore, name), name
+
+
+SEARCHES = [
+    ("similarity_search", {}),
+    ("similarity_search_with_relevance_scores", {}),
+    ("max_marginal_relevance_search", {"fetch_k": 3}),
+    ("fulltext_search", {}),
+    ("hybrid_search", {}),
+]
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize(("method", "extra"), SEARCHES, ids=[m for m, _ in SEARCHES])
+def test_a_search_builds_its_query_request_once(
+    pair, monkeypatch: pytest.MonkeyPatch, method: str, extra: dict, use_async: bool
+) -> None:
+    _, searcher = pair
+    built = []
+    real = searcher_module.query_request
+
+    def counting(*args: object, **kwargs: object) -> dict:
+        built.append(kwargs)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(searcher_module, "query_request", counting)
+    call = getattr(searcher, f"a{method}" if use_async else method)
+    result = call("vectors", k=2, filter={"n": {"$gte": 0}}, **extra)
+    hits = asyncio.run(result) if use_async else result
+    assert hits
+    assert len(built) == 1, built
+
+
+def test_a_filter_on_a_key_the_index_declares_non_filterable_is_refused_before_sending() -> None:
+    # The store below declares no extra key, but the index it opens does: once the
+    # index is seen (the embedding identity check reads it before the query is sent),
+    # the filter is refused in one line rather than sent and rejected by the service.
+    client, emb = LocalS3VectorsClient(), DeterministicFakeEmbedding(size=8)
+    layout = IndexConfig(non_filterable_metadata_keys=["notes"])
+    kwargs = {"client": client, "embedding_identity": EmbeddingIdentity("model-a")}
+    creator = S3VectorsStore("kbase", "docs", emb, index_config=layout, **kwargs)
+    creator.add_texts(["x"], [{"notes": "n"}], ids=["a"])
+    searcher = S3VectorsSearcher("kbase", "docs", emb, **kwargs)
+    for method in ("similarity_search", "max_marginal_relevance_search", "hybrid_search"):
+        with pytest.raises(InvalidFilterError, match="'notes' is non-filterable"):
+            getattr(searcher, method)("x", filter={"notes": "n"})

@@ -8,6 +8,7 @@ import pytest
 from langchain_core.vectorstores import VectorStore
 from langchain_tests.integration_tests import VectorStoreIntegrationTests
 
+from langchain_s3vectors.base import IndexConfig
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 
@@ -30,9 +31,8 @@ class TestS3VectorsStoreStandardOnDisk(VectorStoreIntegrationTests):
 
     @pytest.fixture
     def vectorstore(self, tmp_path) -> Iterator[VectorStore]:  # type: ignore[override]
-        store = S3VectorsStore.local(
-            tmp_path / "db", self.get_embeddings(), distance_metric="euclidean"
-        )
+        euclidean = IndexConfig(distance_metric="euclidean")
+        store = S3VectorsStore.local(tmp_path / "db", self.get_embeddings(), index_config=euclidean)
         try:
             yield store
         finally:

@@ -10,6 +10,7 @@ from botocore.exceptions import ParamValidationError
 from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
+from langchain_s3vectors.base import BatchingConfig, IndexConfig
 from langchain_s3vectors.errors import (
     ConfigurationError,
     DimensionMismatchError,
@@ -18,6 +19,7 @@ from langchain_s3vectors.errors import (
     ResourceNotFoundError,
     TextSearchNotEnabledError,
 )
+from langchain_s3vectors.execution import RateLimiter, RetryPolicy
 from langchain_s3vectors.local import LocalS3VectorsClient
 from langchain_s3vectors.vectorstores import (
     S3VectorsStore,
@@ -194,7 +196,8 @@ def test_dimension_mismatch_raised_before_writing(vocab):
 def test_metric_mismatch_with_explicit_metric(vocab):
     client = LocalS3VectorsClient()
     S3VectorsStore("kb-test", "docs", vocab, client=client).add_texts(["apple"])
-    explicit = S3VectorsStore("kb-test", "docs", vocab, client=client, distance_metric="euclidean")
+    euclidean = IndexConfig(distance_metric="euclidean")
+    explicit = S3VectorsStore("kb-test", "docs", vocab, client=client, index_config=euclidean)
     with pytest.raises(InvalidInputError, match="distance_metric='cosine'"):
         explicit.add_texts(["dog"])
     adopt = S3VectorsStore("kb-test", "docs", vocab, client=client)  # None: adopt the index's
@@ -206,7 +209,7 @@ def test_metric_mismatch_with_explicit_metric(vocab):
 @pytest.mark.parametrize("normalize", [True, False])
 def test_relevance_scores_in_unit_range(metric, normalize, faulty):
     emb = VocabEmbedding(normalize=normalize)
-    store = S3VectorsStore.local(None, emb, distance_metric=metric)
+    store = S3VectorsStore.local(None, emb, index_config=IndexConfig(distance_metric=metric))
     texts = ["apple", "apple apple banana", "dog", "cat fish", "red blue", "zebra", "apple dog"]
     store.add_texts(texts)
     with warnings.catch_warnings():
@@ -352,7 +355,7 @@ def test_fulltext_and_hybrid(store):
 
 
 def test_text_search_disabled_then_enabled(vocab):
-    store = S3VectorsStore.local(None, vocab, text_search_language=None)
+    store = S3VectorsStore.local(None, vocab, index_config=IndexConfig(text_search_language=None))
     store.add_documents(DOCS, ids=["a", "b", "c", "d"])
     assert (
         "textSearchConfigurations"
@@ -403,17 +406,53 @@ def test_repr_and_construction_checks(vocab):
     with pytest.raises(InvalidInputError, match="vector_bucket_name"):
         S3VectorsStore("KB_bad", "docs", vocab, client=object())
     with pytest.raises(InvalidInputError, match="distance_metric"):
-        S3VectorsStore("kb-test", "docs", vocab, client=object(), distance_metric="dot")
+        IndexConfig(distance_metric="dot")
     with pytest.raises(InvalidInputError, match="text_search_language"):
-        S3VectorsStore("kb-test", "docs", vocab, client=object(), text_search_language="xx")
+        IndexConfig(text_search_language="xx")
     with pytest.raises(InvalidInputError, match="non-filterable"):
-        S3VectorsStore(
-            "kb-test",
-            "docs",
-            vocab,
-            client=object(),
-            non_filterable_metadata_keys=list("abcdefghij"),
-        )
+        IndexConfig(non_filterable_metadata_keys=list("abcdefghij"))
+    with pytest.raises(InvalidInputError, match="max_concurrency"):
+        BatchingConfig(max_concurrency=0)
+    with pytest.raises(InvalidInputError, match="max_retries"):
+        BatchingConfig(max_retries=-1)
+
+
+def test_batching_settings_reach_the_runner_and_the_client(vocab):
+    limiter = RateLimiter(requests_per_second=5, vectors_per_second=10)
+    store = S3VectorsStore.from_aws(
+        "kb-test",
+        "docs",
+        vocab,
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        batching=BatchingConfig(max_concurrency=12, max_retries=2, rate_limiter=limiter),
+    )
+    assert store.runner.max_concurrency == 12
+    assert store.runner.retry.max_retries == 2
+    assert store.rate_limiter is limiter
+    assert store.client.meta.config.max_pool_connections == 24
+    policy = RetryPolicy(max_retries=5, base_delay=0.001)
+    local = S3VectorsStore.local(None, vocab, batching=BatchingConfig(retry_policy=policy))
+    assert local.runner.retry is policy  # the policy wins over max_retries
+    assert local.rate_limiter is None  # the embedded client has no write cap
+
+
+def test_index_settings_shape_a_new_index(vocab):
+    layout = IndexConfig(
+        distance_metric="euclidean",
+        page_content_key="body",
+        non_filterable_metadata_keys=["raw", "raw", "body"],
+        text_search_language="fr",
+    )
+    assert layout.non_filterable_metadata_keys == ("raw",)  # once, page content apart
+    store = S3VectorsStore.local(None, vocab, index_config=layout)
+    store.add_texts(["apple"], [{"raw": "r" * 3000}], ids=["a"])
+    info = store.index_info()
+    assert info["distanceMetric"] == "euclidean"
+    config = info["metadataConfiguration"]
+    assert sorted(config["nonFilterableMetadataKeys"]) == ["body", "raw"]
+    assert store.page_content_key == "body"
+    assert store.text_search_language == "fr"
 
 
 def test_no_embedding_store_works_with_vectors():
@@ -441,7 +480,7 @@ def test_from_texts_and_non_filterable_keys(vocab):
         vector_bucket_name="kb-test",
         index_name="docs",
         client=LocalS3VectorsClient(),
-        non_filterable_metadata_keys=["notes"],
+        index_config=IndexConfig(non_filterable_metadata_keys=["notes"]),
     )
     assert store.get_by_ids(["a"])[0].metadata["notes"] == "n" * 5000
     with pytest.raises(InvalidFilterError, match="notes"):

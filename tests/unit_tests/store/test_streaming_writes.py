@@ -10,7 +10,7 @@ import boto3
 import numpy as np
 import pytest
 
-from langchain_s3vectors import LocalS3VectorsClient, S3VectorsStore
+from langchain_s3vectors import BatchingConfig, LocalS3VectorsClient, S3VectorsStore
 from langchain_s3vectors.errors import InvalidInputError, PartialWriteError
 from langchain_s3vectors.execution import BatchRunner, RateLimiter
 from langchain_s3vectors.vectorstores import EMBED_CHUNK
@@ -46,7 +46,8 @@ def test_embedded_client_writes_are_not_paced_but_endpoints_are() -> None:
         S3VectorsStore("kbase", "docs", None, client=remote).rate_limiter, RateLimiter
     )
     mine = RateLimiter(requests_per_second=5, vectors_per_second=10)
-    assert S3VectorsStore.local(None, None, rate_limiter=mine).rate_limiter is mine
+    mine_only = BatchingConfig(rate_limiter=mine)
+    assert S3VectorsStore.local(None, None, batching=mine_only).rate_limiter is mine
 
 
 def test_numpy_embeddings_stream_with_bounded_memory() -> None:
@@ -56,7 +57,9 @@ def test_numpy_embeddings_stream_with_bounded_memory() -> None:
     texts = [f"t{i}" for i in range(n)]
     ids = [f"id{i}" for i in range(n)]
     client = RecordingClient()
-    store = S3VectorsStore("kbase", "docs", None, client=client, max_concurrency=2)
+    store = S3VectorsStore(
+        "kbase", "docs", None, client=client, batching=BatchingConfig(max_concurrency=2)
+    )
     tracemalloc.start()
     try:
         store.add_embeddings(texts, vectors, ids=ids)
@@ -85,7 +88,9 @@ def test_bad_vector_anywhere_writes_nothing() -> None:
 
 def test_batches_are_produced_while_earlier_ones_are_sent() -> None:
     client = RecordingClient()
-    store = S3VectorsStore("kbase", "docs", None, client=client, max_concurrency=2)
+    store = S3VectorsStore(
+        "kbase", "docs", None, client=client, batching=BatchingConfig(max_concurrency=2)
+    )
     seen_puts: list[int] = []
 
     def produce() -> Any:
@@ -104,7 +109,9 @@ def test_batches_are_produced_while_earlier_ones_are_sent() -> None:
 
 def test_a_bad_batch_stops_the_stream_and_names_what_was_stored() -> None:
     client = RecordingClient()
-    store = S3VectorsStore("kbase", "docs", None, client=client, max_concurrency=1)
+    store = S3VectorsStore(
+        "kbase", "docs", None, client=client, batching=BatchingConfig(max_concurrency=1)
+    )
 
     ok = [f"ok{i}" for i in range(501)]
 

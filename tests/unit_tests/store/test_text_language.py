@@ -8,15 +8,14 @@ import logging
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from langchain_s3vectors import S3VectorsStore
+from langchain_s3vectors import IndexConfig, S3VectorsStore
 
 TEXTS = ["向量数据库用于相似度检索", "今天的天气很好", "Vectors live in S3"]
 
 
 def store(language: str | None) -> S3VectorsStore:
-    made = S3VectorsStore.local(
-        None, DeterministicFakeEmbedding(size=8), text_search_language=language
-    )
+    layout = IndexConfig(text_search_language=language)
+    made = S3VectorsStore.local(None, DeterministicFakeEmbedding(size=8), index_config=layout)
     made.add_texts(TEXTS, ids=["vec", "weather", "en"])
     return made
 
