@@ -1,7 +1,7 @@
 """``S3VectorsStoreBase``: a store bound to one S3 Vectors index.
 
 This is the part of :class:`~langchain_s3vectors.vectorstores.S3VectorsStore` that
-needs no embeddings and changes no record: how a store is built (a client passed in,
+neither searches nor changes a record: how a store is built (a client passed in,
 or the embedded or AWS factories), its configuration (bucket, index, the layout of a
 new index in :class:`IndexConfig`, how requests run in :class:`BatchingConfig`), the
 index lifecycle (create, describe, enable full-text search), and the record-level
