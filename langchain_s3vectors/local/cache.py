@@ -12,13 +12,15 @@ a reopen (:class:`IndexCaches`). A query is one matrix-vector product and an
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from langchain_s3vectors.local import checkpoint_storage, storage
+from langchain_s3vectors.local import ann, checkpoint_storage, storage
 from langchain_s3vectors.local.columns import Column, filter_mask, load_column
 from langchain_s3vectors.local.vectorfile import (
     Checkpoint,
@@ -31,6 +33,13 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Callable
     from pathlib import Path
+
+    from langchain_s3vectors.local.storage import Storage
+
+logger = logging.getLogger(__name__)
+
+#: Rows handed to the graph per step while it is built.
+_GRAPH_BLOCK = 16_384
 
 FloatArray = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]
@@ -85,6 +94,8 @@ class IndexCache:
     live: BoolArray = field(default_factory=lambda: np.ones(0, dtype=np.bool_))
     dead: int = 0
     columns: dict[str, Column] = field(default_factory=dict)
+    approximate: bool = False
+    graph: ann.Graph | None = None
     _positions: dict[str, int] | None = None
 
     @property
@@ -115,12 +126,19 @@ class IndexCache:
         dimension: int,
         *,
         vector_dir: Path | None = None,
+        approximate: bool = False,
     ) -> IndexCache:
-        """Open an index: map its checkpoint when it has one, else read SQLite."""
+        """Open an index: map its checkpoint when it has one, else read SQLite.
+
+        ``approximate``: search through a graph once the index is large enough (the
+        checkpoint's, when it has one; otherwise built on this process's next write).
+        """
         if vector_dir is not None:
-            checkpoint = open_checkpoint(conn, vector_dir, index_id, dimension)
+            checkpoint = open_checkpoint(conn, vector_dir, index_id, dimension, graph=approximate)
             if checkpoint is not None:
-                return cls._from_checkpoint(conn, checkpoint, index_id, version, metric)
+                cache = cls._from_checkpoint(conn, checkpoint, index_id, version, metric)
+                cache.approximate = approximate
+                return cache
         total = storage.count_vectors(conn, index_id)
         matrix = np.empty((total, dimension), dtype=np.float32)
         keys: list[str] = []
@@ -141,6 +159,7 @@ class IndexCache:
             sqnorms=prepare_rows(matrix, metric),
             count=len(keys),
             live=np.ones(len(keys), dtype=np.bool_),
+            approximate=approximate,
         )
         cache._positions = {k: i for i, k in enumerate(keys)}
         return cache
@@ -168,8 +187,10 @@ class IndexCache:
             count=count,
             base=checkpoint.rows,
             base_sqnorms=checkpoint.sqnorms,
-            live=np.ones(count, dtype=np.bool_),
+            live=checkpoint.keys.present(),
+            graph=checkpoint.graph,
         )
+        cache.dead = count - int(np.count_nonzero(cache.live))
         changed = checkpoint_storage.changed_keys(conn, index_id)
         if changed:
             cache.apply_delete(changed)
@@ -188,10 +209,11 @@ class IndexCache:
         positions = self.positions
         latest = {key: i for i, key in enumerate(keys)}
         offset = self.base_count
+        fixed = max(offset, self.graph_size)  # positions below are never written in place
         new_rows: list[int] = []
         for key, i in latest.items():
             pos = positions.get(key)
-            if pos is not None and pos >= offset:
+            if pos is not None and pos >= fixed:
                 block = np.array(data[i : i + 1], dtype=np.float32)
                 self.sqnorms[pos - offset] = prepare_rows(block, self.metric)[0]
                 self.matrix[pos - offset] = block[0]
@@ -222,6 +244,44 @@ class IndexCache:
             self.keys.append(keys[i])
             positions[keys[i]] = offset + start + n
         self.count = offset + needed
+        self.grow_graph()
+
+    # -- the approximate graph ----------------------------------------------------------
+
+    @property
+    def graph_size(self) -> int:
+        """Positions covered by the graph (0 without one)."""
+        return 0 if self.graph is None else self.graph.size
+
+    def rows(self, start: int, stop: int) -> FloatArray:
+        """Search rows of positions ``[start, stop)`` (mapped or in memory)."""
+        offset = self.base_count
+        parts = []
+        if start < offset:
+            parts.append(np.asarray(self.base[start : min(stop, offset)]))
+        if stop > offset:
+            parts.append(self.matrix[max(start, offset) - offset : stop - offset])
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def grow_graph(self, *, force: bool = False) -> None:
+        """Hand the rows after the graph to it once there are enough of them.
+
+        The graph is first built when the index reaches ``ann.ANN_MIN_VECTORS`` live
+        rows; ``force`` hands it every row now (before a checkpoint saves it).
+        """
+        if not self.approximate:
+            return
+        size = self.graph_size
+        if self.graph is None:
+            if self.count - self.dead < ann.ANN_MIN_VECTORS:
+                return
+            logger.info("building the approximate index of %d vectors", self.count)
+            self.graph = ann.Graph.new(self.dimension, self.metric)
+        elif self.count - size < (1 if force else ann.TAIL_MAX):
+            return
+        for start in range(size, self.count, _GRAPH_BLOCK):
+            stop = min(start + _GRAPH_BLOCK, self.count)
+            self.graph.add(start, self.rows(start, stop))
 
     def apply_delete(self, keys: list[str]) -> None:
         """Remove rows (their positions stay, marked not live)."""
@@ -293,11 +353,19 @@ class IndexCache:
         return sq
 
     def nearest(
-        self, query: FloatArray, k: int, mask: BoolArray | None
+        self, query: FloatArray, k: int, mask: BoolArray | None, *, depth: int = 0
     ) -> tuple[npt.NDArray[np.intp], FloatArray]:
-        """Return (positions, distances) of the ``k`` nearest live rows allowed by ``mask``."""
+        """Return (positions, distances) of the ``k`` nearest live rows allowed by ``mask``.
+
+        ``depth`` (at least ``k``): how deep the whole request goes, so that each page
+        of a paged query is cut from the same approximate candidates.
+        """
         if self.count == 0 or k <= 0:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float32)
+        if self.graph is not None:
+            found = self._approximate(query, k, mask, max(k, depth))
+            if found is not None:
+                return found
         if self.dead:
             live = self.live[: self.count]
             mask = live if mask is None else mask & live
@@ -319,17 +387,61 @@ class IndexCache:
         positions = order if candidates is None else candidates[order]
         return positions, sub[order]
 
+    def _approximate(
+        self, query: FloatArray, k: int, mask: BoolArray | None, depth: int
+    ) -> tuple[npt.NDArray[np.intp], FloatArray] | None:
+        """The graph's candidates plus the rows after it, ranked exactly.
+
+        ``None`` when exact search is the better answer: a filter letting few rows
+        through, or more candidates asked for than ``ann.MAX_CANDIDATES``.
+        """
+        assert self.graph is not None  # noqa: S101 - the caller checked
+        allowed = mask
+        if self.dead:
+            live = self.live[: self.count]
+            allowed = live if mask is None else mask & live
+        share = 1.0
+        if allowed is not None:
+            passing = int(np.count_nonzero(allowed))
+            if passing <= ann.EXACT_SUBSET_MAX:
+                return None
+            share = passing / self.count
+        fetch = max(ann.MIN_CANDIDATES, math.ceil(2 * depth / share))
+        size = self.graph.size
+        probe = query / np.float32(np.linalg.norm(query)) if self.metric == "cosine" else query
+        while True:
+            if fetch > ann.MAX_CANDIDATES:
+                return None
+            found = self.graph.search(probe.astype(np.float32, copy=False), fetch)
+            if allowed is not None:
+                found = found[allowed[found]]
+            if found.shape[0] >= depth or fetch >= size:
+                break
+            fetch *= 4
+        tail = np.arange(size, self.count, dtype=np.intp)
+        if allowed is not None:
+            tail = tail[allowed[size : self.count]]
+        positions = np.concatenate([found, tail])
+        dist = self.distances(query, positions)
+        order = np.lexsort((positions, dist))[:k]
+        return positions[order], dist[order]
+
 
 class IndexCaches:
-    """The :class:`IndexCache` of each index this process has searched.
+    """The :class:`IndexCache` of each index this process has searched or written.
 
     Args:
-        vector_dir: The store's vector file directory (``None`` in memory).
+        storage: The store (its vector file directory is ``None`` in memory).
+        approximate: Search large indexes through a graph (:mod:`.ann`). A writing
+            process then keeps the cache of each index it writes, so that its graph
+            grows with the writes instead of being built all at once.
     """
 
-    def __init__(self, vector_dir: Path | None) -> None:
+    def __init__(self, storage: Storage, *, approximate: bool = False) -> None:
         """Start with no index open."""
-        self._vector_dir = vector_dir
+        self._storage = storage
+        self._vector_dir = storage.vector_dir
+        self.approximate = approximate
         self._caches: dict[int, IndexCache] = {}
 
     def get(self, conn: sqlite3.Connection, row: dict[str, Any]) -> IndexCache:
@@ -343,16 +455,27 @@ class IndexCaches:
                 row["metric"],
                 row["dimension"],
                 vector_dir=self._vector_dir,
+                approximate=self.approximate,
             )
             self._caches[row["id"]] = cache
         return cache
 
+    def opened(self, index_id: int) -> IndexCache | None:
+        """The cache of an index, if this process has it open."""
+        return self._caches.get(index_id)
+
     def after_write(
         self, index_id: int, before: int, after: int, update: Callable[[IndexCache], None]
     ) -> None:
-        """Apply this process's write to an open cache, or drop it if it missed one."""
+        """Apply this process's write to an open cache, or drop it if it missed one.
+
+        With ``approximate`` on, an index not open yet is opened (after the write, so
+        it holds it) to keep its graph growing with this process's writes.
+        """
         cache = self._caches.get(index_id)
         if cache is None:
+            if self.approximate:
+                self._open_after_write(index_id)
             return
         if cache.version == before:
             update(cache)
@@ -363,3 +486,12 @@ class IndexCaches:
     def drop(self, index_id: int) -> None:
         """Forget a deleted index."""
         self._caches.pop(index_id, None)
+
+    def _open_after_write(self, index_id: int) -> None:
+        with self._storage.read() as conn:
+            shape = storage.index_shape(conn, index_id)
+            if shape is None:
+                return
+            version, metric, dimension = shape
+            row = {"id": index_id, "version": version, "metric": metric, "dimension": dimension}
+            self.get(conn, row).grow_graph()

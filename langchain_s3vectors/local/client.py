@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from botocore.exceptions import OperationNotPageableError
 
-from langchain_s3vectors.local import fulltext, vectorfile
+from langchain_s3vectors.local import ann, fulltext, vectorfile
 from langchain_s3vectors.local.cache import IndexCaches
 from langchain_s3vectors.local.context import Checks, Context
 from langchain_s3vectors.local.control import ControlPlane
@@ -80,6 +80,10 @@ class LocalS3VectorsClient:
         account_id: Twelve-digit account id used in ARNs.
         read_only: Open the existing store at ``path`` for reading only: nothing is
             created, a store on a read-only mount can be read, and writes fail.
+        exact_search: Search every index exactly. By default an index of at least
+            ``ann.ANN_MIN_VECTORS`` vectors is searched through an approximate graph
+            when the ``ann`` extra is installed (see :mod:`langchain_s3vectors.local.ann`);
+            smaller ones are always searched exactly.
 
     Setup:
         .. code-block:: bash
@@ -119,6 +123,7 @@ class LocalS3VectorsClient:
         region_name: str = DEFAULT_REGION,
         account_id: str = DEFAULT_ACCOUNT,
         read_only: bool = False,
+        exact_search: bool = False,
     ) -> None:
         """Open or create the store (``read_only``: open an existing one for reading)."""
         check_home(region_name, account_id)
@@ -128,11 +133,12 @@ class LocalS3VectorsClient:
         model = service_model()
         protocol = Protocol(model, region_name, account_id)
         self.exceptions = protocol.exceptions
+        self._caches = IndexCaches(self._storage, approximate=not exact_search and ann.available())
         ctx = Context(
             storage=self._storage,
             protocol=protocol,
             checks=Checks(model, protocol),
-            caches=IndexCaches(self._storage.vector_dir),
+            caches=self._caches,
         )
         self._control = ControlPlane(ctx)
         self._data = DataPlane(ctx)
@@ -169,7 +175,9 @@ class LocalS3VectorsClient:
         Returns:
             How many indexes got a new checkpoint (always 0 in memory).
         """
-        return vectorfile.checkpoint_all(self._storage, min_vectors=min_vectors)
+        return vectorfile.checkpoint_all(
+            self._storage, min_vectors=min_vectors, caches=self._caches
+        )
 
     def check_integrity(self) -> list[str]:
         """Check the store for damage: SQLite's ``quick_check`` and every full-text table.
@@ -195,7 +203,7 @@ class LocalS3VectorsClient:
         Only a client that wrote something checkpoints; a reader, or a store that cannot
         be written (read-only files), is closed as it is.
         """
-        vectorfile.checkpoint_on_close(self._storage)
+        vectorfile.checkpoint_on_close(self._storage, self._caches)
         self._storage.close()
 
     def __enter__(self) -> Self:

@@ -98,7 +98,7 @@ class SearchPlane:
                 scope = _token_scope(bucket, name, top_k, query)
                 offset = int(ctx.checks.token(op, kwargs["nextToken"], scope)["offset"])
             stop = min(top_k, offset + limits.QUERY_PAGE_SIZE)
-            ranked = self._rank(conn, query, stop)
+            ranked = self._rank(conn, query, stop, top_k)
             page = ranked.order[offset:stop]
             metadata: dict[str, Any] = {}
             if kwargs.get("returnMetadata") and page:
@@ -129,14 +129,17 @@ class SearchPlane:
         vector = ctx.checks.query_vector(op, index, kwargs.get("queryVector"))
         return _Query(index, mode, vector, texts, fields, flt)
 
-    def _rank(self, conn: sqlite3.Connection, query: _Query, want: int) -> _Ranking:
-        """Rank the index for a query, at least ``want`` deep (all of it for text)."""
+    def _rank(self, conn: sqlite3.Connection, query: _Query, want: int, top_k: int) -> _Ranking:
+        """Rank the index for a query, at least ``want`` deep (all of it for text).
+
+        ``top_k``: the whole request's depth, so every page is cut from one ranking.
+        """
         cache = self._ctx.caches.get(conn, query.index)
         mask = cache.filter_mask(conn, query.flt) if query.flt is not None else None
         ranking = _Ranking()
         vector_ranking: list[str] = []
         if query.vector is not None:
-            vector_ranking = _vector_ranking(cache, query, want, mask, ranking)
+            vector_ranking = _vector_ranking(cache, query, (want, top_k), mask, ranking)
         text_rankings = [_text_ranking(conn, cache, query, t, mask, ranking) for t in query.texts]
         if query.texts and query.vector is None and len(query.texts) == 1:
             ranking.order = text_rankings[0]
@@ -151,17 +154,23 @@ class SearchPlane:
 
 
 def _vector_ranking(
-    cache: IndexCache, query: _Query, want: int, mask: Any, ranking: _Ranking
+    cache: IndexCache, query: _Query, want: tuple[int, int], mask: Any, ranking: _Ranking
 ) -> list[str]:
-    """The nearest keys, best first; their distances go into ``ranking``."""
-    depth = want + 1 if not query.texts else max(want + 1, FUSION_DEPTH)
+    """The nearest keys, best first; their distances go into ``ranking``.
+
+    ``want``: how deep this page goes and how deep the whole request goes.
+    """
+    floor = FUSION_DEPTH if query.texts else 0
+    depth, total = max(want[0] + 1, floor), max(want[1] + 1, floor)
     if query.mode == "CLASSIC" and mask is not None:
         # CLASSIC: nearest first, filtered afterwards.
-        pos, dist = cache.nearest(query.vector, max(4 * depth, 100), None)
+        pos, dist = cache.nearest(
+            query.vector, max(4 * depth, 100), None, depth=max(4 * total, 100)
+        )
         keep = mask[pos]
         pos, dist = pos[keep][:depth], dist[keep][:depth]
     else:
-        pos, dist = cache.nearest(query.vector, depth, mask)
+        pos, dist = cache.nearest(query.vector, depth, mask, depth=total)
     keys = [cache.keys[p] for p in pos]
     ranking.distances = dict(zip(keys, dist.tolist(), strict=True))
     return keys

@@ -11,6 +11,12 @@ matrix at one data version, in files that are memory-mapped instead of read::
     <store>/vectors/index-<id>-<token>.keyoff.npy   int64 (n + 1,): key offsets
     <store>/vectors/index-<id>-<token>.keys.bin     the keys, UTF-8, back to back
 
+An index searched through an approximate graph (:mod:`.ann`) is checkpointed by the
+process that grew the graph, from memory: its ``.usearch`` file (the graph library's
+own format, whose vector block is the search matrix, mapped for exact scoring) replaces
+``.rows.npy``, so the rows are written once, and positions deleted since the graph was
+built keep an empty key (they are skipped on open).
+
 File names carry only the index's numeric id and a random token, never a bucket or
 index name.
 
@@ -39,13 +45,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from langchain_s3vectors.local import checkpoint_storage
+from langchain_s3vectors.local import ann, checkpoint_storage
 from langchain_s3vectors.local import storage as sql
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from langchain_s3vectors.local.cache import IndexCache, IndexCaches
     from langchain_s3vectors.local.storage import Storage
 
 logger = logging.getLogger(__name__)
@@ -59,6 +66,7 @@ VECTOR_DIRNAME = "vectors"
 #: Vectors read from SQLite per step while writing a checkpoint.
 _BLOCK = 4096
 _SUFFIXES = (".rows.npy", ".norms.npy", ".keyoff.npy", ".keys.bin")
+_GRAPH_SUFFIX = ".usearch"
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -89,16 +97,31 @@ class KeyFile:
         """Number of keys."""
         return int(self._offsets.shape[0]) - 1
 
+    @property
+    def offsets(self) -> npt.NDArray[np.int64]:
+        """Where each key starts in :attr:`blob` (one more entry than keys)."""
+        return self._offsets
+
+    @property
+    def blob(self) -> npt.NDArray[np.uint8]:
+        """The keys' UTF-8 bytes, back to back."""
+        return self._blob
+
     def __getitem__(self, position: int) -> str:
         """The key at ``position``."""
         start, stop = int(self._offsets[position]), int(self._offsets[position + 1])
         return bytes(self._blob[start:stop]).decode("utf-8")
 
     def all(self) -> list[str]:
-        """Every key, in row order."""
+        """Every key, in row order (an empty one for a deleted position)."""
         raw = self._blob.tobytes()
         bounds = self._offsets.tolist()
         return [raw[bounds[i] : bounds[i + 1]].decode("utf-8") for i in range(len(bounds) - 1)]
+
+    def present(self) -> npt.NDArray[np.bool_]:
+        """Which positions hold a vector (keys are never empty; a deleted one is)."""
+        lengths: npt.NDArray[np.bool_] = np.diff(self._offsets) > 0
+        return lengths
 
 
 @dataclass
@@ -109,23 +132,44 @@ class Checkpoint:
     rows: FloatArray
     sqnorms: FloatArray
     keys: KeyFile
+    graph: ann.Graph | None = None
 
 
 def _paths(directory: Path, stem: str) -> list[Path]:
     return [directory / (stem + suffix) for suffix in _SUFFIXES]
 
 
+def _complete(directory: Path, stem: str) -> bool:
+    """Whether a checkpoint's files are all there (rows or graph, norms, keys)."""
+    rows, *rest = _paths(directory, stem)
+    graph = directory / (stem + _GRAPH_SUFFIX)
+    return (rows.exists() or graph.exists()) and all(p.exists() for p in rest)
+
+
 def open_checkpoint(
-    conn: sqlite3.Connection, directory: Path, index_id: int, dimension: int
+    conn: sqlite3.Connection,
+    directory: Path,
+    index_id: int,
+    dimension: int,
+    *,
+    graph: bool = False,
 ) -> Checkpoint | None:
-    """Map an index's committed checkpoint, or return ``None`` when it has none."""
+    """Map an index's committed checkpoint, or return ``None`` when it has none.
+
+    ``graph``: also map the checkpoint's approximate graph, when it has one.
+    """
     row = checkpoint_storage.checkpoint_row(conn, index_id)
     if row is None:
         return None
     version, count, stem = row
     rows_path, norms_path, offsets_path, keys_path = _paths(directory, stem)
     try:
-        rows = np.load(rows_path, mmap_mode="r")
+        mapped = _map_rows(
+            directory / (stem + _GRAPH_SUFFIX), rows_path, count, dimension, graph=graph
+        )
+        if mapped is None:
+            return None
+        rows, index_graph = mapped
         sqnorms = np.load(norms_path, mmap_mode="r")
         offsets = np.load(offsets_path, mmap_mode="r")
         blob = (
@@ -141,7 +185,21 @@ def open_checkpoint(
         or offsets.shape != (count + 1,)
     ):
         return None
-    return Checkpoint(version, rows, sqnorms, KeyFile(offsets, blob))
+    return Checkpoint(version, rows, sqnorms, KeyFile(offsets, blob), index_graph)
+
+
+def _map_rows(
+    graph_path: Path, rows_path: Path, count: int, dimension: int, *, graph: bool
+) -> tuple[FloatArray, ann.Graph | None] | None:
+    """The checkpoint's rows, from its graph file or its ``.rows.npy``."""
+    if not graph_path.exists():
+        rows: FloatArray = np.load(rows_path, mmap_mode="r")
+        return rows, None
+    if graph and ann.available():
+        viewed = ann.Graph.view(graph_path, count, dimension)
+        return None if viewed is None else (viewed[1], viewed[0])
+    block = ann.map_rows(graph_path, count, dimension)
+    return None if block is None else (block, None)
 
 
 def _fsync(path: Path) -> None:
@@ -206,7 +264,7 @@ def _blocks(
 
 def _remove(directory: Path, stems: set[str]) -> None:
     for stem in stems:
-        for path in _paths(directory, stem):
+        for path in [*_paths(directory, stem), directory / (stem + _GRAPH_SUFFIX)]:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
@@ -218,7 +276,14 @@ def _stems(directory: Path, index_id: int) -> set[str]:
     }
 
 
-def write_checkpoint(storage: Storage, directory: Path, index_id: int, *, min_vectors: int) -> bool:
+def write_checkpoint(
+    storage: Storage,
+    directory: Path,
+    index_id: int,
+    *,
+    min_vectors: int,
+    cache: IndexCache | None = None,
+) -> bool:
     """Write a new checkpoint of one index when it changed since the last one.
 
     Args:
@@ -226,6 +291,8 @@ def write_checkpoint(storage: Storage, directory: Path, index_id: int, *, min_ve
         directory: The vector file directory.
         index_id: The index.
         min_vectors: Skip indexes with fewer vectors (reading them is fast anyway).
+        cache: This process's open cache of the index; one with an approximate graph
+            is checkpointed from memory, graph included.
 
     Returns:
         Whether a new checkpoint was committed.
@@ -238,6 +305,12 @@ def write_checkpoint(storage: Storage, directory: Path, index_id: int, *, min_ve
         current = checkpoint_storage.checkpoint_row(conn, index_id)
         if current is not None and current[0] == version:
             return False
+        from_memory = cache is not None and cache.graph is not None
+        if from_memory and cache is not None and cache.version != version:
+            return False  # written by another process meanwhile: its writer saves it
+    if from_memory and cache is not None:
+        return _checkpoint_graph(storage, directory, cache)
+    with storage.read() as conn:
         count = sql.count_vectors(conn, index_id)
         if count < max(1, min_vectors):
             return False
@@ -262,7 +335,7 @@ def _commit(
 ) -> bool:
     with storage.transaction() as conn:
         now = sql.version(conn, index_id)
-        mine = all(p.exists() for p in _paths(directory, stem))
+        mine = _complete(directory, stem)
         if now is None or now != version or not mine:
             _remove(directory, {stem})  # written meanwhile, or superseded: try again later
             return False
@@ -276,6 +349,62 @@ def _commit(
     return True
 
 
+def _checkpoint_graph(storage: Storage, directory: Path, cache: IndexCache) -> bool:
+    """Checkpoint an index with a graph from memory: graph and rows, norms, keys."""
+    cache.grow_graph(force=True)
+    graph = cache.graph
+    assert graph is not None  # noqa: S101 - the caller checked
+    count = cache.count
+    if graph.size != count:
+        msg = "the approximate graph does not cover the index"
+        raise RuntimeError(msg)
+    directory.mkdir(exist_ok=True)
+    stem = f"index-{cache.index_id}-{secrets.token_hex(8)}"
+    _, norms_path, offsets_path, keys_path = _paths(directory, stem)
+    graph_path = directory / (stem + _GRAPH_SUFFIX)
+    try:
+        graph.save(graph_path)
+        offset = cache.base_count
+        np.save(norms_path, np.concatenate([cache.base_sqnorms, cache.sqnorms[: count - offset]]))
+        offsets, blob = _key_block(cache)
+        np.save(offsets_path, offsets)
+        keys_path.write_bytes(blob.tobytes())
+        for path in (graph_path, norms_path, offsets_path, keys_path):
+            _fsync(path)
+        _fsync(directory)
+    except BaseException:
+        _remove(directory, {stem})
+        raise
+    try:
+        return _commit(storage, directory, cache.index_id, stem, cache.version, count)
+    except BaseException:
+        _remove(directory, {stem})
+        raise
+
+
+def _key_block(cache: IndexCache) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+    """Key offsets and bytes of every position, an empty key for a deleted one."""
+    live = cache.live[: cache.count]
+    offset = cache.base_count
+    parts: list[npt.NDArray[np.uint8]] = []
+    lengths = np.zeros(cache.count, dtype=np.int64)
+    base = cache.keys.base
+    if base is not None and offset:
+        base_lengths = np.diff(base.offsets)
+        base_lengths[~live[:offset]] = 0
+        parts.append(base.blob[np.repeat(live[:offset], np.diff(base.offsets))])
+        lengths[:offset] = base_lengths
+    encoded = [
+        key.encode("utf-8") if live[offset + i] else b""
+        for i, key in enumerate(cache.keys.extra[: cache.count - offset])
+    ]
+    parts.append(np.frombuffer(b"".join(encoded), dtype=np.uint8))
+    lengths[offset:] = [len(e) for e in encoded]
+    offsets = np.zeros(cache.count + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return offsets, np.concatenate(parts)
+
+
 def drop_checkpoints(storage: Storage, directory: Path) -> None:
     """Forget the checkpoints of indexes that no longer exist, and their files."""
     with storage.transaction() as conn:
@@ -284,8 +413,12 @@ def drop_checkpoints(storage: Storage, directory: Path) -> None:
         _remove(directory, _stems(directory, index_id))
 
 
-def checkpoint_all(storage: Storage, *, min_vectors: int = 0) -> int:
+def checkpoint_all(
+    storage: Storage, *, min_vectors: int = 0, caches: IndexCaches | None = None
+) -> int:
     """Checkpoint every index of a store changed since its last checkpoint.
+
+    ``caches``: this process's open indexes (those with a graph are saved from memory).
 
     Returns:
         How many indexes got a new checkpoint (always 0 in memory or read-only).
@@ -296,14 +429,21 @@ def checkpoint_all(storage: Storage, *, min_vectors: int = 0) -> int:
     with storage.read() as conn:
         ids = sql.index_ids(conn)
     written = sum(
-        write_checkpoint(storage, directory, index_id, min_vectors=min_vectors) for index_id in ids
+        write_checkpoint(
+            storage,
+            directory,
+            index_id,
+            min_vectors=min_vectors,
+            cache=None if caches is None else caches.opened(index_id),
+        )
+        for index_id in ids
     )
     if directory.exists():
         drop_checkpoints(storage, directory)
     return written
 
 
-def checkpoint_on_close(storage: Storage) -> None:
+def checkpoint_on_close(storage: Storage, caches: IndexCaches | None = None) -> None:
     """Checkpoint, before closing, the indexes of at least :data:`CHECKPOINT_MIN_VECTORS`.
 
     Only a store this process wrote to is checkpointed; a reader, or a store that cannot
@@ -311,6 +451,6 @@ def checkpoint_on_close(storage: Storage) -> None:
     """
     try:
         if storage.wrote:
-            checkpoint_all(storage, min_vectors=CHECKPOINT_MIN_VECTORS)
+            checkpoint_all(storage, min_vectors=CHECKPOINT_MIN_VECTORS, caches=caches)
     except (sqlite3.Error, OSError) as exc:
         logger.debug("vector checkpoint skipped: %s", exc)
