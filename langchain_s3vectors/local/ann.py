@@ -68,8 +68,8 @@ def available() -> bool:
 
 
 def _metric(metric: str) -> str:
-    # Cosine rows are stored unit length, so their inner product is the cosine.
-    return "ip" if metric == "cosine" else "l2sq"
+    # Rows are stored as written (the graph file is their only copy), so cosine it is.
+    return "cos" if metric == "cosine" else "l2sq"
 
 
 class Graph:

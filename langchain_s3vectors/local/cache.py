@@ -79,6 +79,16 @@ class IndexCache:
     cache; positions from ``base_count`` on are rows held in memory (``matrix``). An
     upsert of a checkpoint row or a delete only clears the position in ``live``, so
     the mapped file is never written.
+
+    With ``approximate`` on, an index of at least ``ann.ANN_MIN_VECTORS`` live rows
+    also has a ``graph`` over positions ``[0, graph.size)``; those positions are never
+    written in place (an upsert clears the old position and appends), and the rows
+    after them are handed to the graph once there are ``ann.TAIL_MAX`` of them.
+
+    ``raw``: rows are kept as written (cosine rows are not scaled to unit length;
+    ``sqnorms`` holds their squared norms and a cosine is divided by the norm when
+    scored). Indexes with a graph are raw, because their checkpoint is the only copy
+    of their vectors (:mod:`.vectorfile`).
     """
 
     index_id: int
@@ -95,6 +105,7 @@ class IndexCache:
     dead: int = 0
     columns: dict[str, Column] = field(default_factory=dict)
     approximate: bool = False
+    raw: bool = False
     graph: ann.Graph | None = None
     _positions: dict[str, int] | None = None
 
@@ -127,15 +138,25 @@ class IndexCache:
         *,
         vector_dir: Path | None = None,
         approximate: bool = False,
+        raw: bool = False,
     ) -> IndexCache:
         """Open an index: map its checkpoint when it has one, else read SQLite.
 
-        ``approximate``: search through a graph once the index is large enough (the
-        checkpoint's, when it has one; otherwise built on this process's next write).
+        Args:
+            conn: A read transaction.
+            index_id: The index.
+            version: Its data version.
+            metric: Its distance metric.
+            dimension: Its dimension.
+            vector_dir: The store's vector files (``None`` in memory).
+            approximate: Search through the checkpoint's graph, if it has one (a
+                graph is otherwise built on this process's writes).
+            raw: Keep rows as written (a checkpoint with a graph is always raw;
+                one without is then passed over, and SQLite read instead).
         """
         if vector_dir is not None:
             checkpoint = open_checkpoint(conn, vector_dir, index_id, dimension, graph=approximate)
-            if checkpoint is not None:
+            if checkpoint is not None and (checkpoint.raw or not raw):
                 cache = cls._from_checkpoint(conn, checkpoint, index_id, version, metric)
                 cache.approximate = approximate
                 return cache
@@ -146,9 +167,13 @@ class IndexCache:
         row = 0
         while batch := cursor.fetchmany(2048):
             for key, blob in batch:
+                if blob is None:  # kept only in a checkpoint whose files are gone
+                    logger.error("vector %r of index %d has no data", key, index_id)
+                    continue
                 keys.append(key)
                 matrix[row] = np.frombuffer(blob, dtype="<f4")
                 row += 1
+        matrix = matrix[:row]
         cache = cls(
             index_id=index_id,
             version=version,
@@ -156,10 +181,11 @@ class IndexCache:
             dimension=dimension,
             keys=KeyList(None, keys),
             matrix=matrix,
-            sqnorms=prepare_rows(matrix, metric),
+            sqnorms=prepare_rows(matrix, "euclidean" if raw else metric),
             count=len(keys),
             live=np.ones(len(keys), dtype=np.bool_),
             approximate=approximate,
+            raw=raw,
         )
         cache._positions = {k: i for i, k in enumerate(keys)}
         return cache
@@ -188,6 +214,7 @@ class IndexCache:
             base=checkpoint.rows,
             base_sqnorms=checkpoint.sqnorms,
             live=checkpoint.keys.present(),
+            raw=checkpoint.raw,
             graph=checkpoint.graph,
         )
         cache.dead = count - int(np.count_nonzero(cache.live))
@@ -215,7 +242,7 @@ class IndexCache:
             pos = positions.get(key)
             if pos is not None and pos >= fixed:
                 block = np.array(data[i : i + 1], dtype=np.float32)
-                self.sqnorms[pos - offset] = prepare_rows(block, self.metric)[0]
+                self.sqnorms[pos - offset] = self._prepare(block)[0]
                 self.matrix[pos - offset] = block[0]
                 continue
             if pos is not None:
@@ -235,7 +262,7 @@ class IndexCache:
             norms[:start] = self.sqnorms[:start]
             self.sqnorms = norms
         block = np.array(data[new_rows], dtype=np.float32)
-        self.sqnorms[start:needed] = prepare_rows(block, self.metric)
+        self.sqnorms[start:needed] = self._prepare(block)
         self.matrix[start:needed] = block
         live = np.ones(offset + needed, dtype=np.bool_)
         live[: self.count] = self.live[: self.count]
@@ -245,6 +272,10 @@ class IndexCache:
             positions[keys[i]] = offset + start + n
         self.count = offset + needed
         self.grow_graph()
+
+    def _prepare(self, block: FloatArray) -> FloatArray:
+        """Turn written rows into search rows in place; return their squared norms."""
+        return prepare_rows(block, "euclidean" if self.raw else self.metric)
 
     # -- the approximate graph ----------------------------------------------------------
 
@@ -263,21 +294,25 @@ class IndexCache:
             parts.append(self.matrix[max(start, offset) - offset : stop - offset])
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
-    def grow_graph(self, *, force: bool = False) -> None:
-        """Hand the rows after the graph to it once there are enough of them.
+    @property
+    def wants_graph(self) -> bool:
+        """Whether the index has grown large enough for a graph and has none yet."""
+        live = self.count - self.dead
+        return self.approximate and self.graph is None and live >= ann.ANN_MIN_VECTORS
 
-        The graph is first built when the index reaches ``ann.ANN_MIN_VECTORS`` live
-        rows; ``force`` hands it every row now (before a checkpoint saves it).
+    def build_graph(self) -> None:
+        """Build the graph over every row (of a raw cache)."""
+        logger.info("building the approximate index of %d vectors", self.count)
+        self.graph = ann.Graph.new(self.dimension, self.metric)
+        self.grow_graph(force=True)
+
+    def grow_graph(self, *, force: bool = False) -> None:
+        """Hand the rows after the graph to it once there are ``ann.TAIL_MAX`` of them.
+
+        ``force``: hand it every row now (before a checkpoint saves it).
         """
-        if not self.approximate:
-            return
         size = self.graph_size
-        if self.graph is None:
-            if self.count - self.dead < ann.ANN_MIN_VECTORS:
-                return
-            logger.info("building the approximate index of %d vectors", self.count)
-            self.graph = ann.Graph.new(self.dimension, self.metric)
-        elif self.count - size < (1 if force else ann.TAIL_MAX):
+        if self.graph is None or self.count - size < (1 if force else ann.TAIL_MAX):
             return
         for start in range(size, self.count, _GRAPH_BLOCK):
             stop = min(start + _GRAPH_BLOCK, self.count)
@@ -341,7 +376,11 @@ class IndexCache:
         """
         if self.metric == "cosine":
             q = query / np.float32(np.linalg.norm(query))
-            cosine: FloatArray = np.float32(1.0) - self._scores(q, rows_subset)
+            scores = self._scores(q, rows_subset)
+            if self.raw:
+                norms = np.sqrt(self._sqnorms(rows_subset))
+                np.divide(scores, norms, out=scores, where=norms > 0)
+            cosine: FloatArray = np.float32(1.0) - scores
             return cosine
         sq: FloatArray = (
             self._sqnorms(rows_subset)
@@ -460,6 +499,30 @@ class IndexCaches:
             self._caches[row["id"]] = cache
         return cache
 
+    def with_data(
+        self, conn: sqlite3.Connection, row: dict[str, Any], records: list[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
+        """``(key, data, ...)`` records with the data their checkpoint holds filled in.
+
+        An index with a graph keeps its vectors only in its checkpoint (SQLite's
+        ``data`` is then ``NULL``); a record whose vector cannot be found at all (its
+        checkpoint's files are gone) gets a ``RuntimeError``.
+        """
+        if all(record[1] is not None for record in records):
+            return records
+        cache = self.get(conn, row)
+        filled = []
+        for record in records:
+            if record[1] is None:
+                position = cache.positions.get(record[0])
+                if position is None or not cache.raw:
+                    msg = f"the vector {record[0]!r} has no data: its vector file is missing"
+                    raise RuntimeError(msg)
+                data = cache.rows(position, position + 1)[0].astype("<f4").tobytes()
+                record = (record[0], data, *record[2:])  # noqa: PLW2901 - the filled copy
+            filled.append(record)
+        return filled
+
     def opened(self, index_id: int) -> IndexCache | None:
         """The cache of an index, if this process has it open."""
         return self._caches.get(index_id)
@@ -480,6 +543,8 @@ class IndexCaches:
         if cache.version == before:
             update(cache)
             cache.version = after
+            if cache.wants_graph:
+                self._open_with_graph(index_id)
         else:
             del self._caches[index_id]
 
@@ -494,4 +559,27 @@ class IndexCaches:
                 return
             version, metric, dimension = shape
             row = {"id": index_id, "version": version, "metric": metric, "dimension": dimension}
-            self.get(conn, row).grow_graph()
+            cache = self.get(conn, row)
+        if cache.wants_graph:
+            self._open_with_graph(index_id)
+
+    def _open_with_graph(self, index_id: int) -> None:
+        """Reopen an index that reached the graph's size with raw rows, and build it."""
+        with self._storage.read() as conn:
+            shape = storage.index_shape(conn, index_id)
+            if shape is None:
+                return
+            version, metric, dimension = shape
+            cache = IndexCache.load(
+                conn,
+                index_id,
+                version,
+                metric,
+                dimension,
+                vector_dir=self._vector_dir,
+                approximate=True,
+                raw=True,
+            )
+        if cache.graph is None:
+            cache.build_graph()
+        self._caches[index_id] = cache

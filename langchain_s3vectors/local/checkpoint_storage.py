@@ -60,6 +60,58 @@ def record_checkpoint(
     conn.execute("DELETE FROM vector_changes WHERE index_id = ?", (index_id,))
 
 
+def data_releasable(conn: sqlite3.Connection) -> bool:
+    """Whether ``vectors.data`` may be ``NULL`` (stores created before it may not)."""
+    for column in conn.execute("PRAGMA table_info(vectors)"):
+        if column[1] == "data":
+            return not column[3]
+    return False
+
+
+def count_changes(conn: sqlite3.Connection, index_id: int) -> int:
+    """How many keys were written or deleted since the index's checkpoint."""
+    row = conn.execute("SELECT COUNT(*) FROM vector_changes WHERE index_id = ?", (index_id,))
+    return int(row.fetchone()[0])
+
+
+def release_vector_data(
+    conn: sqlite3.Connection, index_id: int, keys: Sequence[str] | None
+) -> None:
+    """Forget, inside the transaction recording a checkpoint, the data it now holds.
+
+    ``keys``: the keys written since the previous checkpoint (whose data is the only
+    data still in SQLite), or ``None`` for every vector of the index.
+    """
+    if keys is None:
+        conn.execute(
+            "UPDATE vectors SET data = NULL WHERE index_id = ? AND data IS NOT NULL", (index_id,)
+        )
+        return
+    conn.executemany(
+        "UPDATE vectors SET data = NULL WHERE index_id = ? AND key = ?",
+        [(index_id, key) for key in keys],
+    )
+
+
+def released_counts(conn: sqlite3.Connection) -> list[tuple[int, str, int]]:
+    """``(index id, checkpoint stem, vectors whose data only the checkpoint holds)``."""
+    return [
+        (int(r[0]), str(r[1]), int(r[2]))
+        for r in conn.execute(
+            "SELECT c.index_id, c.stem, COUNT(*) FROM vector_checkpoints c "
+            "JOIN vectors v ON v.index_id = c.index_id AND v.data IS NULL GROUP BY c.index_id"
+        )
+    ]
+
+
+def reclaim_free_pages(conn: sqlite3.Connection) -> None:
+    """Give the pages freed by released data back to the file system (outside a transaction).
+
+    Only stores created with ``auto_vacuum=INCREMENTAL`` shrink; others reuse the pages.
+    """
+    conn.execute("PRAGMA incremental_vacuum")
+
+
 def forget_orphan_checkpoints(conn: sqlite3.Connection) -> list[int]:
     """Forget the checkpoints of indexes that no longer exist; return those indexes' ids."""
     gone = [

@@ -193,7 +193,9 @@ class LocalS3VectorsClient:
         """
         try:
             with self._storage.read() as conn:
-                return fulltext.integrity_problems(conn)
+                return fulltext.integrity_problems(conn) + vectorfile.integrity_problems(
+                    conn, self._storage.vector_dir
+                )
         except sqlite3.DatabaseError as exc:
             return [f"the database cannot be read ({exc})"]
 

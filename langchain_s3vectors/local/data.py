@@ -90,7 +90,7 @@ class DataPlane:
         want_meta = bool(kwargs.get("returnMetadata"))
         with ctx.storage.read() as conn:
             row = ctx.require_index(conn, op, bucket, name)
-            rows = storage.vectors_by_key(conn, row["id"], unique)
+            rows = ctx.caches.with_data(conn, row, storage.vectors_by_key(conn, row["id"], unique))
         vectors = [_record(r, want_data=want_data, want_meta=want_meta) for r in rows]
         return ctx.protocol.ok({"vectors": vectors})
 
@@ -140,6 +140,7 @@ class DataPlane:
                     payload, lambda start: storage.keys_from(conn, row["id"], segment, start)
                 )
             rows = storage.list_page(conn, row["id"], segment, after, limit + 1)
+            rows = ctx.caches.with_data(conn, row, rows)
         taken = _within_page_bytes(rows[:limit])
         want_data = bool(kwargs.get("returnData"))
         want_meta = bool(kwargs.get("returnMetadata"))

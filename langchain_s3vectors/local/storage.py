@@ -70,7 +70,7 @@ CREATE TABLE IF NOT EXISTS vectors (
     index_id INTEGER NOT NULL,
     key TEXT NOT NULL,
     seg INTEGER NOT NULL,
-    data BLOB NOT NULL,
+    data BLOB,
     metadata TEXT,
     PRIMARY KEY (index_id, key)
 );
@@ -162,9 +162,12 @@ class Storage:
             directory.mkdir(parents=True, exist_ok=True)
             self.db_path = directory.resolve() / DB_FILENAME
             self.vector_dir = directory.resolve() / "vectors"
+            new = not self.db_path.exists()
             conn = sqlite3.connect(
                 self.db_path, check_same_thread=False, isolation_level=None, timeout=60.0
             )
+            if new:  # before the first table: a checkpoint can give released data back
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             conn.execute("PRAGMA page_size=16384")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")

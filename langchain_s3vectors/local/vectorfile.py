@@ -61,6 +61,11 @@ logger = logging.getLogger(__name__)
 #: (smaller ones are read from SQLite in milliseconds).
 CHECKPOINT_MIN_VECTORS = 20_000
 
+#: :func:`checkpoint_on_close` leaves an index whose checkpoint is behind by fewer
+#: changed keys as it is: a reader reads those few rows from SQLite, and closing costs
+#: about what the writes cost, not a rewrite of the whole index.
+CLOSE_MIN_CHANGES = 4_096
+
 #: Directory (inside the store's directory) holding the vector files.
 VECTOR_DIRNAME = "vectors"
 #: Vectors read from SQLite per step while writing a checkpoint.
@@ -133,6 +138,8 @@ class Checkpoint:
     sqnorms: FloatArray
     keys: KeyFile
     graph: ann.Graph | None = None
+    #: Rows as written (a graph checkpoint), not scaled to unit length.
+    raw: bool = False
 
 
 def _paths(directory: Path, stem: str) -> list[Path]:
@@ -169,7 +176,7 @@ def open_checkpoint(
         )
         if mapped is None:
             return None
-        rows, index_graph = mapped
+        rows, index_graph, raw = mapped
         sqnorms = np.load(norms_path, mmap_mode="r")
         offsets = np.load(offsets_path, mmap_mode="r")
         blob = (
@@ -185,21 +192,21 @@ def open_checkpoint(
         or offsets.shape != (count + 1,)
     ):
         return None
-    return Checkpoint(version, rows, sqnorms, KeyFile(offsets, blob), index_graph)
+    return Checkpoint(version, rows, sqnorms, KeyFile(offsets, blob), index_graph, raw=raw)
 
 
 def _map_rows(
     graph_path: Path, rows_path: Path, count: int, dimension: int, *, graph: bool
-) -> tuple[FloatArray, ann.Graph | None] | None:
-    """The checkpoint's rows, from its graph file or its ``.rows.npy``."""
+) -> tuple[FloatArray, ann.Graph | None, bool] | None:
+    """The checkpoint's rows, from its graph file (raw rows) or its ``.rows.npy``."""
     if not graph_path.exists():
         rows: FloatArray = np.load(rows_path, mmap_mode="r")
-        return rows, None
+        return rows, None, False
     if graph and ann.available():
         viewed = ann.Graph.view(graph_path, count, dimension)
-        return None if viewed is None else (viewed[1], viewed[0])
+        return None if viewed is None else (viewed[1], viewed[0], True)
     block = ann.map_rows(graph_path, count, dimension)
-    return None if block is None else (block, None)
+    return None if block is None else (block, None, True)
 
 
 def _fsync(path: Path) -> None:
@@ -282,6 +289,7 @@ def write_checkpoint(
     index_id: int,
     *,
     min_vectors: int,
+    min_changes: int = 0,
     cache: IndexCache | None = None,
 ) -> bool:
     """Write a new checkpoint of one index when it changed since the last one.
@@ -291,24 +299,19 @@ def write_checkpoint(
         directory: The vector file directory.
         index_id: The index.
         min_vectors: Skip indexes with fewer vectors (reading them is fast anyway).
+        min_changes: Skip an index with a checkpoint when fewer keys changed since
+            (a reader reads those from SQLite).
         cache: This process's open cache of the index; one with an approximate graph
             is checkpointed from memory, graph included.
 
     Returns:
         Whether a new checkpoint was committed.
     """
-    with storage.read() as conn:
-        shape = sql.index_shape(conn, index_id)
-        if shape is None:
-            return False
-        version, metric, dimension = shape
-        current = checkpoint_storage.checkpoint_row(conn, index_id)
-        if current is not None and current[0] == version:
-            return False
-        from_memory = cache is not None and cache.graph is not None
-        if from_memory and cache is not None and cache.version != version:
-            return False  # written by another process meanwhile: its writer saves it
-    if from_memory and cache is not None:
+    plan = _plan(storage, directory, index_id, cache, min_changes)
+    if plan is None:
+        return False
+    if plan.from_memory:
+        assert cache is not None  # noqa: S101 - planned from it
         return _checkpoint_graph(storage, directory, cache)
     with storage.read() as conn:
         count = sql.count_vectors(conn, index_id)
@@ -317,22 +320,70 @@ def write_checkpoint(
         directory.mkdir(exist_ok=True)
         stem = f"index-{index_id}-{secrets.token_hex(8)}"
         try:
-            _write_files(
-                directory, stem, _blocks(conn, index_id, dimension), count, dimension, metric
-            )
+            blocks = _blocks(conn, index_id, plan.dimension)
+            _write_files(directory, stem, blocks, count, plan.dimension, plan.metric)
         except BaseException:
             _remove(directory, {stem})
             raise
     try:
-        return _commit(storage, directory, index_id, stem, version, count)
+        return _commit(storage, directory, index_id, stem, plan.version, count)
     except BaseException:
         _remove(directory, {stem})  # e.g. the database is read-only
         raise
 
 
+@dataclass
+class _Plan:
+    """What a new checkpoint of an index is written from."""
+
+    version: int
+    metric: str
+    dimension: int
+    from_memory: bool
+
+
+def _plan(
+    storage: Storage,
+    directory: Path,
+    index_id: int,
+    cache: IndexCache | None,
+    min_changes: int,
+) -> _Plan | None:
+    """How to checkpoint an index now, or ``None`` when it is not to be checkpointed."""
+    with storage.read() as conn:
+        shape = sql.index_shape(conn, index_id)
+        if shape is None:
+            return None
+        version, metric, dimension = shape
+        current = checkpoint_storage.checkpoint_row(conn, index_id)
+        if current is not None and (
+            current[0] == version
+            or (min_changes and checkpoint_storage.count_changes(conn, index_id) < min_changes)
+        ):
+            return None
+    from_memory = cache is not None and cache.graph is not None
+    if from_memory and cache is not None and cache.version != version:
+        return None  # written by another process meanwhile: its writer saves it
+    if not from_memory and current is not None and _is_graph(directory, current[2]):
+        return None  # its rows are in the graph file only: a process with the graph saves it
+    return _Plan(version, metric, dimension, from_memory)
+
+
 def _commit(
-    storage: Storage, directory: Path, index_id: int, stem: str, version: int, count: int
+    storage: Storage,
+    directory: Path,
+    index_id: int,
+    stem: str,
+    version: int,
+    count: int,
+    *,
+    release: bool = False,
 ) -> bool:
+    """Record a written checkpoint, unless the index moved on meanwhile.
+
+    ``release``: the checkpoint holds the rows as written (a graph checkpoint), so the
+    same transaction drops their data from SQLite: the vectors are then stored once.
+    """
     with storage.transaction() as conn:
         now = sql.version(conn, index_id)
         mine = _complete(directory, stem)
@@ -340,13 +391,26 @@ def _commit(
             _remove(directory, {stem})  # written meanwhile, or superseded: try again later
             return False
         old = checkpoint_storage.checkpoint_row(conn, index_id)
+        released = release and checkpoint_storage.data_releasable(conn)
+        if released:
+            since = old is not None and _is_graph(directory, old[2])
+            changed = checkpoint_storage.changed_keys(conn, index_id) if since else None
+            checkpoint_storage.release_vector_data(conn, index_id, changed)
         checkpoint_storage.record_checkpoint(conn, index_id, version, count, stem)
         # Files no committed row names (a crashed or superseded writer's) go now.
         keep = {stem} | ({old[2]} if old is not None else set())
         _remove(directory, _stems(directory, index_id) - keep)
     if old is not None and old[2] != stem:
         _remove(directory, {old[2]})
+    if released:
+        with storage.lock:
+            checkpoint_storage.reclaim_free_pages(storage.conn)
     return True
+
+
+def _is_graph(directory: Path, stem: str) -> bool:
+    """Whether a checkpoint is a graph checkpoint (the only copy of its rows)."""
+    return (directory / (stem + _GRAPH_SUFFIX)).exists()
 
 
 def _checkpoint_graph(storage: Storage, directory: Path, cache: IndexCache) -> bool:
@@ -376,7 +440,7 @@ def _checkpoint_graph(storage: Storage, directory: Path, cache: IndexCache) -> b
         _remove(directory, {stem})
         raise
     try:
-        return _commit(storage, directory, cache.index_id, stem, cache.version, count)
+        return _commit(storage, directory, cache.index_id, stem, cache.version, count, release=True)
     except BaseException:
         _remove(directory, {stem})
         raise
@@ -405,6 +469,35 @@ def _key_block(cache: IndexCache) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
     return offsets, np.concatenate(parts)
 
 
+def integrity_problems(conn: sqlite3.Connection, directory: Path | None) -> list[str]:
+    """One line per index whose vectors live in a checkpoint that cannot be opened."""
+    if directory is None:
+        return []
+    problems = []
+    for index_id, stem, count in checkpoint_storage.released_counts(conn):
+        shape = sql.index_shape(conn, index_id)
+        graph = directory / (stem + _GRAPH_SUFFIX)
+        try:
+            whole = (
+                shape is not None
+                and _complete(directory, stem)
+                and ann.map_rows(graph, _checkpoint_count(conn, index_id), shape[2]) is not None
+            )
+        except (OSError, ValueError):
+            whole = False
+        if not whole:
+            problems.append(
+                f"vector file {graph.name}: missing or damaged; it holds the only copy of "
+                f"{count} vectors of index {index_id} (restore it from a backup)"
+            )
+    return problems
+
+
+def _checkpoint_count(conn: sqlite3.Connection, index_id: int) -> int:
+    row = checkpoint_storage.checkpoint_row(conn, index_id)
+    return -1 if row is None else row[1]
+
+
 def drop_checkpoints(storage: Storage, directory: Path) -> None:
     """Forget the checkpoints of indexes that no longer exist, and their files."""
     with storage.transaction() as conn:
@@ -414,11 +507,16 @@ def drop_checkpoints(storage: Storage, directory: Path) -> None:
 
 
 def checkpoint_all(
-    storage: Storage, *, min_vectors: int = 0, caches: IndexCaches | None = None
+    storage: Storage,
+    *,
+    min_vectors: int = 0,
+    min_changes: int = 0,
+    caches: IndexCaches | None = None,
 ) -> int:
     """Checkpoint every index of a store changed since its last checkpoint.
 
-    ``caches``: this process's open indexes (those with a graph are saved from memory).
+    ``min_vectors``, ``min_changes``: see :func:`write_checkpoint`; ``caches``: this
+    process's open indexes (those with a graph are saved from memory).
 
     Returns:
         How many indexes got a new checkpoint (always 0 in memory or read-only).
@@ -434,6 +532,7 @@ def checkpoint_all(
             directory,
             index_id,
             min_vectors=min_vectors,
+            min_changes=min_changes,
             cache=None if caches is None else caches.opened(index_id),
         )
         for index_id in ids
@@ -451,6 +550,11 @@ def checkpoint_on_close(storage: Storage, caches: IndexCaches | None = None) -> 
     """
     try:
         if storage.wrote:
-            checkpoint_all(storage, min_vectors=CHECKPOINT_MIN_VECTORS, caches=caches)
+            checkpoint_all(
+                storage,
+                min_vectors=CHECKPOINT_MIN_VECTORS,
+                min_changes=CLOSE_MIN_CHANGES,
+                caches=caches,
+            )
     except (sqlite3.Error, OSError) as exc:
         logger.debug("vector checkpoint skipped: %s", exc)
