@@ -104,12 +104,14 @@ def released_counts(conn: sqlite3.Connection) -> list[tuple[int, str, int]]:
     ]
 
 
-def reclaim_free_pages(conn: sqlite3.Connection) -> None:
-    """Give the pages freed by released data back to the file system (outside a transaction).
+def reclaim_free_pages(conn: sqlite3.Connection, *, compact: bool) -> None:
+    """Give the space of released vector data back to the file system.
 
-    Only stores created with ``auto_vacuum=INCREMENTAL`` shrink; others reuse the pages.
+    Run outside a transaction. ``compact``: rebuild the file (``VACUUM``), worth it
+    once most of it was released (the rows' pages are left sparse, not free); else
+    return the free pages only (stores created with ``auto_vacuum=INCREMENTAL``).
     """
-    conn.execute("PRAGMA incremental_vacuum")
+    conn.execute("VACUUM" if compact else "PRAGMA incremental_vacuum")
 
 
 def forget_orphan_checkpoints(conn: sqlite3.Connection) -> list[int]:

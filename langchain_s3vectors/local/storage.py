@@ -166,9 +166,9 @@ class Storage:
             conn = sqlite3.connect(
                 self.db_path, check_same_thread=False, isolation_level=None, timeout=60.0
             )
+            conn.execute("PRAGMA page_size=16384")
             if new:  # before the first table: a checkpoint can give released data back
                 conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-            conn.execute("PRAGMA page_size=16384")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=60000")

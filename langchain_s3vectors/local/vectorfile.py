@@ -392,6 +392,7 @@ def _commit(
             return False
         old = checkpoint_storage.checkpoint_row(conn, index_id)
         released = release and checkpoint_storage.data_releasable(conn)
+        changed: list[str] | None = None
         if released:
             since = old is not None and _is_graph(directory, old[2])
             changed = checkpoint_storage.changed_keys(conn, index_id) if since else None
@@ -403,9 +404,17 @@ def _commit(
     if old is not None and old[2] != stem:
         _remove(directory, {old[2]})
     if released:
-        with storage.lock:
-            checkpoint_storage.reclaim_free_pages(storage.conn)
+        _reclaim(storage, compact=changed is None)
     return True
+
+
+def _reclaim(storage: Storage, *, compact: bool) -> None:
+    """Shrink the database after releasing data; a busy store is left for next time."""
+    with storage.lock:
+        try:
+            checkpoint_storage.reclaim_free_pages(storage.conn, compact=compact)
+        except sqlite3.Error as exc:
+            logger.debug("database not compacted: %s", exc)
 
 
 def _is_graph(directory: Path, stem: str) -> bool:
