@@ -482,6 +482,7 @@ class IndexCaches:
         self._vector_dir = storage.vector_dir
         self.approximate = approximate
         self._caches: dict[int, IndexCache] = {}
+        self._estimates: dict[int, int] = {}
 
     def get(self, conn: sqlite3.Connection, row: dict[str, Any]) -> IndexCache:
         """The cache of an index row, (re)opened when the index's data version moved."""
@@ -528,17 +529,24 @@ class IndexCaches:
         return self._caches.get(index_id)
 
     def after_write(
-        self, index_id: int, before: int, after: int, update: Callable[[IndexCache], None]
+        self,
+        index_id: int,
+        before: int,
+        after: int,
+        update: Callable[[IndexCache], None],
+        *,
+        added: int = 0,
     ) -> None:
         """Apply this process's write to an open cache, or drop it if it missed one.
 
-        With ``approximate`` on, an index not open yet is opened (after the write, so
-        it holds it) to keep its graph growing with this process's writes.
+        ``added``: how many vectors the write may have added. With ``approximate`` on,
+        an index not open yet is opened once it may have reached the graph's size, and
+        kept open from then on, so that its graph grows with this process's writes.
         """
         cache = self._caches.get(index_id)
         if cache is None:
-            if self.approximate:
-                self._open_after_write(index_id)
+            if self.approximate and added:
+                self._track(index_id, added)
             return
         if cache.version == before:
             update(cache)
@@ -551,16 +559,23 @@ class IndexCaches:
     def drop(self, index_id: int) -> None:
         """Forget a deleted index."""
         self._caches.pop(index_id, None)
+        self._estimates.pop(index_id, None)
 
-    def _open_after_write(self, index_id: int) -> None:
-        with self._storage.read() as conn:
-            shape = storage.index_shape(conn, index_id)
-            if shape is None:
-                return
-            version, metric, dimension = shape
-            row = {"id": index_id, "version": version, "metric": metric, "dimension": dimension}
-            cache = self.get(conn, row)
-        if cache.wants_graph:
+    def _track(self, index_id: int, added: int) -> None:
+        """Count what this process adds to an index it has not opened.
+
+        The index is opened, with a graph, once it may have reached
+        ``ann.ANN_MIN_VECTORS`` vectors.
+        """
+        estimate = self._estimates.get(index_id)
+        if estimate is None:
+            with self._storage.read() as conn:
+                estimate = storage.count_vectors(conn, index_id)
+        else:
+            estimate += added
+        self._estimates[index_id] = estimate
+        if estimate >= ann.ANN_MIN_VECTORS:
+            del self._estimates[index_id]
             self._open_with_graph(index_id)
 
     def _open_with_graph(self, index_id: int) -> None:

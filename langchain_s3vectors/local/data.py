@@ -76,7 +76,9 @@ class DataPlane:
                 index_texts(conn, index_id, keys, metadata_json, fields)
             checkpoint_storage.log_changes(conn, index_id, keys)
             after = storage.bump_version(conn, index_id)
-        ctx.caches.after_write(index_id, row["version"], after, lambda c: c.apply_put(keys, matrix))
+        ctx.caches.after_write(
+            index_id, row["version"], after, lambda c: c.apply_put(keys, matrix), added=len(keys)
+        )
         return ctx.protocol.ok({})
 
     def get_vectors(self, kwargs: dict[str, Any]) -> dict[str, Any]:
