@@ -51,7 +51,7 @@ MIN_CANDIDATES = 64
 MAX_CANDIDATES = 4_096
 #: Graph degree (HNSW ``M``) and the breadth of the search while building it.
 CONNECTIVITY = 16
-EXPANSION_ADD = 128
+EXPANSION_ADD = 64
 #: Breadth of the graph search per query (never less than the candidates asked for).
 EXPANSION_SEARCH = 128
 
