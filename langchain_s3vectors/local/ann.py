@@ -78,14 +78,12 @@ class Graph:
     Args:
         index: The usearch index (in memory, or a read-only view of a file).
         viewed: Whether ``index`` is a memory-mapped view (it cannot grow).
-        path: The file a viewed index maps.
     """
 
-    def __init__(self, index: Any, *, viewed: bool = False, path: Path | None = None) -> None:
+    def __init__(self, index: Any, *, viewed: bool = False) -> None:
         """Wrap a usearch index."""
         self._index = index
         self._viewed = viewed
-        self._path = path
 
     @classmethod
     def new(cls, dimension: int, metric: str) -> Graph:
@@ -109,10 +107,8 @@ class Graph:
 
     def add(self, start: int, rows: FloatArray) -> None:
         """Add ``rows`` as positions ``start, start + 1, ...`` (``start`` is :attr:`size`)."""
-        if self._viewed:
-            from usearch.index import Index  # noqa: PLC0415 - the optional extra
-
-            self._index = Index.restore(str(self._path), view=False)
+        if self._viewed:  # a mapped file cannot grow: copy it into memory first
+            self._index = self._index.copy()
             self._viewed = False
         keys = np.arange(start, start + rows.shape[0], dtype=np.uint64)
         # One thread: the graph then stores row ``i`` in slot ``i``, so its saved vector
@@ -153,7 +149,7 @@ class Graph:
             stored = np.asarray(index.get(np.uint64(position)), dtype=np.float32)
             if not np.array_equal(stored.reshape(-1), rows[position]):
                 return None
-        return cls(index, viewed=True, path=path), rows
+        return cls(index, viewed=True), rows
 
 
 def map_rows(path: Path, count: int, dimension: int) -> FloatArray | None:

@@ -436,3 +436,17 @@ def test_a_lost_vector_file_is_reported(tmp_path: Path) -> None:
     assert len(problems) == 1
     assert graph_file.name in problems[0]
     assert f"only copy of {N} vectors" in problems[0]
+
+
+def test_a_mapped_graph_grows_after_its_file_is_replaced(tmp_path: Path) -> None:
+    c = _client(tmp_path)
+    _put(c, _data())
+    c.close()
+    again = LocalS3VectorsClient(tmp_path)
+    assert _query(again, _data()[8])[0][0] == "k8"  # maps the graph
+    for path in (tmp_path / "vectors").iterdir():  # e.g. another writer's newer checkpoint
+        path.unlink()
+    more = _data(500, seed=14)
+    _put(again, more, start=N)  # the graph grows from its mapping, not from the file
+    assert _query(again, more[3])[0][0] == f"k{N + 3}"
+    assert _query(again, _data()[8])[0][0] == "k8"
