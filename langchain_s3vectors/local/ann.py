@@ -31,6 +31,7 @@ candidate counts are this client's own choices, measured in ``benchmarks/ann_sca
 from __future__ import annotations
 
 import importlib.util
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,6 +39,8 @@ import numpy.typing as npt
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from langchain_s3vectors.local.cache import IndexCache
 
 #: Indexes with fewer vectors are searched exactly.
 ANN_MIN_VECTORS = 50_000
@@ -167,3 +170,48 @@ def map_rows(path: Path, count: int, dimension: int) -> FloatArray | None:
         path, dtype=np.float32, mode="r", offset=_MATRIX_HEADER, shape=(count, dimension)
     )
     return rows
+
+
+def nearest(
+    cache: IndexCache, query: FloatArray, k: int, mask: npt.NDArray[np.bool_] | None, depth: int
+) -> tuple[npt.NDArray[np.intp], FloatArray] | None:
+    """The nearest ``k`` positions of an index with a graph (see the module docstring).
+
+    The graph's candidates plus the rows after it, ranked exactly; ``depth`` is how
+    deep the whole request goes (each page is cut from the same candidates).
+
+    ``None`` when exact search is the better answer: a filter letting few rows
+    through, or more candidates asked for than ``MAX_CANDIDATES``.
+    """
+    graph = cache.graph
+    assert graph is not None  # noqa: S101 - the caller checked
+    count = cache.count
+    allowed = mask
+    if cache.dead:
+        live = cache.live[:count]
+        allowed = live if mask is None else mask & live
+    share = 1.0
+    if allowed is not None:
+        passing = int(np.count_nonzero(allowed))
+        if passing <= EXACT_SUBSET_MAX:
+            return None
+        share = passing / count
+    fetch = max(MIN_CANDIDATES, math.ceil(2 * depth / share))
+    size = graph.size
+    probe = query / np.float32(np.linalg.norm(query)) if cache.metric == "cosine" else query
+    while True:
+        if fetch > MAX_CANDIDATES:
+            return None
+        found = graph.search(probe.astype(np.float32, copy=False), fetch)
+        if allowed is not None:
+            found = found[allowed[found]]
+        if found.shape[0] >= depth or fetch >= size:
+            break
+        fetch *= 4
+    tail = np.arange(size, count, dtype=np.intp)
+    if allowed is not None:
+        tail = tail[allowed[size:count]]
+    positions = np.concatenate([found, tail])
+    dist = cache.distances(query, positions)
+    order = np.lexsort((positions, dist))[:k]
+    return positions[order], dist[order]

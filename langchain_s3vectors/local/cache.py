@@ -13,7 +13,6 @@ a reopen (:class:`IndexCaches`). A query is one matrix-vector product and an
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -160,20 +159,7 @@ class IndexCache:
                 cache = cls._from_checkpoint(conn, checkpoint, index_id, version, metric)
                 cache.approximate = approximate
                 return cache
-        total = storage.count_vectors(conn, index_id)
-        matrix = np.empty((total, dimension), dtype=np.float32)
-        keys: list[str] = []
-        cursor = storage.all_vectors(conn, index_id)
-        row = 0
-        while batch := cursor.fetchmany(2048):
-            for key, blob in batch:
-                if blob is None:  # kept only in a checkpoint whose files are gone
-                    logger.error("vector %r of index %d has no data", key, index_id)
-                    continue
-                keys.append(key)
-                matrix[row] = np.frombuffer(blob, dtype="<f4")
-                row += 1
-        matrix = matrix[:row]
+        keys, matrix = _read_rows(conn, index_id, dimension)
         cache = cls(
             index_id=index_id,
             version=version,
@@ -402,7 +388,7 @@ class IndexCache:
         if self.count == 0 or k <= 0:
             return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.float32)
         if self.graph is not None:
-            found = self._approximate(query, k, mask, max(k, depth))
+            found = ann.nearest(self, query, k, mask, max(k, depth))
             if found is not None:
                 return found
         if self.dead:
@@ -425,45 +411,6 @@ class IndexCache:
         order = part[np.lexsort((part, sub[part]))]
         positions = order if candidates is None else candidates[order]
         return positions, sub[order]
-
-    def _approximate(
-        self, query: FloatArray, k: int, mask: BoolArray | None, depth: int
-    ) -> tuple[npt.NDArray[np.intp], FloatArray] | None:
-        """The graph's candidates plus the rows after it, ranked exactly.
-
-        ``None`` when exact search is the better answer: a filter letting few rows
-        through, or more candidates asked for than ``ann.MAX_CANDIDATES``.
-        """
-        assert self.graph is not None  # noqa: S101 - the caller checked
-        allowed = mask
-        if self.dead:
-            live = self.live[: self.count]
-            allowed = live if mask is None else mask & live
-        share = 1.0
-        if allowed is not None:
-            passing = int(np.count_nonzero(allowed))
-            if passing <= ann.EXACT_SUBSET_MAX:
-                return None
-            share = passing / self.count
-        fetch = max(ann.MIN_CANDIDATES, math.ceil(2 * depth / share))
-        size = self.graph.size
-        probe = query / np.float32(np.linalg.norm(query)) if self.metric == "cosine" else query
-        while True:
-            if fetch > ann.MAX_CANDIDATES:
-                return None
-            found = self.graph.search(probe.astype(np.float32, copy=False), fetch)
-            if allowed is not None:
-                found = found[allowed[found]]
-            if found.shape[0] >= depth or fetch >= size:
-                break
-            fetch *= 4
-        tail = np.arange(size, self.count, dtype=np.intp)
-        if allowed is not None:
-            tail = tail[allowed[size : self.count]]
-        positions = np.concatenate([found, tail])
-        dist = self.distances(query, positions)
-        order = np.lexsort((positions, dist))[:k]
-        return positions[order], dist[order]
 
 
 class IndexCaches:
@@ -598,3 +545,20 @@ class IndexCaches:
         if cache.graph is None:
             cache.build_graph()
         self._caches[index_id] = cache
+
+
+def _read_rows(
+    conn: sqlite3.Connection, index_id: int, dimension: int
+) -> tuple[list[str], FloatArray]:
+    """Every key and vector of an index, read from SQLite in rowid order."""
+    matrix = np.empty((storage.count_vectors(conn, index_id), dimension), dtype=np.float32)
+    keys: list[str] = []
+    cursor = storage.all_vectors(conn, index_id)
+    while batch := cursor.fetchmany(2048):
+        for key, blob in batch:
+            if blob is None:  # kept only in a checkpoint whose files are gone
+                logger.error("vector %r of index %d has no data", key, index_id)
+                continue
+            matrix[len(keys)] = np.frombuffer(blob, dtype="<f4")
+            keys.append(key)
+    return keys, matrix[: len(keys)]
