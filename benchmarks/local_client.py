@@ -16,6 +16,9 @@ topK 10. Printed, all measured in this one run:
   vectors with a 30-word page content each (words drawn from a 5,000-word Zipf
   vocabulary, full-text searchable), queried with three such words.
 
+The client searches exactly (``exact_search=True``): this benchmark measures the exact
+path against numpy; ``benchmarks/ann_scale.py`` measures the approximate one.
+
 Run: ``python benchmarks/local_client.py [--n 100000]``
 """
 
@@ -49,7 +52,7 @@ def memory_probe(path: str, dim: int) -> None:
     """Run in a fresh process: RSS added by opening the store and loading the index."""
     import gc  # noqa: PLC0415
 
-    client = LocalS3VectorsClient(path)
+    client = LocalS3VectorsClient(path, exact_search=True)
     q = np.random.default_rng(1).standard_normal(dim).astype(np.float32).tolist()
     client.get_index(vectorBucketName=BUCKET, indexName=INDEX)
     gc.collect()
@@ -124,7 +127,7 @@ def main() -> None:
     categories = [f"c{i % 10}" for i in range(n)]
 
     with tempfile.TemporaryDirectory() as tmp:
-        client = LocalS3VectorsClient(tmp)
+        client = LocalS3VectorsClient(tmp, exact_search=True)
         client.create_vector_bucket(vectorBucketName=BUCKET)
         client.create_index(
             vectorBucketName=BUCKET,

@@ -6,8 +6,9 @@ matrix as a ``.npy`` file. Then, each in a fresh process (imports excluded, page
 warm, median of ``--repeat`` runs), it times:
 
 * **numpy** (baseline): ``np.load`` of the ``.npy`` + one exact top-10 cosine query;
-* **store**: ``LocalS3VectorsClient(path)`` + the first ``query_vectors`` (topK 10),
-  with the checkpoint mapped;
+* **store**: ``LocalS3VectorsClient(path, exact_search=True)`` + the first
+  ``query_vectors`` (topK 10), with the checkpoint mapped (exact search, as numpy's;
+  ``benchmarks/ann_scale.py`` times the approximate index's open);
 * **store, SQLite only**: the same with the checkpoint files moved away, i.e. every
   vector read out of SQLite first (the path before checkpoints existed).
 
@@ -50,7 +51,7 @@ if mode == "numpy":
     top = np.argpartition(-scores, 10)[:10]
     keys = [f"v{i}" for i in top[np.argsort(-scores[top])]]
 else:
-    client = LocalS3VectorsClient(path)
+    client = LocalS3VectorsClient(path, exact_search=True)
     res = client.query_vectors(vectorBucketName="bench", indexName="vectors", topK=10,
                                queryVector={"float32": q})
     keys = [v["key"] for v in res["vectors"]]
@@ -69,7 +70,7 @@ def chunks(n: int) -> list[tuple[int, np.ndarray]]:
 
 
 def build(path: Path, npy: Path, n: int) -> tuple[float, float]:
-    client = LocalS3VectorsClient(path)
+    client = LocalS3VectorsClient(path, exact_search=True)
     client.create_vector_bucket(vectorBucketName=BUCKET)
     client.create_index(
         vectorBucketName=BUCKET,
