@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.local import fulltext_storage, storage
+from langchain_s3vectors.local.context import Request, operation
 from langchain_s3vectors.local.fulltext import add_field
 
 if TYPE_CHECKING:
@@ -28,16 +29,13 @@ class ControlPlane:
 
     # -- buckets -----------------------------------------------------------------------
 
-    def create_vector_bucket(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("CreateVectorBucket", "bucket", exists=False)
+    def create_vector_bucket(self, req: Request) -> dict[str, Any]:
         """CreateVectorBucket: create a vector bucket (ConflictException if it exists)."""
-        op = "CreateVectorBucket"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        name = kwargs["vectorBucketName"]
-        ctx.checks.name(op, "vector bucket", name)
+        ctx, op, kwargs, name = self._ctx, req.op, req.kwargs, req.bucket
         ctx.checks.new_tags(op, kwargs.get("tags"))
         encryption = ctx.checks.encryption(op, kwargs.get("encryptionConfiguration"))
-        with ctx.storage.transaction() as conn:
+        with req.write() as (conn, _):
             if storage.get_bucket(conn, name) is not None:
                 raise ctx.protocol.conflict(op, f"A vector bucket named {name} already exists")
             storage.insert_bucket(
@@ -45,14 +43,11 @@ class ControlPlane:
             )
         return ctx.protocol.ok({"vectorBucketArn": ctx.protocol.bucket_arn(name)})
 
-    def get_vector_bucket(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("GetVectorBucket", "bucket")
+    def get_vector_bucket(self, req: Request) -> dict[str, Any]:
         """GetVectorBucket."""
-        op = "GetVectorBucket"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        name = ctx.checks.bucket(op, kwargs)
-        with ctx.storage.read() as conn:
-            row = ctx.require_bucket(conn, op, name)
+        ctx, name = self._ctx, req.bucket
+        row = req.lookup()
         bucket = {
             "vectorBucketName": name,
             "vectorBucketArn": ctx.protocol.bucket_arn(name),
@@ -62,18 +57,14 @@ class ControlPlane:
         }
         return ctx.protocol.ok({"vectorBucket": bucket})
 
-    def list_vector_buckets(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("ListVectorBuckets")
+    def list_vector_buckets(self, req: Request) -> dict[str, Any]:
         """ListVectorBuckets, with ``prefix``, ``maxResults`` and ``nextToken``."""
-        op = "ListVectorBuckets"
         ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        limit = ctx.checks.page_size(op, kwargs, limits.MAX_LIST_RESOURCES_RESULTS)
-        prefix = kwargs.get("prefix", "")
+        prefix = req.kwargs.get("prefix", "")
         scope = f"buckets:{prefix}"
-        after = ""
-        if kwargs.get("nextToken"):
-            after = ctx.checks.token(op, kwargs["nextToken"], scope)["after"]
-        with ctx.storage.read() as conn:
+        limit, after = self._page_start(req, scope)
+        with req.read() as (conn, _):
             rows = storage.list_buckets(conn, after, prefix, limit + 1)
         buckets = [
             {
@@ -84,6 +75,14 @@ class ControlPlane:
             for name, created in rows[:limit]
         ]
         return ctx.protocol.ok(self._page("vectorBuckets", buckets, rows, limit, scope))
+
+    def _page_start(self, req: Request, scope: str) -> tuple[int, str]:
+        """A list request's page size, and the name its ``nextToken`` resumes after."""
+        checks, op, kwargs = self._ctx.checks, req.op, req.kwargs
+        limit = checks.page_size(op, kwargs, limits.MAX_LIST_RESOURCES_RESULTS)
+        if not kwargs.get("nextToken"):
+            return limit, ""
+        return limit, checks.token(op, kwargs["nextToken"], scope)["after"]
 
     def _page(
         self,
@@ -101,85 +100,66 @@ class ControlPlane:
             )
         return body
 
-    def delete_vector_bucket(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("DeleteVectorBucket", "bucket")
+    def delete_vector_bucket(self, req: Request) -> dict[str, Any]:
         """DeleteVectorBucket (ConflictException while it still has indexes)."""
-        op = "DeleteVectorBucket"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        name = ctx.checks.bucket(op, kwargs)
-        with ctx.storage.transaction() as conn:
-            ctx.require_bucket(conn, op, name)
+        ctx, name = self._ctx, req.bucket
+        with req.write() as (conn, _):
             count = storage.count_indexes(conn, name)
             if count:
                 msg = f"The vector bucket {name} is not empty: delete its {count} index(es) first"
-                raise ctx.protocol.conflict(op, msg)
+                raise ctx.protocol.conflict(req.op, msg)
             storage.delete_bucket(conn, name)
         return ctx.protocol.ok({})
 
-    def put_vector_bucket_policy(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("PutVectorBucketPolicy", "bucket")
+    def put_vector_bucket_policy(self, req: Request) -> dict[str, Any]:
         """PutVectorBucketPolicy: store the policy document (must be JSON)."""
-        op = "PutVectorBucketPolicy"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        name = ctx.checks.bucket(op, kwargs)
-        ctx.checks.policy(op, kwargs["policy"])
-        with ctx.storage.transaction() as conn:
-            ctx.require_bucket(conn, op, name)
-            storage.set_bucket_policy(conn, name, kwargs["policy"])
-        return ctx.protocol.ok({})
+        policy = req.kwargs["policy"]
+        self._ctx.checks.policy(req.op, policy)
+        with req.write() as (conn, _):
+            storage.set_bucket_policy(conn, req.bucket, policy)
+        return self._ctx.protocol.ok({})
 
-    def get_vector_bucket_policy(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("GetVectorBucketPolicy", "bucket")
+    def get_vector_bucket_policy(self, req: Request) -> dict[str, Any]:
         """GetVectorBucketPolicy."""
-        op = "GetVectorBucketPolicy"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        name = ctx.checks.bucket(op, kwargs)
-        with ctx.storage.read() as conn:
-            row = ctx.require_bucket(conn, op, name)
+        protocol = self._ctx.protocol
+        row = req.lookup()
         if row["policy"] is None:
-            raise ctx.protocol.not_found(op, f"The vector bucket {name} has no bucket policy")
-        return ctx.protocol.ok({"policy": row["policy"]})
+            msg = f"The vector bucket {req.bucket} has no bucket policy"
+            raise protocol.not_found(req.op, msg)
+        return protocol.ok({"policy": row["policy"]})
 
-    def delete_vector_bucket_policy(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("DeleteVectorBucketPolicy", "bucket")
+    def delete_vector_bucket_policy(self, req: Request) -> dict[str, Any]:
         """DeleteVectorBucketPolicy."""
-        op = "DeleteVectorBucketPolicy"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        name = ctx.checks.bucket(op, kwargs)
-        with ctx.storage.transaction() as conn:
-            ctx.require_bucket(conn, op, name)
-            storage.set_bucket_policy(conn, name, None)
-        return ctx.protocol.ok({})
+        with req.write() as (conn, _):
+            storage.set_bucket_policy(conn, req.bucket, None)
+        return self._ctx.protocol.ok({})
 
-    def put_vector_bucket_default_index_mode(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("PutVectorBucketDefaultIndexMode", "bucket")
+    def put_vector_bucket_default_index_mode(self, req: Request) -> dict[str, Any]:
         """PutVectorBucketDefaultIndexMode."""
-        op = "PutVectorBucketDefaultIndexMode"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        name = ctx.checks.bucket(op, kwargs)
-        mode = kwargs["defaultIndexMode"]
-        with ctx.storage.transaction() as conn:
-            row = ctx.require_bucket(conn, op, name)
-            ctx.checks.index_mode(op, mode, row["created"])
-            storage.set_bucket_default_mode(conn, name, mode)
-        return ctx.protocol.ok({})
+        mode = req.kwargs["defaultIndexMode"]
+        with req.write() as (conn, row):
+            self._ctx.checks.index_mode(req.op, mode, row["created"])
+            storage.set_bucket_default_mode(conn, req.bucket, mode)
+        return self._ctx.protocol.ok({})
 
     # -- indexes -----------------------------------------------------------------------
 
-    def create_index(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("CreateIndex", "bucket")
+    def create_index(self, req: Request) -> dict[str, Any]:
         """CreateIndex (ConflictException if it exists; the existing one stays intact)."""
-        op = "CreateIndex"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        bucket = ctx.checks.bucket(op, kwargs)
+        ctx, op, kwargs, bucket = self._ctx, req.op, req.kwargs, req.bucket
         name = kwargs["indexName"]
         ctx.checks.name(op, "index", name)
         ctx.checks.new_tags(op, kwargs.get("tags"))
         ctx.checks.dimension(op, kwargs["dimension"])
         config = ctx.checks.metadata_configuration(op, kwargs.get("metadataConfiguration") or {})
         encryption = ctx.checks.encryption(op, kwargs.get("encryptionConfiguration"))
-        with ctx.storage.transaction() as conn:
-            brow = ctx.require_bucket(conn, op, bucket)
+        with req.write() as (conn, brow):
             if storage.get_index(conn, bucket, name) is not None:
                 msg = f"An index named {name} already exists in vector bucket {bucket}"
                 raise ctx.protocol.conflict(op, msg)
@@ -221,30 +201,20 @@ class ControlPlane:
             "indexMode": row["index_mode"],
         }
 
-    def get_index(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("GetIndex", "index")
+    def get_index(self, req: Request) -> dict[str, Any]:
         """GetIndex."""
-        op = "GetIndex"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        bucket, name = ctx.checks.index(op, kwargs)
-        with ctx.storage.read() as conn:
-            row = ctx.require_index(conn, op, bucket, name)
-        return ctx.protocol.ok({"index": self._index_body(row)})
+        row = req.lookup()
+        return self._ctx.protocol.ok({"index": self._index_body(row)})
 
-    def list_indexes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("ListIndexes", "bucket")
+    def list_indexes(self, req: Request) -> dict[str, Any]:
         """ListIndexes, with ``prefix``, ``maxResults`` and ``nextToken``."""
-        op = "ListIndexes"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        bucket = ctx.checks.bucket(op, kwargs)
-        limit = ctx.checks.page_size(op, kwargs, limits.MAX_LIST_RESOURCES_RESULTS)
-        prefix = kwargs.get("prefix", "")
+        ctx, bucket = self._ctx, req.bucket
+        prefix = req.kwargs.get("prefix", "")
         scope = f"indexes:{bucket}:{prefix}"
-        after = ""
-        if kwargs.get("nextToken"):
-            after = ctx.checks.token(op, kwargs["nextToken"], scope)["after"]
-        with ctx.storage.read() as conn:
-            ctx.require_bucket(conn, op, bucket)
+        limit, after = self._page_start(req, scope)
+        with req.read() as (conn, _):
             rows = storage.list_indexes(conn, bucket, after, prefix, limit + 1)
         indexes = [
             {
@@ -257,42 +227,32 @@ class ControlPlane:
         ]
         return ctx.protocol.ok(self._page("indexes", indexes, rows, limit, scope))
 
-    def delete_index(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("DeleteIndex", "index")
+    def delete_index(self, req: Request) -> dict[str, Any]:
         """DeleteIndex: the index and every vector in it."""
-        op = "DeleteIndex"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        bucket, name = ctx.checks.index(op, kwargs)
-        with ctx.storage.transaction() as conn:
-            row = ctx.require_index(conn, op, bucket, name)
+        with req.write() as (conn, row):
             storage.delete_index(conn, row["id"])
-        ctx.caches.drop(row["id"])
-        return ctx.protocol.ok({})
+        self._ctx.caches.drop(row["id"])
+        return self._ctx.protocol.ok({})
 
-    def update_index_mode(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("UpdateIndexMode", "index")
+    def update_index_mode(self, req: Request) -> dict[str, Any]:
         """UpdateIndexMode (CLASSIC only for buckets created before 2026-09-30)."""
-        op = "UpdateIndexMode"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        bucket, name = ctx.checks.index(op, kwargs)
-        mode = kwargs["indexMode"]
-        with ctx.storage.transaction() as conn:
-            row = ctx.require_index(conn, op, bucket, name)
-            brow = ctx.require_bucket(conn, op, bucket)
+        ctx, op = self._ctx, req.op
+        mode = req.kwargs["indexMode"]
+        with req.write() as (conn, row):
+            brow = ctx.require_bucket(conn, op, req.bucket)
             ctx.checks.index_mode(op, mode, brow["created"])
             ctx.checks.mode_change(op, mode, row)
             storage.set_index_mode(conn, row["id"], mode)
         return ctx.protocol.ok({})
 
-    def update_metadata_configuration(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("UpdateMetadataConfiguration", "index")
+    def update_metadata_configuration(self, req: Request) -> dict[str, Any]:
         """UpdateMetadataConfiguration: add or delete full-text searchable keys."""
-        op = "UpdateMetadataConfiguration"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        bucket, name = ctx.checks.index(op, kwargs)
-        add, delete = ctx.checks.text_search_update(op, kwargs)
-        with ctx.storage.transaction() as conn:
-            row = ctx.require_index(conn, op, bucket, name)
+        ctx, op = self._ctx, req.op
+        add, delete = ctx.checks.text_search_update(op, req.kwargs)
+        with req.write() as (conn, row):
             current = ctx.checks.text_search_keys(op, row, add, delete)
             fields = fulltext_storage.text_fields(conn, row["id"])
             for key in delete:
@@ -305,7 +265,7 @@ class ControlPlane:
             else:
                 config.pop("textSearchConfigurations", None)
             storage.set_metadata_config(conn, row["id"], config)
-        return ctx.protocol.ok({"indexArn": ctx.protocol.index_arn(bucket, name)})
+        return ctx.protocol.ok({"indexArn": ctx.protocol.index_arn(req.bucket, req.index)})
 
     # -- tags --------------------------------------------------------------------------
 
@@ -325,25 +285,23 @@ class ControlPlane:
             conn, index_id, tags
         )
 
-    def tag_resource(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("TagResource")
+    def tag_resource(self, req: Request) -> dict[str, Any]:
         """TagResource: add or replace tags on a bucket or index."""
-        op = "TagResource"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
+        ctx, op, kwargs = self._ctx, req.op, req.kwargs
         ctx.checks.tag_keys(op, list(kwargs["tags"]))
-        with ctx.storage.transaction() as conn:
+        with req.write() as (conn, _):
             tags, save = self._tags(conn, op, kwargs["resourceArn"])
             tags.update(kwargs["tags"])
             ctx.checks.tag_count(op, tags)
             save(tags)
         return ctx.protocol.ok({})
 
-    def untag_resource(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("UntagResource")
+    def untag_resource(self, req: Request) -> dict[str, Any]:
         """UntagResource: remove tags by key (missing keys are ignored)."""
-        op = "UntagResource"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        with ctx.storage.transaction() as conn:
+        ctx, op, kwargs = self._ctx, req.op, req.kwargs
+        with req.write() as (conn, _):
             tags, save = self._tags(conn, op, kwargs["resourceArn"])
             ctx.checks.tag_keys(op, list(kwargs["tagKeys"]))
             for key in kwargs["tagKeys"]:
@@ -351,11 +309,9 @@ class ControlPlane:
             save(tags)
         return ctx.protocol.ok({})
 
-    def list_tags_for_resource(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("ListTagsForResource")
+    def list_tags_for_resource(self, req: Request) -> dict[str, Any]:
         """ListTagsForResource."""
-        op = "ListTagsForResource"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        with ctx.storage.read() as conn:
-            tags, _ = self._tags(conn, op, kwargs["resourceArn"])
-        return ctx.protocol.ok({"tags": tags})
+        with req.read() as (conn, _):
+            tags, _ = self._tags(conn, req.op, req.kwargs["resourceArn"])
+        return self._ctx.protocol.ok({"tags": tags})

@@ -14,10 +14,13 @@ import numpy as np
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.local import checkpoint_storage, fulltext_storage, storage
+from langchain_s3vectors.local.context import Request, operation
 from langchain_s3vectors.local.fulltext import index_texts, unindex_texts
 from langchain_s3vectors.local.protocol import resume_key
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from langchain_s3vectors.local.context import Context
 
 
@@ -31,12 +34,18 @@ def _within_page_bytes(rows: list[tuple[Any, ...]]) -> int:
     return len(rows)
 
 
-def _record(row: tuple[Any, ...], *, want_data: bool, want_meta: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"key": row[0]}
-    if want_data:
-        out["data"] = {"float32": np.frombuffer(row[1], dtype="<f4").tolist()}
-    if want_meta:
-        out["metadata"] = json.loads(row[2]) if row[2] else {}
+def _records(rows: Sequence[tuple[Any, ...]], kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The vectors of stored ``(key, data, metadata)`` rows, as a request asks for them."""
+    want_data = bool(kwargs.get("returnData"))
+    want_meta = bool(kwargs.get("returnMetadata"))
+    out: list[dict[str, Any]] = []
+    for key, data, metadata in rows:
+        item: dict[str, Any] = {"key": key}
+        if want_data:
+            item["data"] = {"float32": np.frombuffer(data, dtype="<f4").tolist()}
+        if want_meta:
+            item["metadata"] = json.loads(metadata) if metadata else {}
+        out.append(item)
     return out
 
 
@@ -51,16 +60,15 @@ class DataPlane:
         """Serve the vectors of the store of ``ctx``."""
         self._ctx = ctx
 
-    def put_vectors(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("PutVectors", "index")
+    def put_vectors(self, req: Request) -> dict[str, Any]:
         """PutVectors: upsert up to 500 vectors, all or nothing."""
-        op = "PutVectors"
-        ctx = self._ctx
-        batch = ctx.checks.params(op, kwargs)
-        bucket, name = ctx.checks.index(op, kwargs)
+        ctx, op, kwargs = self._ctx, req.op, req.kwargs
         ctx.checks.put_request(op, kwargs)
-        with ctx.storage.transaction() as conn:
-            row = ctx.require_index(conn, op, bucket, name)
-            keys, matrix, metadata_json = ctx.checks.vectors(op, row, kwargs["vectors"], batch)
+        with req.write() as (conn, row):
+            keys, matrix, metadata_json = ctx.checks.vectors(
+                op, row, kwargs["vectors"], req.checked
+            )
             index_id = row["id"]
             blobs = matrix.astype("<f4", copy=False)
             storage.upsert_vectors(
@@ -81,30 +89,21 @@ class DataPlane:
         )
         return ctx.protocol.ok({})
 
-    def get_vectors(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("GetVectors", "index")
+    def get_vectors(self, req: Request) -> dict[str, Any]:
         """GetVectors: up to 100 keys; missing keys are ignored; order not promised."""
-        op = "GetVectors"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        bucket, name = ctx.checks.index(op, kwargs)
-        unique = ctx.checks.keys(op, kwargs["keys"], limits.MAX_GET_VECTORS)
-        want_data = bool(kwargs.get("returnData"))
-        want_meta = bool(kwargs.get("returnMetadata"))
-        with ctx.storage.read() as conn:
-            row = ctx.require_index(conn, op, bucket, name)
+        ctx, kwargs = self._ctx, req.kwargs
+        unique = ctx.checks.keys(req.op, kwargs["keys"], limits.MAX_GET_VECTORS)
+        with req.read() as (conn, row):
             rows = ctx.caches.with_data(conn, row, storage.vectors_by_key(conn, row["id"], unique))
-        vectors = [_record(r, want_data=want_data, want_meta=want_meta) for r in rows]
-        return ctx.protocol.ok({"vectors": vectors})
+        return ctx.protocol.ok({"vectors": _records(rows, kwargs)})
 
-    def delete_vectors(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("DeleteVectors", "index")
+    def delete_vectors(self, req: Request) -> dict[str, Any]:
         """DeleteVectors: up to 500 keys; missing keys are ignored."""
-        op = "DeleteVectors"
         ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        bucket, name = ctx.checks.index(op, kwargs)
-        unique = ctx.checks.keys(op, kwargs["keys"], limits.MAX_DELETE_VECTORS)
-        with ctx.storage.transaction() as conn:
-            row = ctx.require_index(conn, op, bucket, name)
+        unique = ctx.checks.keys(req.op, req.kwargs["keys"], limits.MAX_DELETE_VECTORS)
+        with req.write() as (conn, row):
             index_id = row["id"]
             fields = fulltext_storage.text_fields(conn, index_id)
             if fields:
@@ -115,7 +114,8 @@ class DataPlane:
         ctx.caches.after_write(index_id, row["version"], after, lambda c: c.apply_delete(unique))
         return ctx.protocol.ok({})
 
-    def list_vectors(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("ListVectors", "index")
+    def list_vectors(self, req: Request) -> dict[str, Any]:
         """ListVectors: pages of up to ``maxResults`` keys (default 500, at most 1,000).
 
         As the model documents, a page also stops once about 1 MB has been processed
@@ -123,18 +123,14 @@ class DataPlane:
         of data and metadata JSON, counted whether or not they are returned), with a
         ``nextToken``. Optionally one of up to 16 segments.
         """
-        op = "ListVectors"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        bucket, name = ctx.checks.index(op, kwargs)
+        ctx, op, kwargs = self._ctx, req.op, req.kwargs
         limit = ctx.checks.page_size(
             op, kwargs, limits.MAX_LIST_VECTORS_RESULTS, limits.DEFAULT_LIST_VECTORS_RESULTS
         )
         segment = ctx.checks.segment(op, kwargs)
         count, index = segment if segment is not None else (None, None)
-        scope = f"vectors:{bucket}/{name}:{count}:{index}"
-        with ctx.storage.read() as conn:
-            row = ctx.require_index(conn, op, bucket, name)
+        scope = f"vectors:{req.bucket}/{req.index}:{count}:{index}"
+        with req.read() as (conn, row):
             after = ""
             if kwargs.get("nextToken"):
                 payload = ctx.checks.token(op, kwargs["nextToken"], scope)
@@ -144,11 +140,7 @@ class DataPlane:
             rows = storage.list_page(conn, row["id"], segment, after, limit + 1)
             rows = ctx.caches.with_data(conn, row, rows)
         taken = _within_page_bytes(rows[:limit])
-        want_data = bool(kwargs.get("returnData"))
-        want_meta = bool(kwargs.get("returnMetadata"))
-        body: dict[str, Any] = {
-            "vectors": [_record(r, want_data=want_data, want_meta=want_meta) for r in rows[:taken]]
-        }
+        body: dict[str, Any] = {"vectors": _records(rows[:taken], kwargs)}
         if len(rows) > taken:
             body["nextToken"] = ctx.protocol.after_token(scope, rows[taken - 1][0])
         return ctx.protocol.ok(body)

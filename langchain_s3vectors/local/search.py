@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_s3vectors import limits
 from langchain_s3vectors.limits import RRF_K
 from langchain_s3vectors.local import fulltext_storage, storage
+from langchain_s3vectors.local.context import Request, operation
 from langchain_s3vectors.local.fulltext import bm25_ranking
 
 if TYPE_CHECKING:
@@ -78,21 +79,19 @@ class SearchPlane:
         """Search the store of ``ctx``."""
         self._ctx = ctx
 
-    def query_vectors(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    @operation("QueryVectors", "index")
+    def query_vectors(self, req: Request) -> dict[str, Any]:
         """QueryVectors.
 
         ``topK`` is the number of results in total (at most ``limits.MAX_TOP_K``); they
         come in pages of ``limits.QUERY_PAGE_SIZE`` linked by ``nextToken``, the last
         page carrying none (S3 User Guide, "Querying vectors").
         """
-        op = "QueryVectors"
-        ctx = self._ctx
-        ctx.checks.params(op, kwargs)
-        bucket, name = ctx.checks.index(op, kwargs)
+        ctx, op, kwargs, bucket, name = self._ctx, req.op, req.kwargs, req.bucket, req.index
         ctx.checks.query(op, kwargs)
         top_k = kwargs["topK"]
-        with ctx.storage.read() as conn:
-            query = self._checked(conn, op, bucket, name, kwargs)
+        with req.read() as (conn, index):
+            query = self._checked(conn, op, index, kwargs)
             offset = 0
             if kwargs.get("nextToken"):
                 scope = _token_scope(bucket, name, top_k, query)
@@ -114,11 +113,10 @@ class SearchPlane:
         return ctx.protocol.ok(body)
 
     def _checked(
-        self, conn: sqlite3.Connection, op: str, bucket: str, name: str, kwargs: dict[str, Any]
+        self, conn: sqlite3.Connection, op: str, index: dict[str, Any], kwargs: dict[str, Any]
     ) -> _Query:
         """The request checked against the index it names."""
         ctx = self._ctx
-        index = ctx.require_index(conn, op, bucket, name)
         mode = ctx.checks.query_mode(op, index, kwargs.get("queryMode"))
         flt = kwargs.get("filter")
         ctx.checks.query_filter(op, index, mode, flt)
