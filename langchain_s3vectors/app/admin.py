@@ -374,7 +374,7 @@ def _integrity_check(client: Any) -> HealthCheck | None:
     problems = check()
     if not problems:
         return HealthCheck("store", ok=True, message="The local store passes its integrity check.")
-    from langchain_s3vectors.local.fulltext import damaged_message  # noqa: PLC0415
+    from langchain_s3vectors.local import damaged_message  # noqa: PLC0415
 
     return HealthCheck("store", ok=False, message=damaged_message("; ".join(problems)) + ".")
 

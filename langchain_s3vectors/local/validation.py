@@ -26,12 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.filters import FilterError, check_filter_depth
-from langchain_s3vectors.local.params import (
-    ModelChecker,
-    field_problem,
-    payload_too_large_message,
-    request_payload_bytes,
-)
+from langchain_s3vectors.local.params import ModelChecker, field_problem
 from langchain_s3vectors.local.protocol import ARN_RE, scope_hash
 
 if TYPE_CHECKING:
@@ -42,12 +37,7 @@ if TYPE_CHECKING:
 
     from langchain_s3vectors.local.protocol import Protocol
 
-__all__ = [
-    "RequestChecker",
-    "field_problem",
-    "payload_too_large_message",
-    "request_payload_bytes",
-]
+__all__ = ["RequestChecker", "check_home"]
 
 NAME_RE = re.compile(limits.NAME_PATTERN)
 BUCKET_NAME_RE = re.compile(limits.BUCKET_NAME_PATTERN)

@@ -25,7 +25,7 @@ from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 from starlette.responses import Response
 
 from langchain_s3vectors import limits
-from langchain_s3vectors.local.validation import payload_too_large_message
+from langchain_s3vectors.local import payload_too_large_message
 
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError, ParamValidationError

@@ -32,7 +32,7 @@ from langchain_s3vectors.app.cli.state import (
     get_state,
     print_json,
 )
-from langchain_s3vectors.local.storage import DB_FILENAME
+from langchain_s3vectors.local import DB_FILENAME
 
 if TYPE_CHECKING:
     from langchain_s3vectors.vectorstores import S3VectorsStore

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from langchain_s3vectors.local.storage import DB_FILENAME
+from langchain_s3vectors.local import DB_FILENAME
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -22,7 +22,7 @@ from langchain_s3vectors.app.admin import import_jsonl
 from langchain_s3vectors.app.cli import EXIT_INTERRUPTED, EXIT_UNHEALTHY, EXIT_USAGE, make_app
 from langchain_s3vectors.app.settings import build_store
 from langchain_s3vectors.errors import InvalidInputError
-from langchain_s3vectors.local.storage import DB_FILENAME
+from langchain_s3vectors.local import DB_FILENAME
 from langchain_s3vectors.vectorstores import S3VectorsStore
 
 from .conftest import DIM, CountingEmbeddings
