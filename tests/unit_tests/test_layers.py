@@ -212,6 +212,18 @@ def test_leaves_import_nothing_above_them(leaf: str) -> None:
     assert set(ast.literal_eval(loaded)) == expected
 
 
+def test_the_layers_above_the_embedded_store_use_only_its_public_names() -> None:
+    """``langchain_s3vectors.local`` exports what the rest of the package may use."""
+    reaches = [
+        f"{module} imports {target}"
+        for module, targets in _graph().items()
+        if module.split(".", 1)[0] != "local"
+        for target in sorted(targets)
+        if target.startswith("local.")
+    ]
+    assert not reaches, "use the names langchain_s3vectors.local exports:\n" + "\n".join(reaches)
+
+
 def test_embedded_client_does_not_load_langchain() -> None:
     loaded = _run(
         f"import sys, {PACKAGE}.local; "
