@@ -29,13 +29,14 @@ import numpy as np
 import numpy.typing as npt
 
 from langchain_s3vectors import limits
-from langchain_s3vectors.errors import InvalidInputError
+from langchain_s3vectors.errors import DimensionMismatchError, InvalidInputError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 __all__ = [
     "FLOAT32_MAX",
+    "check_index_matches",
     "check_k",
     "check_query_text",
     "check_unicode",
@@ -111,6 +112,36 @@ def check_k(k: object) -> None:
         msg = (
             f"k={k} is more than one S3 Vectors query returns (topK <= {limits.MAX_TOP_K}); "
             f"use k <= {limits.MAX_TOP_K}, or read every record with iter_records()"
+        )
+        raise InvalidInputError(msg)
+
+
+def check_index_matches(
+    info: Mapping[str, Any], *, dimension: int | None, metric: str | None, resource: str
+) -> None:
+    """Refuse embeddings of another dimension, or a metric other than the index's.
+
+    Args:
+        info: GetIndex's ``index`` (``dimension`` and ``distanceMetric``).
+        dimension: The embeddings' dimension (``None``: not known yet).
+        metric: The distance metric asked for (``None``: whatever the index uses).
+        resource: The index in words, for the message.
+
+    Example:
+        >>> check_index_matches({"dimension": 384}, dimension=384, metric=None, resource="")
+    """
+    have = int(info["dimension"])
+    if dimension is not None and dimension != have:
+        msg = (
+            f"{resource} has dimension {have} but the embeddings have {dimension}; "
+            "use the embedding model the index was built with, or a new index_name"
+        )
+        raise DimensionMismatchError(msg)
+    used = info.get("distanceMetric")
+    if metric is not None and used and used != metric:
+        msg = (
+            f"{resource} uses distance_metric={used!r}, not {metric!r}; pass "
+            f"distance_metric={used!r} (or None) or use a new index_name"
         )
         raise InvalidInputError(msg)
 

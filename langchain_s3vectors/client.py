@@ -4,7 +4,7 @@ Everything above this module talks to *an S3 Vectors client*: anything with the 
 names, parameters, response dicts and ``botocore.exceptions.ClientError`` codes of
 ``boto3.client("s3vectors")``. That is boto3 itself (against AWS or any compatible
 endpoint), the embedded :class:`~langchain_s3vectors.local.LocalS3VectorsClient`, or
-a test double. This module holds the four things that touch it directly:
+a test double. This module holds the things that touch it directly:
 
 * :class:`S3VectorsClient`, the protocol: the methods the package calls.
 * :func:`create_client`, which builds a boto3 client with this package's defaults
@@ -13,6 +13,11 @@ a test double. This module holds the four things that touch it directly:
 * :func:`call_translated`, the one place where a client error becomes an error of
   :mod:`langchain_s3vectors.errors` (``raise ... from exc``), and where an expected
   error (a missing index read as empty, an existing bucket on create) becomes a value.
+* The paging of the API: :func:`list_vectors_requests` and :func:`follow_pages` read a
+  whole index with ListVectors (one request per segment, in turn or at once), and
+  :func:`query_pages` collects ``topK`` QueryVectors results, both following
+  ``nextToken``. They send through a function the caller gives (with its retries and
+  its reading of a missing index), so they work over any client.
 * :func:`enable_fast_put_vectors`, a fast PutVectors path for boto3 clients.
 
 The fast PutVectors path. botocore serializes a request by walking it value by value:
@@ -59,16 +64,22 @@ from __future__ import annotations
 import json
 import math
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload, runtime_checkable
 
 from botocore.serialize import create_serializer
 
-from langchain_s3vectors.errors import S3VectorsError, translate_client_error
+from langchain_s3vectors import limits
+from langchain_s3vectors.errors import InvalidInputError, S3VectorsError, translate_client_error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator, Mapping
 
     from botocore.config import Config
+
+    #: Sends one request, answering its response, or ``None`` when there is nothing
+    #: to read (a missing index, for a caller that reads it as empty).
+    Send = Callable[[dict[str, Any]], Mapping[str, Any] | None]
 
 __all__ = [
     "BOTOCORE_MAX_ATTEMPTS",
@@ -77,8 +88,11 @@ __all__ = [
     "create_client",
     "enable_fast_put_vectors",
     "encode_float_list",
+    "follow_pages",
     "is_fast_put_vectors_enabled",
+    "list_vectors_requests",
     "maybe_enable_fast_put_vectors",
+    "query_pages",
 ]
 
 R = TypeVar("R")
@@ -259,6 +273,114 @@ def call_translated(
         if error is exc:
             raise
         raise error from exc
+
+
+# -- paging ----------------------------------------------------------------------------
+
+
+def list_vectors_requests(
+    ids: Mapping[str, str], segment_count: int, *, data: bool, metadata: bool
+) -> list[dict[str, Any]]:
+    """The ListVectors requests that read a whole index: one per segment.
+
+    Args:
+        ids: ``vectorBucketName`` and ``indexName`` (or ``indexArn``).
+        segment_count: How many segments (1..16); one request without segments for 1.
+        data: Ask for the vectors (``returnData``).
+        metadata: Ask for the metadata (``returnMetadata``).
+
+    Raises:
+        InvalidInputError: ``segment_count`` is out of range.
+
+    Example:
+        >>> [r["segmentIndex"] for r in list_vectors_requests(
+        ...     {"indexArn": "arn"}, 2, data=False, metadata=True)]
+        [0, 1]
+    """
+    if not 1 <= segment_count <= limits.MAX_LIST_SEGMENTS:
+        msg = f"segment_count must be 1..{limits.MAX_LIST_SEGMENTS}, got {segment_count}"
+        raise InvalidInputError(msg)
+    base = {
+        **ids,
+        "maxResults": limits.MAX_LIST_VECTORS_RESULTS,
+        "returnData": data,
+        "returnMetadata": metadata,
+    }
+    if segment_count == 1:
+        return [base]
+    return [
+        {**base, "segmentCount": segment_count, "segmentIndex": i} for i in range(segment_count)
+    ]
+
+
+def follow_pages(
+    send: Send, requests: list[dict[str, Any]], *, parallel: bool = False
+) -> Iterator[list[dict[str, Any]]]:
+    """The ``vectors`` of every page of list ``requests``, following ``nextToken``.
+
+    Args:
+        send: Sends one request (see :data:`Send`); ``None`` ends that request's pages.
+        requests: The requests, e.g. one per segment (:func:`list_vectors_requests`).
+        parallel: Read the requests at the same time (one thread each) instead of in
+            turn; pages still come request by request.
+    """
+    if not parallel or len(requests) == 1:
+        for request in requests:
+            yield from _pages(send, request)
+        return
+    with ThreadPoolExecutor(max_workers=len(requests), thread_name_prefix="s3vectors-list") as pool:
+        futures = [pool.submit(lambda r: list(_pages(send, r)), r) for r in requests]
+        for future in futures:
+            yield from future.result()
+
+
+def _pages(send: Send, request: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+    request = dict(request)
+    while True:
+        response = send(request)
+        if response is None:
+            return
+        yield list(response.get("vectors") or [])
+        token = response.get("nextToken")
+        if not token:
+            return
+        request["nextToken"] = token
+
+
+def query_pages(
+    send: Send, request: Mapping[str, Any], k: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to ``k`` QueryVectors results, following ``nextToken``; and the metric.
+
+    ``topK`` is the number of results in total (at most ``limits.MAX_TOP_K``); the
+    service returns them in pages linked by ``nextToken`` when ``topK`` exceeds its
+    page size, and every page is asked for with the same ``topK`` (S3 User Guide,
+    "Querying vectors"). Pages are read until ``nextToken`` is absent or ``k`` results
+    have arrived.
+
+    Args:
+        send: Sends one request (see :data:`Send`); ``None`` means no results.
+        request: The QueryVectors request but ``topK``.
+        k: How many results (``topK``).
+
+    Returns:
+        The results, and the distance metric as the service reported it (``None``
+        when it did not).
+    """
+    request = {**request, "topK": k}
+    results: list[dict[str, Any]] = []
+    metric: str | None = None
+    while True:
+        response = send(request)
+        if response is None:
+            return [], None
+        page = list(response.get("vectors") or [])
+        results.extend(page)
+        metric = response.get("distanceMetric") or metric
+        token = response.get("nextToken")
+        if len(results) >= k or not page or not token:
+            return results[:k], metric
+        request["nextToken"] = token
 
 
 def encode_float_list(values: list[float] | tuple[float, ...]) -> bytes:

@@ -301,10 +301,12 @@ class IdentityGuard:
 
     def _read_tags(self, info: Mapping[str, Any]) -> EmbeddingIdentity | None:
         arn = info.get("indexArn")
-        if not arn or not hasattr(self.index.client, "list_tags_for_resource"):
+        # Not every client has the tagging API (it is optional for a test double).
+        list_tags = getattr(self.index.client, "list_tags_for_resource", None)
+        if not arn or list_tags is None:
             return None
         try:
-            response = self.index.request("list_tags_for_resource", {"resourceArn": arn})
+            response = self.index.request("list_tags_for_resource", list_tags, {"resourceArn": arn})
         except ResourceNotFoundError:
             return None
         except (AccessDeniedError, ServiceError) as exc:
@@ -322,10 +324,11 @@ class IdentityGuard:
     def _record(self, identity: EmbeddingIdentity) -> None:
         info = self.index.description or self.index.info()
         arn = (info or {}).get("indexArn")
-        if not arn or not hasattr(self.index.client, "tag_resource"):
+        tag = getattr(self.index.client, "tag_resource", None)
+        if not arn or tag is None:
             return
         try:
-            self.index.request("tag_resource", {"resourceArn": arn, "tags": identity.tags()})
+            self.index.request("tag_resource", tag, {"resourceArn": arn, "tags": identity.tags()})
         except (AccessDeniedError, ServiceError) as exc:
             if isinstance(exc, TransientServiceError):
                 raise

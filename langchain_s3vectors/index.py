@@ -1,10 +1,11 @@
 """``S3VectorsIndex``: one vector bucket and index over an S3 Vectors client, in plain records.
 
 The S3 Vectors protocol in one place, with no LangChain: request dicts, ``nextToken``
-paging (ListVectors, QueryVectors), ListVectors segments, service-sized batches,
-retries and rate limiting (:mod:`langchain_s3vectors.execution`), errors translated
-once (:func:`langchain_s3vectors.client.call_translated`), "a missing index is empty"
-for every read, and the index lifecycle (bucket and index creation, full-text search
+paging and ListVectors segments (the paging of :mod:`langchain_s3vectors.client`, with
+this index's retries), service-sized batches, retries and rate limiting
+(:mod:`langchain_s3vectors.execution`), errors translated once
+(:func:`langchain_s3vectors.client.call_translated`), "a missing index is empty" for
+every read, and the index lifecycle (bucket and index creation, full-text search
 configuration). Records are the API's dicts: ``{"key", "data": {"float32": [...]},
 "metadata"}``.
 
@@ -33,16 +34,20 @@ import logging
 import re
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from functools import partial, wraps
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import ParamValidationError
 
 from langchain_s3vectors import limits
-from langchain_s3vectors.client import call_translated
+from langchain_s3vectors.checks import check_index_matches
+from langchain_s3vectors.client import (
+    call_translated,
+    follow_pages,
+    list_vectors_requests,
+    query_pages,
+)
 from langchain_s3vectors.errors import (
-    DimensionMismatchError,
     InvalidInputError,
     PartialWriteError,
     ResourceConflictError,
@@ -61,6 +66,8 @@ __all__ = ["S3VectorsIndex", "check_names"]
 
 logger = logging.getLogger(__name__)
 
+R = TypeVar("R")
+
 _NAMES = (
     (
         "vector_bucket_name",
@@ -77,34 +84,6 @@ _NAMES = (
         "lowercase letters, digits, hyphens and dots",
     ),
 )
-
-
-class _QueryPager:
-    """Builds the QueryVectors requests for ``k`` results.
-
-    ``topK`` is the number of results in total (at most ``limits.MAX_TOP_K``); the
-    service returns them in pages linked by ``nextToken`` when ``topK`` exceeds its
-    page size, and every page is asked for with the same ``topK`` (S3 User Guide,
-    "Querying vectors"). The pager follows ``nextToken`` until it is absent or ``k``
-    results have arrived.
-    """
-
-    def __init__(self, request: dict[str, Any], k: int) -> None:
-        self.k = k
-        self.request = {**request, "topK": k}
-        self.results: list[dict[str, Any]] = []
-        self.metric: str | None = None
-        self.done = False
-
-    def feed(self, response: Mapping[str, Any]) -> None:
-        page = list(response.get("vectors") or [])
-        self.results.extend(page)
-        self.metric = response.get("distanceMetric") or self.metric
-        token = response.get("nextToken")
-        if len(self.results) >= self.k or not page or not token:
-            self.done = True
-        else:
-            self.request["nextToken"] = token
 
 
 class S3VectorsIndex:
@@ -147,12 +126,7 @@ class S3VectorsIndex:
     ) -> None:
         """Check the names; no request is sent until the first operation."""
         check_names(vector_bucket_name, index_name)
-        if distance_metric is not None and distance_metric not in limits.DISTANCE_METRICS:
-            msg = (
-                f"distance_metric={distance_metric!r} is not supported; S3 Vectors offers "
-                f"{', '.join(limits.DISTANCE_METRICS)}"
-            )
-            raise InvalidInputError(msg)
+        _check_metric(distance_metric)
         self.client = client
         self.vector_bucket_name = vector_bucket_name
         self.index_name = index_name
@@ -203,6 +177,7 @@ class S3VectorsIndex:
     def request(
         self,
         operation: str,
+        method: Callable[..., Any],
         params: Mapping[str, Any],
         *,
         retry: bool = True,
@@ -211,10 +186,11 @@ class S3VectorsIndex:
         """Send one request to the client, errors translated.
 
         Args:
-            operation: The client method, e.g. ``"get_vector_bucket"``.
+            operation: The operation, as the client's method is named (errors name it).
+            method: The client's method, e.g. ``index.client.get_vector_bucket``.
+            params: The request fields, in full (bucket and index names included).
             retry: Retry transient errors with the runner's policy.
             absent: An error type to answer ``None`` for instead of raising.
-            params: The request fields, in full (bucket and index names included).
 
         Returns:
             The response, or ``None`` for an ``absent`` error.
@@ -222,32 +198,29 @@ class S3VectorsIndex:
         Raises:
             S3VectorsError: The translated error.
         """
-        method = getattr(self.client, operation)
         fn = partial(self.runner.call, method, **params) if retry else partial(method, **params)
         return call_translated(fn, operation=operation, resource=self.resource, absent=absent)
 
     def info(self) -> dict[str, Any] | None:
         """GetIndex's ``index`` description, or ``None`` when the index does not exist."""
-        response = self.request("get_index", self.ids, absent=ResourceNotFoundError)
+        response = self.request(
+            "get_index", self.client.get_index, self.ids, absent=ResourceNotFoundError
+        )
         self._description = None if response is None else dict(response["index"])
         return self._description
 
     def bucket_info(self) -> dict[str, Any] | None:
         """GetVectorBucket's ``vectorBucket``, or ``None`` when the bucket does not exist."""
-        response = self.request(
-            "get_vector_bucket",
-            {"vectorBucketName": self.vector_bucket_name},
-            absent=ResourceNotFoundError,
-        )
+        bucket = {"vectorBucketName": self.vector_bucket_name}
+        method = self.client.get_vector_bucket
+        response = self.request("get_vector_bucket", method, bucket, absent=ResourceNotFoundError)
         return None if response is None else dict(response["vectorBucket"])
 
     def text_search_config(self, key: str) -> dict[str, Any] | None:
         """The full-text configuration of metadata ``key`` as last seen, if any."""
         config = (self._description or {}).get("metadataConfiguration") or {}
-        for entry in config.get("textSearchConfigurations") or []:
-            if entry.get("metadataKey") == key:
-                return dict(entry)
-        return None
+        entries = config.get("textSearchConfigurations") or []
+        return next((dict(e) for e in entries if e.get("metadataKey") == key), None)
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -284,66 +257,23 @@ class S3VectorsIndex:
 
     def check_compatible(self, info: Mapping[str, Any], dimension: int | None) -> None:
         """Raise when ``info`` disagrees with ``dimension`` or the requested metric."""
-        have = int(info["dimension"])
-        if dimension is not None and dimension != have:
-            msg = (
-                f"{self.resource} has dimension {have} but the embeddings have {dimension}; "
-                "use the embedding model the index was built with, or a new index_name"
-            )
-            raise DimensionMismatchError(msg)
-        metric = info.get("distanceMetric")
-        wanted = self.requested_metric
-        if wanted is not None and metric and metric != wanted:
-            msg = (
-                f"{self.resource} uses distance_metric={metric!r}, not {wanted!r}; pass "
-                f"distance_metric={metric!r} (or None) or use a new index_name"
-            )
-            raise InvalidInputError(msg)
+        check_index_matches(
+            info, dimension=dimension, metric=self.requested_metric, resource=self.resource
+        )
 
     def create(self, dimension: int) -> dict[str, Any]:
         """Create the bucket and the index (either may exist); return the description."""
-        self.request(
-            "create_vector_bucket",
-            {"vectorBucketName": self.vector_bucket_name},
-            absent=ResourceConflictError,
-        )
-        config: dict[str, Any] = {"nonFilterableMetadataKeys": [*self.non_filterable_metadata_keys]}
-        if self.text_search:
-            config["textSearchConfigurations"] = [
-                _text_entry(key, language) for key, language in self.text_search.items()
-            ]
-        request: dict[str, Any] = {
-            **self.ids,
-            "dataType": "float32",
-            "dimension": dimension,
-            "distanceMetric": self.requested_metric or "cosine",
-            "metadataConfiguration": config,
-        }
-        call_translated(
-            partial(self._create_index, request),
-            operation="create_index",
-            resource=self.resource,
-            absent=ResourceConflictError,
-        )
+        bucket = {"vectorBucketName": self.vector_bucket_name}
+        method = self.client.create_vector_bucket
+        self.request("create_vector_bucket", method, bucket, absent=ResourceConflictError)
+        request = _create_index_request(self, dimension)
+        create_index = _tolerating_no_text_search(self.client.create_index, self.resource)
+        self.request("create_index", create_index, request, absent=ResourceConflictError)
         info = self.info()
         if info is None:  # pragma: no cover - deleted between create and get
             msg = f"{self.resource} vanished right after it was created; try again"
             raise ResourceNotFoundError(msg, operation="get_index")
         return info
-
-    def _create_index(self, request: dict[str, Any]) -> None:
-        try:
-            self.runner.call(self.client.create_index, **request)
-        except ParamValidationError as exc:
-            if "textSearchConfigurations" not in str(exc):
-                raise
-            logger.warning(
-                "This s3vectors client does not know textSearchConfigurations (upgrade "
-                "boto3); creating %s without full-text search",
-                self.resource,
-            )
-            request["metadataConfiguration"].pop("textSearchConfigurations")
-            self.runner.call(self.client.create_index, **request)
 
     def enable_text_search(self, key: str, language: str | None = "en") -> None:
         """Make metadata ``key`` full-text searchable on the existing index, in place.
@@ -355,10 +285,9 @@ class S3VectorsIndex:
         self.ensure()
         if self.text_search_config(key) is not None:
             return
-        self.request(
-            "update_metadata_configuration",
-            {**self.ids, "add": {"textSearchConfigurations": [_text_entry(key, language)]}},
-        )
+        add = {"textSearchConfigurations": [_text_entry(key, language)]}
+        method = self.client.update_metadata_configuration
+        self.request("update_metadata_configuration", method, {**self.ids, "add": add})
         self.text_search[key] = language
         self.info()
 
@@ -411,15 +340,11 @@ class S3VectorsIndex:
         self, keys: Iterable[str], *, data: bool = False, metadata: bool = True
     ) -> dict[str, dict[str, Any]]:
         """The records of ``keys`` by key (GetVectors in parallel batches); missing skipped."""
+        request: dict[str, Any] = {**self.ids, "returnMetadata": metadata, "returnData": data}
 
         def fetch(batch: list[str]) -> list[dict[str, Any]]:
-            request: dict[str, Any] = {
-                **self.ids,
-                "keys": batch,
-                "returnMetadata": metadata,
-                "returnData": data,
-            }
-            return list(self.runner.call(self.client.get_vectors, **request).get("vectors") or [])
+            response = self.runner.call(self.client.get_vectors, **request, keys=batch)
+            return list(response.get("vectors") or [])
 
         batches = list(chunked(_unique(keys), limits.MAX_GET_VECTORS))
         pages = call_translated(
@@ -485,48 +410,13 @@ class S3VectorsIndex:
         parallel: bool = False,
     ) -> Iterator[list[dict[str, Any]]]:
         """:meth:`iter_records` a ListVectors page at a time."""
-        requests = self._list_requests(segment_count, data=return_data, metadata=return_metadata)
-        if not parallel or len(requests) == 1:
-            for request in requests:
-                yield from self._segment_pages(request)
-            return
-        with ThreadPoolExecutor(
-            max_workers=len(requests), thread_name_prefix="s3vectors-list"
-        ) as pool:
-            futures = [pool.submit(lambda r: list(self._segment_pages(r)), r) for r in requests]
-            for future in futures:
-                yield from future.result()
-
-    def _list_requests(
-        self, segment_count: int, *, data: bool, metadata: bool
-    ) -> list[dict[str, Any]]:
-        if not 1 <= segment_count <= limits.MAX_LIST_SEGMENTS:
-            msg = f"segment_count must be 1..{limits.MAX_LIST_SEGMENTS}, got {segment_count}"
-            raise InvalidInputError(msg)
-        base = {
-            **self.ids,
-            "maxResults": limits.MAX_LIST_VECTORS_RESULTS,
-            "returnData": data,
-            "returnMetadata": metadata,
-        }
-        if segment_count == 1:
-            return [base]
-        return [
-            {**base, "segmentCount": segment_count, "segmentIndex": i} for i in range(segment_count)
-        ]
-
-    def _segment_pages(self, request: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        """The pages of one ListVectors request, following ``nextToken``."""
-        request = dict(request)
-        while True:
-            response = self.request("list_vectors", request, absent=ResourceNotFoundError)
-            if response is None:
-                return
-            yield list(response.get("vectors") or [])
-            token = response.get("nextToken")
-            if not token:
-                return
-            request["nextToken"] = token
+        requests = list_vectors_requests(
+            self.ids, segment_count, data=return_data, metadata=return_metadata
+        )
+        send = partial(
+            self.request, "list_vectors", self.client.list_vectors, absent=ResourceNotFoundError
+        )
+        yield from follow_pages(send, requests, parallel=parallel)
 
     def query(self, request: Mapping[str, Any], k: int) -> tuple[list[dict[str, Any]], str | None]:
         """Up to ``k`` QueryVectors results, following ``nextToken``; and the metric.
@@ -534,19 +424,16 @@ class S3VectorsIndex:
         Args:
             request: The QueryVectors fields other than the bucket, index and ``topK``
                 (``queryVector``, ``queryTexts``, ``filter``, ``returnMetadata``, ...).
-            k: How many results (``topK``).
+            k: How many results (``topK``; see :func:`~langchain_s3vectors.client.query_pages`).
 
         Returns:
             The results (none for a missing index) and the index's distance metric as
             the service reported it (``None`` when it did not).
         """
-        pager = _QueryPager({**self.ids, **request}, k)
-        while not pager.done:
-            response = self.request("query_vectors", pager.request, absent=ResourceNotFoundError)
-            if response is None:
-                return [], None
-            pager.feed(response)
-        return pager.results[:k], pager.metric
+        send = partial(
+            self.request, "query_vectors", self.client.query_vectors, absent=ResourceNotFoundError
+        )
+        return query_pages(send, {**self.ids, **request}, k)
 
 
 def check_names(vector_bucket_name: object, index_name: object) -> None:
@@ -570,6 +457,58 @@ def _check_name(rule: tuple[str, int, int, str, str], name: object) -> None:
             f"{allowed}, starting and ending with a letter or digit"
         )
         raise InvalidInputError(msg)
+
+
+def _check_metric(distance_metric: str | None) -> None:
+    if distance_metric is not None and distance_metric not in limits.DISTANCE_METRICS:
+        msg = (
+            f"distance_metric={distance_metric!r} is not supported; S3 Vectors offers "
+            f"{', '.join(limits.DISTANCE_METRICS)}"
+        )
+        raise InvalidInputError(msg)
+
+
+def _create_index_request(index: S3VectorsIndex, dimension: int) -> dict[str, Any]:
+    """The CreateIndex request of ``index``'s settings, for vectors of ``dimension``."""
+    config: dict[str, Any] = {"nonFilterableMetadataKeys": [*index.non_filterable_metadata_keys]}
+    if index.text_search:
+        config["textSearchConfigurations"] = [
+            _text_entry(key, language) for key, language in index.text_search.items()
+        ]
+    return {
+        **index.ids,
+        "dataType": "float32",
+        "dimension": dimension,
+        "distanceMetric": index.requested_metric or "cosine",
+        "metadataConfiguration": config,
+    }
+
+
+def _tolerating_no_text_search(create_index: Callable[..., R], resource: str) -> Callable[..., R]:
+    """``create_index`` that creates the index without full-text search on an older client.
+
+    A client whose service model predates ``textSearchConfigurations`` (an older boto3)
+    refuses the whole request; the index is then created without it, with a warning
+    that says to upgrade. The request passed in is not changed.
+    """
+
+    @wraps(create_index)
+    def create(**request: Any) -> R:
+        try:
+            return create_index(**request)
+        except ParamValidationError as exc:
+            if "textSearchConfigurations" not in str(exc):
+                raise
+        logger.warning(
+            "This s3vectors client does not know textSearchConfigurations (upgrade "
+            "boto3); creating %s without full-text search",
+            resource,
+        )
+        config = request.get("metadataConfiguration") or {}
+        config = {k: v for k, v in config.items() if k != "textSearchConfigurations"}
+        return create_index(**{**request, "metadataConfiguration": config})
+
+    return create
 
 
 def _dimension_of(dimension: int | None, probe: Callable[[], int] | None) -> int:
@@ -602,5 +541,5 @@ def _paced_by_default(client: object) -> bool:
     Everything but the embedded client is: AWS and compatible endpoints enforce the
     caps (with 429s). The embedded client has no cap, so its writes are not slowed.
     """
-    local = sys.modules.get("langchain_s3vectors.local.client")
+    local = sys.modules.get("langchain_s3vectors.local")
     return local is None or not isinstance(client, local.LocalS3VectorsClient)

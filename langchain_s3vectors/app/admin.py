@@ -347,7 +347,9 @@ def _service_checks(store: S3VectorsStore, report: HealthReport) -> dict[str, An
     info: dict[str, Any] = {}
     for name, operation, what, kwargs in _service_steps(store):
         try:
-            response = store.index.request(operation, kwargs, retry=False)
+            response = store.index.request(
+                operation, getattr(client, operation), kwargs, retry=False
+            )
         except Exception as exc:  # noqa: BLE001 - diagnosed, not swallowed
             message = _diagnose(exc, operation=operation, what=what, client=client)
             report.checks.append(HealthCheck(name, ok=False, message=message))
