@@ -221,8 +221,7 @@ def run(
     Args:
         path: Store directory, or ``None`` for an in-memory store.
         host: Interface to bind (with ``fd``: the interface that socket is bound to);
-            beyond loopback, an open server is refused (see
-            :func:`refuse_open_exposure`).
+            beyond loopback, an open server is refused (:func:`refuse_open_exposure`).
         port: TCP port.
         latency_ms: Delay added to every request.
         enforce_write_caps: Enforce the per-index write caps (429 beyond them).
@@ -255,17 +254,25 @@ def run(
         region_name=region_name,
         credentials=credentials,
     )
-    if fd is not None:
-        sock = socket.socket(fileno=fd)
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
-            # Where the platform does not report the protocol of a socket it is handed:
-            # named, so asyncio sets TCP_NODELAY on the connections (see listening_socket).
-            family, kind = sock.family, sock.type
-            sock = socket.socket(family, kind, socket.IPPROTO_TCP, fileno=sock.detach())
-        config = uvicorn.Config(app, log_level=log_level, access_log=access_log, **tls)
-        uvicorn.Server(config).run(sockets=[sock])
-        return
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log, **tls)
+    options = {"log_level": log_level, "access_log": access_log, **tls}
+    if fd is None:
+        uvicorn.run(app, host=host, port=port, **options)
+    else:
+        uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[_handed_socket(fd)])
+
+
+def _handed_socket(fd: int) -> socket.socket:
+    """The listening socket a parent process handed over as ``fd``.
+
+    Where the platform does not report the protocol of a socket it is handed, the
+    protocol is named, so asyncio sets TCP_NODELAY on the connections (see
+    :func:`listening_socket`).
+    """
+    sock = socket.socket(fileno=fd)
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
+        family, kind = sock.family, sock.type
+        sock = socket.socket(family, kind, socket.IPPROTO_TCP, fileno=sock.detach())
+    return sock
 
 
 @contextmanager
@@ -312,18 +319,11 @@ def serve_in_thread(
     Example:
         >>> import boto3
         >>> with serve_in_thread(None) as url:
-        ...     client = boto3.client(
-        ...         "s3vectors",
-        ...         endpoint_url=url,
-        ...         region_name="us-east-1",
-        ...         aws_access_key_id="test",
-        ...         aws_secret_access_key="test",
-        ...     )
+        ...     client = boto3.client("s3vectors", endpoint_url=url, region_name="us-east-1",
+        ...                           aws_access_key_id="test", aws_secret_access_key="test")
         ...     client.list_vector_buckets()["vectorBuckets"]
         []
     """
-    import uvicorn  # noqa: PLC0415
-
     tls = _prepare(host, credentials, tls_cert, tls_key, allow_open=allow_open_non_loopback)
     app = create_app(
         path_or_client,
@@ -334,9 +334,20 @@ def serve_in_thread(
         write_caps_mode=write_caps_mode,
         credentials=credentials,
     )
+    with _served_in_thread(app, host, port, tls) as url:
+        yield url
+
+
+@contextmanager
+def _served_in_thread(app: Any, host: str, port: int, tls: dict[str, Any]) -> Iterator[str]:
+    """Serve ``app`` from a daemon thread on a socket bound to ``host``/``port`` at once.
+
+    Yields its URL; on exit, stops the server and closes the socket.
+    """
+    import uvicorn  # noqa: PLC0415
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = listening_socket(host, port, family)
-    bound_port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", **tls)
     server = uvicorn.Server(config)
     thread = threading.Thread(
@@ -345,7 +356,7 @@ def serve_in_thread(
     thread.start()
     url_host = f"[{host}]" if family == socket.AF_INET6 else host
     try:
-        yield f"{'https' if tls else 'http'}://{url_host}:{bound_port}"
+        yield f"{'https' if tls else 'http'}://{url_host}:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         # A TLS connection's close waits for the peer's close_notify, which an idle

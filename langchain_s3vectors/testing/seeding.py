@@ -66,19 +66,9 @@ def seed(
     if dimension is None:
         msg = f"seed cannot create index {index!r} without a dimension: pass dimension= or vectors."
         raise ValueError(msg)
-    config: dict[str, Any] = {}
-    if non_filterable_metadata_keys:
-        config["metadataConfiguration"] = {
-            "nonFilterableMetadataKeys": list(non_filterable_metadata_keys)
-        }
     _create(
         client.create_index,
-        vectorBucketName=bucket,
-        indexName=index,
-        dataType="float32",
-        dimension=dimension,
-        distanceMetric=distance_metric,
-        **config,
+        **_index_request(bucket, index, dimension, distance_metric, non_filterable_metadata_keys),
     )
     batch = limits.MAX_PUT_VECTORS
     for start in range(0, len(entries), batch):
@@ -86,6 +76,22 @@ def seed(
             vectorBucketName=bucket, indexName=index, vectors=entries[start : start + batch]
         )
     return len(entries)
+
+
+def _index_request(
+    bucket: str, index: str, dimension: int, metric: str, non_filterable: Sequence[str]
+) -> dict[str, Any]:
+    """The CreateIndex request of :func:`seed`."""
+    request: dict[str, Any] = {
+        "vectorBucketName": bucket,
+        "indexName": index,
+        "dataType": "float32",
+        "dimension": dimension,
+        "distanceMetric": metric,
+    }
+    if non_filterable:
+        request["metadataConfiguration"] = {"nonFilterableMetadataKeys": list(non_filterable)}
+    return request
 
 
 def _items(
