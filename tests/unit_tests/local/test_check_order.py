@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
 from langchain_s3vectors.local import LocalS3VectorsClient
+from langchain_s3vectors.testing import seed
 
 BUCKET, INDEX, MISSING = "order-bucket", "order-index", "missing"
 
@@ -23,14 +24,7 @@ BUCKET, INDEX, MISSING = "order-bucket", "order-index", "missing"
 @pytest.fixture
 def client() -> Iterator[LocalS3VectorsClient]:
     with LocalS3VectorsClient() as store:
-        store.create_vector_bucket(vectorBucketName=BUCKET)
-        store.create_index(
-            vectorBucketName=BUCKET,
-            indexName=INDEX,
-            dataType="float32",
-            dimension=2,
-            distanceMetric="cosine",
-        )
+        seed(store, BUCKET, INDEX, dimension=2)
         yield store
 
 
