@@ -94,11 +94,23 @@ Target = Literal["bucket", "index"] | None
 Response = dict[str, Any]
 
 
-class _Plane(typing.Protocol):
+class Plane:
+    """A part of the embedded client whose operations share one :class:`Context`.
+
+    Args:
+        ctx: The store, the request checks, the responses and the index caches.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        """Serve the store of ``ctx``."""
+        self._ctx = ctx
+
+
+class _HasContext(typing.Protocol):
     _ctx: Context
 
 
-P = TypeVar("P", bound=_Plane)
+P = TypeVar("P", bound=_HasContext)
 
 
 @dataclass

@@ -6,26 +6,20 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.local import fulltext_storage, storage
-from langchain_s3vectors.local.context import Request, operation
+from langchain_s3vectors.local.context import Plane, Request, operation
 from langchain_s3vectors.local.fulltext import add_field
 
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Callable
 
-    from langchain_s3vectors.local.context import Context
 
-
-class ControlPlane:
+class ControlPlane(Plane):
     """Vector buckets, indexes, bucket policies and tags.
 
     Args:
         ctx: The store, the request checks, the responses and the index caches.
     """
-
-    def __init__(self, ctx: Context) -> None:
-        """Manage the resources of the store of ``ctx``."""
-        self._ctx = ctx
 
     # -- buckets -----------------------------------------------------------------------
 

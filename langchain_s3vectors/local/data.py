@@ -14,14 +14,12 @@ import numpy as np
 
 from langchain_s3vectors import limits
 from langchain_s3vectors.local import checkpoint_storage, fulltext_storage, storage
-from langchain_s3vectors.local.context import Request, operation
+from langchain_s3vectors.local.context import Plane, Request, operation
 from langchain_s3vectors.local.fulltext import index_texts, unindex_texts
 from langchain_s3vectors.local.protocol import resume_key
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-    from langchain_s3vectors.local.context import Context
 
 
 def _within_page_bytes(rows: list[tuple[Any, ...]]) -> int:
@@ -49,16 +47,12 @@ def _records(rows: Sequence[tuple[Any, ...]], kwargs: dict[str, Any]) -> list[di
     return out
 
 
-class DataPlane:
+class DataPlane(Plane):
     """PutVectors, GetVectors, DeleteVectors and ListVectors.
 
     Args:
         ctx: The store, the request checks, the responses and the index caches.
     """
-
-    def __init__(self, ctx: Context) -> None:
-        """Serve the vectors of the store of ``ctx``."""
-        self._ctx = ctx
 
     @operation("PutVectors", "index")
     def put_vectors(self, req: Request) -> dict[str, Any]:
