@@ -14,10 +14,11 @@ It has the method names, keyword parameters, response dicts and errors of
 
 The client is a facade over composed parts: :mod:`.control` (buckets, indexes,
 policies, tags), :mod:`.data` (put, get, delete, list), :mod:`.search` (query, filters,
-full text), :mod:`.storage` (every SQL statement), :mod:`.validation` (the request
-checks every plane shares; each plane's own are in :mod:`.control_checks`,
-:mod:`.data_checks` and :mod:`.query_checks`) and :mod:`.protocol` (errors, responses,
-ARNs, tokens).
+full text), :mod:`.context` (what they share, and the opening every operation has in
+common: the checks in their order, then the transaction), :mod:`.storage` (every SQL
+statement), :mod:`.validation` (the request checks every plane shares; each plane's
+own are in :mod:`.control_checks`, :mod:`.data_checks` and :mod:`.query_checks`) and
+:mod:`.protocol` (errors, responses, ARNs, tokens).
 
 Example:
     >>> from langchain_s3vectors import LocalS3VectorsClient
