@@ -23,16 +23,7 @@ MAX_ROOT_FILES = 17
 
 #: What still passes a limit, as ``path`` (a module) or ``path:qualified.name`` (a
 #: function or class), relative to the package. Each is being split or merged.
-KNOWN: frozenset[str] = frozenset(
-    {
-        # The index, and the server's hosting and test seeding, are being split.
-        "index.py",
-        "index.py:S3VectorsIndex",
-        "server/hosting.py:run",
-        "server/hosting.py:serve_in_thread",
-        "testing/seeding.py:seed",
-    }
-)
+KNOWN: frozenset[str] = frozenset()
 
 
 def _lines(node: ast.AST) -> int:
