@@ -18,6 +18,10 @@ Tests that need a feature a backend lacks ask for it with a marker, e.g.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,3 +163,27 @@ def bucket(client: Any, backend: str) -> Iterator[str]:
         client.delete_vector_bucket(vectorBucketName=name)
     except Exception:
         pass
+
+
+@pytest.fixture
+def kill_midway() -> Any:
+    """Run a writer script until it has made ``flag``, wait ``delay`` s, then SIGKILL it.
+
+    The script gets the store's directory and the flag's path as its two arguments;
+    tests then check that every request it made is whole or absent.
+    """
+
+    def run(script: str, store: Path, delay: float) -> None:
+        flag = store / "flag"
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        writer = subprocess.Popen([sys.executable, "-c", script, str(store), str(flag)], env=env)
+        deadline = time.monotonic() + 120
+        while not flag.exists():
+            assert time.monotonic() < deadline, "writer did not start"
+            assert writer.poll() is None, "writer exited early"
+            time.sleep(0.01)
+        time.sleep(delay + (os.getpid() % 5) / 100)
+        writer.send_signal(signal.SIGKILL)
+        assert writer.wait(timeout=30) == -signal.SIGKILL
+
+    return run

@@ -12,12 +12,7 @@ rows once and reopens mapped, and each request whole or absent after a SIGKILL.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +21,7 @@ import pytest
 
 from langchain_s3vectors import LocalS3VectorsClient
 from langchain_s3vectors.local import ann, vectorfile
+from langchain_s3vectors.testing import seed
 
 pytest.importorskip("usearch", reason="the ann extra (usearch) is not installed")
 
@@ -52,31 +48,23 @@ def _data(n: int = N, seed: int = 0) -> np.ndarray:
 
 def _client(path: Path | None, metric: str = "cosine", **kw: Any) -> LocalS3VectorsClient:
     c = LocalS3VectorsClient(path, **kw)
-    c.create_vector_bucket(vectorBucketName=BUCKET)
-    c.create_index(
-        vectorBucketName=BUCKET,
-        indexName=INDEX,
-        dataType="float32",
-        dimension=DIM,
-        distanceMetric=metric,
-    )
+    seed(c, BUCKET, INDEX, dimension=DIM, distance_metric=metric)
     return c
 
 
 def _put(c: LocalS3VectorsClient, data: np.ndarray, start: int = 0) -> None:
-    for first in range(0, len(data), 500):
-        c.put_vectors(
-            vectorBucketName=BUCKET,
-            indexName=INDEX,
-            vectors=[
-                {
-                    "key": f"k{start + i}",
-                    "data": {"float32": data[i].tolist()},
-                    "metadata": {"shard": (start + i) % 10, "small": (start + i) % 100 == 0},
-                }
-                for i in range(first, min(first + 500, len(data)))
-            ],
-        )
+    seed(
+        c,
+        BUCKET,
+        INDEX,
+        {
+            f"k{start + i}": (
+                row.tolist(),
+                {"shard": (start + i) % 10, "small": (start + i) % 100 == 0},
+            )
+            for i, row in enumerate(data)
+        },
+    )
 
 
 def _query(
@@ -309,7 +297,7 @@ CRASHER = textwrap.dedent(
         if b % 3 == 1:
             c.delete_vectors(vectorBucketName="kbase", indexName="docs",
                              keys=[f"b{b - 1}-{i}" for i in range(250)])
-        c.checkpoint()
+        c.checkpoint()  # a graph checkpoint, releasing the vectors' data from SQLite
         if b == 4:
             open(flag, "w").close()
     """
@@ -318,20 +306,11 @@ CRASHER = textwrap.dedent(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.0, 0.21])
-def test_sigkill_while_growing_and_saving_the_graph(tmp_path: Path, delay: float) -> None:
+def test_sigkill_while_growing_and_saving_the_graph(
+    tmp_path: Path, delay: float, kill_midway: Any
+) -> None:
     _client(tmp_path).close()
-    flag = tmp_path / "flag"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
-    writer = subprocess.Popen([sys.executable, "-c", CRASHER, str(tmp_path), str(flag)], env=env)
-    deadline = time.monotonic() + 120
-    while not flag.exists():
-        assert time.monotonic() < deadline, "writer did not start"
-        assert writer.poll() is None, "writer exited early"
-        time.sleep(0.01)
-    time.sleep(delay)
-    writer.send_signal(signal.SIGKILL)
-    assert writer.wait(timeout=30) == -signal.SIGKILL
-
+    kill_midway(CRASHER, tmp_path, delay)
     c = LocalS3VectorsClient(tmp_path)
     exact = LocalS3VectorsClient(tmp_path, exact_search=True)
     listed = [

@@ -10,11 +10,9 @@ in ``test_persistence.py``) leaves each request whole or absent.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -266,20 +264,11 @@ CRASHER = textwrap.dedent(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.0, 0.13, 0.31])
-def test_sigkill_while_writing_and_checkpointing(tmp_path: Path, delay: float) -> None:
+def test_sigkill_while_writing_and_checkpointing(
+    tmp_path: Path, delay: float, kill_midway: Any
+) -> None:
     _client(tmp_path).close()
-    flag = tmp_path / "flag"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
-    writer = subprocess.Popen([sys.executable, "-c", CRASHER, str(tmp_path), str(flag)], env=env)
-    deadline = time.monotonic() + 60
-    while not flag.exists():
-        assert time.monotonic() < deadline, "writer did not start"
-        assert writer.poll() is None, "writer exited early"
-        time.sleep(0.01)
-    time.sleep(delay + (os.getpid() % 5) / 100)
-    writer.send_signal(signal.SIGKILL)
-    assert writer.wait(timeout=30) == -signal.SIGKILL
-
+    kill_midway(CRASHER, tmp_path, delay)
     c = LocalS3VectorsClient(tmp_path)
     stored = _stored(c)
     batches: dict[int, int] = {}
