@@ -22,7 +22,9 @@ Usage::
 
     HF_HUB_OFFLINE=1 nice .venv/bin/python benchmarks/ann_scale.py --sizes 100000 1000000
 
-Add ``PYTHONPATH=<checkout>`` to measure another checkout's ``langchain_s3vectors``.
+It measures the ``langchain_s3vectors`` the interpreter imports (its directory is printed
+first); to compare branches, check each out in turn (an editable install is found before
+``PYTHONPATH``).
 """
 
 from __future__ import annotations
