@@ -54,9 +54,9 @@ MIN_CANDIDATES = 64
 MAX_CANDIDATES = 4_096
 #: Graph degree (HNSW ``M``) and the breadth of the search while building it.
 CONNECTIVITY = 16
-EXPANSION_ADD = 64
+EXPANSION_ADD = 96
 #: Breadth of the graph search per query (never less than the candidates asked for).
-EXPANSION_SEARCH = 128
+EXPANSION_SEARCH = 112
 
 #: Bytes before the vector block of a saved usearch index: its row count and row size.
 _MATRIX_HEADER = 8
