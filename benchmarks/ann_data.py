@@ -37,11 +37,12 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -376,6 +377,22 @@ def dir_bytes(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def spawn_worker(
+    script: str, size_option: str, name: str, phase: str, n: int, path: Path
+) -> dict[str, Any]:
+    """Run one phase of one system in a process of its own; return its JSON result.
+
+    The worker is ``script`` itself, called with ``size_option n --worker name --phase
+    phase --path path``; its last line of output is the result.
+    """
+    cmd = [sys.executable, script, size_option, str(n), "--worker", name, "--phase", phase]
+    proc = subprocess.run([*cmd, "--path", str(path)], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        msg = f"{name} ({phase}, {n:,}) failed:\n{proc.stderr[-3000:]}"
+        raise SystemExit(msg)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

@@ -29,8 +29,6 @@ import argparse
 import importlib.util
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -46,6 +44,7 @@ from ann_data import (
     dir_bytes,
     peak_rss_mb,
     recall_at_k,
+    spawn_worker,
     timed_queries,
 )
 
@@ -260,23 +259,7 @@ def run_worker(args: argparse.Namespace) -> None:
 
 
 def spawn(name: str, phase: str, n: int, path: Path) -> dict[str, Any]:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--n",
-        str(n),
-        "--worker",
-        name,
-        "--phase",
-        phase,
-        "--path",
-        str(path),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        msg = f"{name} ({phase}) failed:\n{proc.stderr[-2000:]}"
-        raise SystemExit(msg)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return spawn_worker(__file__, "--n", name, phase, n, path)
 
 
 # -- report -----------------------------------------------------------------------------

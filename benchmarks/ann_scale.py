@@ -33,8 +33,6 @@ import argparse
 import inspect
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -52,6 +50,7 @@ from ann_data import (
     dir_bytes,
     peak_rss_mb,
     recall_at_k,
+    spawn_worker,
     timed_queries,
 )
 
@@ -230,23 +229,7 @@ def open_worker(name: str, data: AnnData, path: Path) -> dict[str, Any]:
 
 
 def spawn(name: str, phase: str, n: int, path: Path) -> dict[str, Any]:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--sizes",
-        str(n),
-        "--worker",
-        name,
-        "--phase",
-        phase,
-        "--path",
-        str(path),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        msg = f"{name} ({phase}, {n:,}) failed:\n{proc.stderr[-3000:]}"
-        raise SystemExit(msg)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return spawn_worker(__file__, "--sizes", name, phase, n, path)
 
 
 # -- report -----------------------------------------------------------------------------
